@@ -1,0 +1,56 @@
+"""``python -m bot <command>``: one argparse tree; each command lives in ``bot/subcommands/``.
+
+Every command accepts ``--config FILE`` and ``--data-dir DIR`` (replay from a CSV directory with
+no network). A :class:`~bot.errors.UserFacingError` or a config error ends the command with one
+line on stderr and exit status 2; nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.errors import UserFacingError
+from bot.logs import setup_logging
+from bot.settings import ConfigError, load_settings
+
+#: Subcommand modules; each has ``register(subparsers, parents)``, adding a parser whose
+#: ``handler(args, settings) -> int`` is set with ``set_defaults``.
+SUBCOMMANDS: tuple[str, ...] = (
+)
+
+
+def common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", type=Path, help="TOML config (default: ./config.toml)")
+    parent.add_argument(
+        "--data-dir", type=Path, help="replay from this CSV directory instead of Yahoo (no network)"
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parents = [common_options()]
+    for name in SUBCOMMANDS:
+        importlib.import_module(name).register(sub, parents)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging(settings.logging.level)
+    try:
+        return int(args.handler(args, settings))
+    except UserFacingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,36 @@
+"""Shared fixtures. Real market history is read from ../shared/data/market (never copied here);
+``CAPBRIEF_MARKET_DATA`` may point elsewhere. Tests that need it skip with a clear reason."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def market_data_dir() -> Path | None:
+    """The real history directory, or None where it is absent."""
+    env = os.environ.get("CAPBRIEF_MARKET_DATA")
+    path = Path(env) if env else REPO.parent / "shared" / "data" / "market"
+    return path if (path / "GSPC.csv").is_file() else None
+
+
+@pytest.fixture(scope="session")
+def market_dir() -> Path:
+    path = market_data_dir()
+    if path is None:
+        pytest.skip("real history absent: put ../shared/data/market beside the repo "
+                    "or set CAPBRIEF_MARKET_DATA")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read a developer's config.toml or CAPBRIEF_* overrides."""
+    for key in list(os.environ):
+        if key.startswith("CAPBRIEF_") and key != "CAPBRIEF_MARKET_DATA":
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
