@@ -11,6 +11,7 @@ NaN prices are ignored (dropped) before anything is computed.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,7 +67,7 @@ def calc_record_gaps(prices: pd.Series, asof: date | None = None) -> list[Record
     gaps = [
         RecordGap(start=dates[a].date(), end=dates[b].date(),
                   days=int((dates[b] - dates[a]).days), sessions=int(b - a))
-        for a, b in zip(positions[:-1], positions[1:], strict=True)
+        for a, b in itertools.pairwise(positions)
     ]
     last = int(positions[-1])
     end_pos = len(clean) - 1
@@ -75,3 +76,125 @@ def calc_record_gaps(prices: pd.Series, asof: date | None = None) -> list[Record
                               days=int((dates[end_pos] - dates[last]).days),
                               sessions=end_pos - last, open=True))
     return gaps
+
+
+@dataclass(frozen=True)
+class RecordsSnapshot:
+    """Where a series stands against its all-time record close, as of ``asof``.
+
+    - ``asof``: the last valid close on or before the requested date; ``close`` its value.
+    - ``record_close``/``record_date``: the highest close so far (ties keep the earlier date);
+      ``drawdown = close / record_close - 1`` (0 on a record day, negative below it).
+    - ``is_record``: ``asof`` itself is a record close.
+    - ``days_since_record``/``sessions_since_record``: calendar days / sessions from the record
+      date to ``asof`` (0 on a record day).
+    - ``drought_rank``: the open drought's rank among every gap between record closes in the
+      history plus this one (1 = longest by calendar days; ties share the better rank); None on a
+      record day. ``drought_count`` is how many gaps were ranked.
+    - ``prior_gap_days``/``prior_gap_sessions``/``prior_gap_rank``: on a record day, the gap since
+      the previous record (what just ended) and its rank among all gaps; None otherwise (and on
+      the first close of the series, which has no previous record).
+    - ``breakout``: a record day whose prior gap is longer than ``gap_days`` calendar days.
+    - ``next_level``: the first multiple of ``round_step`` strictly above ``close``;
+      ``next_level_distance = next_level / close - 1`` (> 0). ``nearest_level`` is the closest
+      multiple (ties go up) and ``nearest_level_distance`` its signed distance.
+    - ``records_ytd``: record closes dated in ``asof``'s calendar year, up to ``asof``.
+    """
+
+    symbol: str
+    asof: date
+    close: float
+    record_close: float
+    record_date: date
+    drawdown: float
+    is_record: bool
+    days_since_record: int
+    sessions_since_record: int
+    drought_rank: int | None
+    drought_count: int
+    prior_gap_days: int | None
+    prior_gap_sessions: int | None
+    prior_gap_rank: int | None
+    breakout: bool
+    gap_days: int
+    round_step: float
+    next_level: float
+    next_level_distance: float
+    nearest_level: float
+    nearest_level_distance: float
+    records_ytd: int
+
+
+def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
+    """``(next level strictly above close, nearest level)``, both multiples of ``round_step``.
+
+    ValueError when ``round_step`` is not positive.
+    """
+    if not round_step > 0:
+        raise ValueError(f"round_step must be positive, not {round_step!r}")
+    steps = close / round_step
+    above = (np.floor(steps) + 1.0) * round_step
+    nearest = np.floor(steps + 0.5) * round_step
+    return float(above), float(nearest)
+
+
+def _rank(value: int, population: np.ndarray) -> int:
+    """1 + how many of ``population`` are strictly greater (1 = longest; ties share a rank)."""
+    return 1 + int(np.count_nonzero(population > value))
+
+
+def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
+                          gap_days: int = 365, round_step: float = 100.0) -> RecordsSnapshot | None:
+    """A :class:`RecordsSnapshot` of ``prices`` as of ``asof``; None when no close by ``asof``.
+
+    NaN prices are dropped first; nothing after ``asof`` is read. Gap lengths use calendar days
+    (sessions are reported alongside). See :class:`RecordsSnapshot` for every field's formula.
+    """
+    clean = prices.loc[: pd.Timestamp(asof)].dropna()
+    if clean.empty:
+        return None
+    values = clean.to_numpy(dtype="float64")
+    dates = clean.index
+    flags = to_record_flags(clean).to_numpy()
+    positions = np.flatnonzero(flags)
+    day_numbers = dates.to_numpy(dtype="datetime64[D]").astype("int64")
+    closed_days = np.diff(day_numbers[positions])  # completed gaps, calendar days
+    closed_sessions = np.diff(positions)
+    end = len(clean) - 1
+    last = int(positions[-1])
+    close = float(values[end])
+    record_close = float(values[last])
+    is_record = last == end
+    days_since = int(day_numbers[end] - day_numbers[last])
+    sessions_since = end - last
+
+    drought_rank: int | None = None
+    prior_days: int | None = None
+    prior_sessions: int | None = None
+    prior_rank: int | None = None
+    if is_record:
+        drought_count = len(closed_days)
+        if len(positions) > 1:
+            prior_days, prior_sessions = int(closed_days[-1]), int(closed_sessions[-1])
+            prior_rank = _rank(prior_days, closed_days)
+    else:
+        drought_count = len(closed_days) + 1
+        drought_rank = _rank(days_since, closed_days)
+    breakout = bool(is_record and prior_days is not None and prior_days > gap_days)
+
+    next_level, nearest = calc_round_levels(close, round_step)
+    year_start = np.datetime64(f"{dates[end].year:04d}-01-01", "D").astype("int64")
+    records_ytd = int(np.count_nonzero(day_numbers[positions] >= year_start))
+    return RecordsSnapshot(
+        symbol=symbol, asof=dates[end].date(), close=close, record_close=record_close,
+        record_date=dates[last].date(),
+        drawdown=close / record_close - 1.0 if record_close != 0 else float("nan"),
+        is_record=is_record, days_since_record=days_since, sessions_since_record=sessions_since,
+        drought_rank=drought_rank, drought_count=drought_count, prior_gap_days=prior_days,
+        prior_gap_sessions=prior_sessions, prior_gap_rank=prior_rank, breakout=breakout,
+        gap_days=gap_days, round_step=round_step, next_level=next_level,
+        next_level_distance=next_level / close - 1.0 if close > 0 else float("nan"),
+        nearest_level=nearest,
+        nearest_level_distance=nearest / close - 1.0 if close > 0 else float("nan"),
+        records_ytd=records_ytd,
+    )
