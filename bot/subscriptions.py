@@ -1,0 +1,132 @@
+"""Briefing subscriptions and deliveries as plain values, plus validation of user input.
+
+A subscription is one channel's morning post: its local time and IANA zone, whether charts are
+attached and which sections are shown. Storage (``bot/storage/repositories.py``) returns these
+dataclasses; the scheduler, the fan-out and the cog only ever see them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.errors import BadInput
+
+#: Sections a briefing may show, in post order. A subscription lists the ones it wants.
+SECTIONS: tuple[str, ...] = ("leadership", "records", "history", "drivers")
+
+_HHMM = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+
+
+class DeliveryStatus(StrEnum):
+    """The life of one (subscription, session) delivery row.
+
+    ``sending`` is claimed but not yet confirmed; ``interrupted`` is a ``sending`` row found on
+    start-up (the process died between claim and record: at most once, never re-sent);
+    ``missed`` means the slot passed outside the grace window while the bot was down.
+    """
+
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class BriefingOptions:
+    """What a subscriber sees: charts attached or not, and which sections (in :data:`SECTIONS`)."""
+
+    charts: bool = True
+    sections: tuple[str, ...] = SECTIONS
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.sections if s not in SECTIONS]
+        if unknown:
+            raise BadInput(f"unknown briefing section(s): {', '.join(unknown)}; "
+                           f"choose from {', '.join(SECTIONS)}")
+        # Canonical order so that equal choices share one composition.
+        object.__setattr__(self, "sections", tuple(s for s in SECTIONS if s in self.sections))
+
+    @property
+    def variant(self) -> str:
+        """A stable key: subscribers with the same variant share one composed post."""
+        return f"charts={int(self.charts)};sections={','.join(self.sections)}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"charts": self.charts, "sections": list(self.sections)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, object] | None) -> BriefingOptions:
+        if not raw:
+            return cls()
+        sections = raw.get("sections", SECTIONS)
+        return cls(charts=bool(raw.get("charts", True)),
+                   sections=tuple(str(s) for s in sections)  # type: ignore[attr-defined]
+                   if sections is not None else SECTIONS)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One channel's subscription (one per channel; a guild may subscribe several channels)."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    local_time: time
+    timezone: str
+    options: BriefingOptions = field(default_factory=BriefingOptions)
+    enabled: bool = True
+    disabled_reason: str | None = None
+    consecutive_failures: int = 0
+    created_by: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def slot(self) -> tuple[str, str]:
+        """``("08:30", "America/New_York")``: the scheduler groups subscribers by slot."""
+        return format_time(self.local_time), self.timezone
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The record of one subscription's post for one trading session."""
+
+    subscription_id: int
+    session: date
+    status: DeliveryStatus
+    message_id: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: datetime | None = None
+
+
+def format_time(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def parse_local_time(text: str) -> time:
+    """``"8:30"`` / ``"08:30"`` → ``time(8, 30)``; anything else is :class:`BadInput`."""
+    match = _HHMM.match(text or "")
+    if not match:
+        raise BadInput(f"time must be HH:MM on a 24-hour clock, e.g. 08:30 (got {text!r})")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name such as ``America/New_York``; case is corrected when unambiguous."""
+    name = (text or "").strip()
+    try:
+        if "/" in name or name == "UTC":
+            ZoneInfo(name)
+            return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    folded = {z.lower(): z for z in available_timezones()}
+    if name.lower() in folded:
+        return folded[name.lower()]
+    raise BadInput(f"unknown time zone {text!r}: use an IANA name such as America/New_York, "
+                   "Europe/London or Asia/Tokyo")
