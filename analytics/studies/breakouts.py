@@ -25,15 +25,16 @@ import pandas as pd
 from analytics.records import to_record_flags
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126, 252)
+_Date = date  # BreakoutEvent has a field named ``date``
 
 
 @dataclass(frozen=True)
 class BreakoutEvent:
     """One breakout. Return tuples are aligned with ``BreakoutStudy.horizons`` (None = not yet)."""
 
-    date: date
+    date: _Date
     close: float
-    previous_record_date: date
+    previous_record_date: _Date
     previous_record_close: float
     gap_days: int
     gap_sessions: int
