@@ -67,7 +67,7 @@ def calc_record_gaps(prices: pd.Series, asof: date | None = None) -> list[Record
     gaps = [
         RecordGap(start=dates[a].date(), end=dates[b].date(),
                   days=int((dates[b] - dates[a]).days), sessions=int(b - a))
-        for a, b in itertools.pairwise(positions)
+        for a, b in itertools.pairwise(positions.tolist())
     ]
     last = int(positions[-1])
     end_pos = len(clean) - 1

@@ -1,0 +1,218 @@
+"""The morning briefing as of a date: one composed object the CLI, Discord and HTML all render.
+
+- *Who leads*: the RUT/SPX relative return over :data:`LEAD_WINDOW` (1 month = 21 sessions).
+  ``|relative| < EVEN_BAND`` (0.5%) counts as even.
+- *Notable* (first that applies, in this order): a Russell breakout today (first record close
+  after more than ``gap_days``); a Russell record close; the Russell within
+  :data:`NEAR_RECORD` (5%) of its record; otherwise the RUT/SPX trend regime.
+- *What history says*: only when an analog is live: a Russell breakout dated ``asof`` or less
+  than a year (252 sessions) old → the breakouts study's forward returns after the earlier,
+  complete events.
+- *Drivers*: the tailwind/headwind count from :mod:`analytics.drivers` when given the inputs.
+Data freshness is passed in (``data_asof``, ``stale``, ``stale_reason``): analytics has no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from analytics.leadership import LeadershipSnapshot, calc_leadership_snapshot
+from analytics.records import RecordsSnapshot
+from analytics.series import to_price
+from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
+
+LEAD_WINDOW = "1m"
+EVEN_BAND = 0.005
+NEAR_RECORD = 0.05
+ANALOG_HORIZON = 252
+WINDOW_WORDS = {"1d": "on the day", "1w": "over the week", "1m": "over the past month",
+                "3m": "over three months", "ytd": "year to date", "1y": "over the past year"}
+
+
+@dataclass(frozen=True)
+class BreakoutAnalog:
+    """A live Russell breakout and what followed the earlier, complete ones.
+
+    ``event_date``/``gap_days``: the live breakout and the record drought it ended.
+    ``sessions_so_far``, ``spx_so_far``, ``rut_so_far``: since the event (0 on the day).
+    ``horizon`` (sessions) and, over the ``count`` complete earlier events at that horizon:
+    ``spx_hits`` (S&P 500 higher), ``spx_mean``, ``rut_hits``, ``rut_mean`` (fractions).
+    """
+
+    event_date: date
+    gap_days: int
+    sessions_so_far: int
+    spx_so_far: float | None
+    rut_so_far: float | None
+    horizon: int
+    count: int
+    spx_hits: int
+    spx_mean: float
+    rut_hits: int
+    rut_mean: float
+    history_start: date | None
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """The briefing as of ``asof`` (the session answered; see :class:`LeadershipSnapshot`).
+
+    ``headline``: one sentence. ``leader``: ``"small"``, ``"large"`` or ``"even"`` over
+    ``lead_window``, by ``lead_margin`` (relative return of RUT over SPX, a fraction).
+    ``leadership``: the full /status snapshot (scoreboard, ratio trend, records).
+    ``records_line``: records, drought and breakout in one line. ``history_line`` and
+    ``analog``: set only when an analog is live. ``drivers_*``: None when no drivers were given.
+    ``data_asof``: the latest session the data holds; ``stale``/``stale_reason``: as passed in.
+    """
+
+    asof: date
+    headline: str
+    leader: str
+    lead_window: str
+    lead_margin: float
+    leadership: LeadershipSnapshot
+    records_line: str
+    history_line: str | None
+    analog: BreakoutAnalog | None
+    drivers_line: str | None
+    drivers_tailwinds: int | None
+    drivers_headwinds: int | None
+    drivers_neutral: int | None
+    data_asof: date | None
+    stale: bool
+    stale_reason: str | None
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    if x is None or math.isnan(x):
+        return "n/a"
+    return f"{x:+.{digits}%}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _rank_words(rank: int | None) -> str:
+    if rank is None:
+        return ""
+    return "the longest" if rank == 1 else f"the {_ordinal(rank)}-longest"
+
+
+def _leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
+    margin = snapshot.relative.changes.get(LEAD_WINDOW, math.nan)
+    if math.isnan(margin) or abs(margin) < EVEN_BAND:
+        return "even", margin
+    return ("small" if margin > 0 else "large"), margin
+
+
+def _notable(rut: RecordsSnapshot, snapshot: LeadershipSnapshot) -> str:
+    if rut.breakout:
+        return (f"the Russell 2000 closed at its first record in {rut.prior_gap_days:,} days "
+                f"({rut.close:,.2f})")
+    if rut.is_record:
+        return f"the Russell 2000 closed at a record ({rut.close:,.2f})"
+    if -rut.drawdown <= NEAR_RECORD and rut.days_since_record > rut.gap_days:
+        return (f"the Russell 2000 is {-rut.drawdown:.1%} below its {rut.record_date:%Y} record, "
+                f"{rut.days_since_record:,} days without one "
+                f"({_rank_words(rut.drought_rank)} drought)")
+    if -rut.drawdown <= NEAR_RECORD:
+        return (f"the Russell 2000 is {-rut.drawdown:.1%} below its record of "
+                f"{rut.record_date.isoformat()}")
+    return snapshot.relative.regime_label[0].lower() + snapshot.relative.regime_label[1:]
+
+
+def compose_headline(snapshot: LeadershipSnapshot) -> str:
+    """One sentence: who leads over :data:`LEAD_WINDOW`, by how much, and what is notable."""
+    leader, _ = _leader(snapshot)
+    rut, spx = snapshot.row("^RUT"), snapshot.row("^GSPC")
+    words = WINDOW_WORDS[LEAD_WINDOW]
+    rut_r = rut.returns[LEAD_WINDOW] if rut else math.nan
+    spx_r = spx.returns[LEAD_WINDOW] if spx else math.nan
+    lead = {"small": "Small caps lead", "large": "Large caps lead",
+            "even": "Small and large caps are level"}[leader]
+    return (f"{lead}: Russell 2000 {_pct(rut_r)} vs S&P 500 {_pct(spx_r)} {words}; "
+            f"{_notable(snapshot.rut_records, snapshot)}.")
+
+
+def compose_records_line(snapshot: LeadershipSnapshot) -> str:
+    """Russell record status, drought rank, breakout, next round level; S&P records YTD."""
+    rut, spx = snapshot.rut_records, snapshot.spx_records
+    if rut.breakout:
+        head = (f"Russell 2000 {rut.close:,.2f}: BREAKOUT, first record close in "
+                f"{rut.prior_gap_days:,} days ({rut.prior_gap_sessions:,} sessions), ending "
+                f"{_rank_words(rut.prior_gap_rank)} record drought")
+    elif rut.is_record:
+        head = f"Russell 2000 {rut.close:,.2f}: record close"
+    else:
+        head = (f"Russell 2000 {rut.close:,.2f}: {rut.drawdown:.1%} from its record "
+                f"{rut.record_close:,.2f} ({rut.record_date.isoformat()}); "
+                f"{rut.days_since_record:,} days without a record, "
+                f"{_rank_words(rut.drought_rank)} of {rut.drought_count:,} droughts")
+    level = f"next round level {rut.next_level:,.0f} ({_pct(rut.next_level_distance)})"
+    plural = "s" if spx.records_ytd != 1 else ""
+    spx_part = (f"S&P 500: record close today, {spx.records_ytd} this year" if spx.is_record else
+                f"S&P 500: {spx.records_ytd} record close{plural} this year, "
+                f"{spx.drawdown:.1%} from the last ({spx.record_date.isoformat()})")
+    return f"{head}; {level}. {spx_part}."
+
+
+def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON
+                         ) -> BreakoutAnalog | None:
+    """The live breakout of ``study`` and its forward stats at ``horizon``; None when none is
+    live or the horizon is not one of the study's."""
+    live = study.live_event
+    if live is None or horizon not in study.horizons:
+        return None
+    k = study.horizons.index(horizon)
+    spx, rut = study.spx_stats[k], study.rut_stats[k]
+    return BreakoutAnalog(
+        event_date=live.date, gap_days=live.gap_days, sessions_so_far=live.sessions_so_far,
+        spx_so_far=live.spx_so_far, rut_so_far=live.rut_so_far, horizon=horizon,
+        count=spx.count, spx_hits=spx.hits, spx_mean=spx.mean, rut_hits=rut.hits,
+        rut_mean=rut.mean, history_start=study.data_start,
+    )
+
+
+def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
+    """What followed earlier breakouts, in one line; None when no analog is live."""
+    if analog is None or analog.count == 0:
+        return None
+    since = f" since {analog.history_start:%Y}" if analog.history_start else ""
+    if analog.sessions_so_far == 0:
+        now = f"Today's breakout ended a {analog.gap_days:,}-day record drought"
+    else:
+        now = (f"Since the {analog.event_date.isoformat()} breakout ({analog.sessions_so_far} "
+               f"sessions): Russell {_pct(analog.rut_so_far)}, S&P 500 {_pct(analog.spx_so_far)}")
+    return (f"{now}. After the {analog.count} earlier Russell breakouts{since}, the S&P 500 was "
+            f"higher {analog.horizon} sessions later {analog.spx_hits} times of {analog.count} "
+            f"(average {_pct(analog.spx_mean)}); the Russell {analog.rut_hits} of {analog.count} "
+            f"(average {_pct(analog.rut_mean)}).")
+
+
+def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
+                     round_step: float = 100.0, data_asof: date | None = None,
+                     stale: bool = False, stale_reason: str | None = None) -> Briefing:
+    """The :class:`Briefing` as of ``asof`` from bar frames keyed by symbol.
+
+    Needs ^RUT and ^GSPC (InsufficientData otherwise). Nothing after ``asof`` is read, so
+    ``data_asof``/``stale`` only label the result.
+    """
+    snapshot = calc_leadership_snapshot(bars, asof, gap_days=gap_days, round_step=round_step)
+    leader, margin = _leader(snapshot)
+    study = calc_breakout_study(to_price(bars["^RUT"]), to_price(bars["^GSPC"]),
+                                snapshot.asof, gap_days=gap_days)
+    analog = calc_breakout_analog(study)
+    return Briefing(
+        asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,
+        lead_window=LEAD_WINDOW, lead_margin=margin, leadership=snapshot,
+        records_line=compose_records_line(snapshot), history_line=compose_history_line(analog),
+        analog=analog, drivers_line=None, drivers_tailwinds=None, drivers_headwinds=None,
+        drivers_neutral=None, data_asof=data_asof, stale=stale, stale_reason=stale_reason,
+    )
