@@ -69,3 +69,33 @@ def test_breakouts_have_no_look_ahead(prices: dict[str, pd.Series], asof: str) -
     full = calc_breakout_study(prices["^RUT"], prices["^GSPC"], day)
     cut = calc_breakout_study(prices["^RUT"].loc[:asof], prices["^GSPC"].loc[:asof], day)
     assert full == cut
+
+
+def test_droughts_on_real_history(prices: dict[str, pd.Series]) -> None:
+    from analytics.studies.droughts import calc_droughts
+
+    before = calc_droughts(prices["^RUT"], date(2024, 12, 2), min_days=365)
+    assert before.current is not None and before.current.rank == 3
+    assert (before.current.start, before.current.days) == (date(2021, 11, 8), 1120)
+    after = calc_droughts(prices["^RUT"], date(2025, 9, 18), min_days=365)
+    closed = [d for d in after.droughts if d.start == date(2021, 11, 8)]
+    assert [(d.rank, d.days, d.open) for d in closed] == [(2, 1410, False)]
+    assert after.droughts[0].start == date(2000, 3, 9) and after.droughts[0].days == 1488
+
+
+def test_cycles_on_real_history_and_no_look_ahead(prices: dict[str, pd.Series]) -> None:
+    from analytics.studies.cycles import calc_cycles
+
+    study = calc_cycles(prices["^RUT"], prices["^GSPC"], date(2025, 9, 18))
+    assert study.regimes[0].start == date(1979, 1, 2)
+    # on 2025-09-18 the ratio was not yet 15% off its April low: the large-cap regime is open
+    assert study.current is not None and study.current.start == date(2021, 3, 12)
+    assert study.current.leader == "large" and study.current.open
+    assert study.current_extreme_date == date(2025, 4, 11)
+    assert 0 < (study.current_from_extreme or 0) < 0.15
+    later = calc_cycles(prices["^RUT"], prices["^GSPC"], date(2026, 8, 20))
+    closed = [r for r in later.regimes if r.start == date(2021, 3, 12)]
+    assert [(r.leader, r.end, r.open) for r in closed] == [("large", date(2025, 4, 11), False)]
+    cut = calc_cycles(prices["^RUT"].loc[:"2025-09-18"], prices["^GSPC"].loc[:"2025-09-18"],
+                      date(2025, 9, 18))
+    assert cut == study

@@ -1,0 +1,82 @@
+"""Record droughts: every gap between record closes, longest first, today's open one ranked.
+
+A drought is a :class:`analytics.records.RecordGap` (record close → next record close; the open
+one runs from the last record to ``asof``). Ranking is by calendar days, longest first (ties:
+more sessions first, then the earlier start); rank 1 is the longest. The open drought is ranked
+among all gaps *including itself*. ``depth`` is the lowest close inside the drought (after its
+start record, up to its end) over the record close, minus 1 — the worst drawdown it held; 0.0 when
+the gap has no close in between. ``min_days`` only filters what is listed; ranks and ``total``
+always count every gap. Only data on or before ``asof`` is read; NaNs are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.records import calc_record_gaps
+
+
+@dataclass(frozen=True)
+class Drought:
+    """One gap between record closes with its rank (1 = longest) and the drawdown it held."""
+
+    rank: int
+    start: date
+    end: date
+    days: int
+    sessions: int
+    open: bool
+    record_close: float
+    depth: float
+    low_date: date
+
+
+@dataclass(frozen=True)
+class DroughtTable:
+    """Droughts of at least ``min_days``, longest first; ``current`` is today's open drought."""
+
+    asof: date
+    min_days: int
+    total: int
+    droughts: tuple[Drought, ...]
+    current: Drought | None
+    data_start: date | None
+
+
+def calc_droughts(prices: pd.Series, asof: date, *, min_days: int = 0) -> DroughtTable:
+    """Every record drought of ``prices`` up to ``asof``, ranked; see the module docstring."""
+    if min_days < 0:
+        raise ValueError("min_days must be at least 0")
+    clean = prices.loc[: pd.Timestamp(asof)].dropna()
+    gaps = calc_record_gaps(clean)
+    if not gaps:
+        return DroughtTable(asof=asof, min_days=min_days, total=0, droughts=(), current=None,
+                            data_start=clean.index[0].date() if len(clean) else None)
+    values = clean.to_numpy(dtype="float64")
+    index = clean.index
+    starts = index.get_indexer(pd.DatetimeIndex([g.start for g in gaps]))
+    ends = index.get_indexer(pd.DatetimeIndex([g.end for g in gaps]))
+    order = sorted(range(len(gaps)), key=lambda i: (-gaps[i].days, -gaps[i].sessions,
+                                                    gaps[i].start))
+    rows: list[Drought] = []
+    current: Drought | None = None
+    for rank, i in enumerate(order, start=1):
+        gap = gaps[i]
+        a, b = int(starts[i]), int(ends[i])
+        # the lowest close strictly after the start record; the end record is above it anyway
+        inside = values[a + 1 : b + 1] if b > a else values[a : a + 1]
+        low = int(np.argmin(inside)) + (a + 1 if b > a else a)
+        depth = min(0.0, float(values[low] / values[a] - 1.0))
+        row = Drought(rank=rank, start=gap.start, end=gap.end, days=gap.days,
+                      sessions=gap.sessions, open=gap.open, record_close=float(values[a]),
+                      depth=depth, low_date=index[low].date() if depth < 0 else gap.start)
+        if gap.open:
+            current = row
+        if gap.days >= min_days:
+            rows.append(row)
+    return DroughtTable(asof=asof, min_days=min_days, total=len(gaps), droughts=tuple(rows),
+                        current=current, data_start=index[0].date())
