@@ -1,0 +1,130 @@
+"""The bot process: :class:`CapbriefBot` (an AutoShardedBot) and :func:`run_bot`.
+
+``setup_hook`` (runs once, in ``login``, before the gateway connects): build and start the
+:class:`~bot.services.Services` (market data, warmed render pool, storage), load the fixed tuple
+of extensions, sync the slash commands (to ``settings.discord.dev_guild_id`` when set, else
+globally), then start background work (the briefing scheduler). ``on_ready`` fires again after
+every reconnect, so nothing is started there. ``close()`` stops the scheduler, disconnects, then
+closes the services.
+
+Intents: guilds only (no message content, no members): every feature is a slash command.
+The token is only handed to discord.py; it is never logged or put in an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.ext import commands
+from pydantic import SecretStr
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.tree import CapbriefTree
+
+log = logging.getLogger(__name__)
+
+#: Every extension, loaded in this order. ``OPTIONAL`` ones are skipped while their module is
+#: absent (the briefing cog lands separately).
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about", "cogs.briefing",
+)
+OPTIONAL: frozenset[str] = frozenset({"cogs.briefing"})
+
+
+def intents() -> discord.Intents:
+    """Guilds only: enough for slash commands, channel permissions and posting."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class CapbriefBot(commands.AutoShardedBot):
+    """See the module docstring. ``services`` may be injected (tests, benchmarks)."""
+
+    def __init__(self, settings: Settings, *, data_dir: Path | None = None,
+                 services: Services | None = None,
+                 extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
+        options.setdefault("shard_count", settings.discord.shard_count)
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents(), tree_cls=CapbriefTree,
+            help_command=None, allowed_mentions=discord.AllowedMentions.none(), **options,
+        )
+        self.settings = settings
+        self.data_dir = data_dir
+        self.extension_names = extensions
+        self._services = services
+        self.synced: list[discord.app_commands.AppCommand] = []
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are built in setup_hook")
+        return self._services
+
+    async def setup_hook(self) -> None:
+        if self._services is None:
+            self._services = Services.build(self.settings, self.data_dir)
+        await self._services.start()
+        for name in self.extension_names:
+            if name in OPTIONAL and importlib.util.find_spec(name) is None:
+                log.info("extension %s not present; skipped", name)
+                continue
+            await self.load_extension(name)
+        await self.sync_commands()
+        self._services.start_background()
+
+    async def sync_commands(self) -> None:
+        """Sync the tree to the development guild (instant) or globally."""
+        guild_id = self.settings.discord.dev_guild_id
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            self.synced = await self.tree.sync(guild=guild)
+            where = f"guild {guild_id}"
+        else:
+            self.synced = await self.tree.sync()
+            where = "globally"
+        log.info("synced %d commands %s: %s", len(self.synced), where,
+                 ", ".join(sorted(c.name for c in self.synced)))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s guilds, %s shards)", self.user, len(self.guilds),
+                 self.shard_count)
+
+    async def close(self) -> None:
+        if self._services is not None:
+            self._services.stop_background()
+        await super().close()
+        if self._services is not None:
+            await self._services.close()
+
+
+async def _serve(bot: CapbriefBot, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix loops
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        await bot.start(token)
+
+
+def run_bot(settings: Settings, token: SecretStr, data_dir: Path | None = None) -> int:
+    """Run until SIGTERM/SIGINT; 0 on a clean stop, 2 when Discord rejects the token."""
+    bot = CapbriefBot(settings, data_dir=data_dir)
+    try:
+        asyncio.run(_serve(bot, token.get_secret_value()))
+    except discord.LoginFailure:
+        log.error("Discord rejected the token in DISCORD_TOKEN (not shown); check it and retry")
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord refused the gateway intents; capbrief needs only the Guilds intent")
+        return 2
+    return 0

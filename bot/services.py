@@ -1,0 +1,106 @@
+"""The long-lived services a running bot shares: one object, built from settings, closed once.
+
+- ``market``: :class:`~bot.market_data.service.MarketData` (the one data path);
+- ``renderer``: :class:`bot.render.Renderer` (warmed process pool + single-flight render cache);
+- ``storage`` and ``scheduler``: slots for the briefing (filled by the briefing wiring; ``None``
+  when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
+
+Life cycle (driven by :class:`bot.client.CapbriefBot`): :meth:`Services.build` (cheap, no I/O) →
+``await start()`` in ``setup_hook`` (starts and warms the render pool) → the cogs load and the
+commands sync → :meth:`start_background` (starts the scheduler: the loop is running) →
+``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market data, in
+reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.market_data.service import MarketData, build_market_data
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RendererLike(Protocol):
+    """What cogs need from the renderer (see :mod:`bot.render`)."""
+
+    async def render(self, kind: str, params: Any, data: Any, *, version: str = ...) -> bytes: ...
+
+
+@dataclass
+class Services:
+    """See the module docstring."""
+
+    settings: Settings
+    market: MarketData
+    renderer: Any = None
+    storage: Any = None
+    scheduler: Any = None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _started: bool = False
+
+    @classmethod
+    def build(cls, settings: Settings, data_dir: Path | None = None, *,
+              pool_size: int | None = None) -> Services:
+        """Services for ``settings``; ``data_dir`` forces CSV replay; ``pool_size`` overrides
+        ``settings.render.pool_size`` (tests use 1)."""
+        return cls(settings=settings, market=build_market_data(settings, data_dir),
+                   renderer=_build_renderer(settings, pool_size))
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run ``closer`` during :meth:`close` (last registered, first run)."""
+        self._closers.append(closer)
+
+    async def start(self) -> None:
+        """Start and warm the render pool (its first call costs ~1 s, paid here, off the loop)."""
+        if self._started:
+            return
+        if self.renderer is not None and hasattr(self.renderer, "start"):
+            await self.renderer.start()
+        self._started = True
+
+    def start_background(self) -> None:
+        """Start the scheduler (needs the running loop; called at the end of ``setup_hook``)."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def stop_background(self) -> None:
+        if self.scheduler is not None:
+            try:
+                self.scheduler.shutdown()
+            except Exception:  # already stopped, or never started
+                log.debug("scheduler shutdown", exc_info=True)
+
+    async def close(self) -> None:
+        """Stop everything, in reverse order of start; safe to call twice."""
+        self.stop_background()
+        for closer in reversed(self._closers):
+            await _quietly(closer, "close hook")
+        self._closers.clear()
+        if self.renderer is not None and hasattr(self.renderer, "close"):
+            await _quietly(self.renderer.close, "renderer")
+        if self.storage is not None and hasattr(self.storage, "dispose"):
+            self.storage.dispose()
+        await _quietly(self.market.close, "market data")
+        self._started = False
+
+
+def _build_renderer(settings: Settings, pool_size: int | None) -> Any:
+    try:
+        from bot.render import Renderer  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        log.warning("bot.render is not available: chart commands will fail")
+        return None
+    return Renderer.from_settings(settings, pool_size=pool_size)
+
+
+async def _quietly(fn: Callable[[], Awaitable[None]], what: str) -> None:
+    try:
+        await fn()
+    except Exception:
+        log.exception("closing %s failed", what)

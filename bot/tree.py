@@ -1,0 +1,130 @@
+"""One error path for every app command, and the reply helpers cogs use.
+
+:meth:`CapbriefTree.on_error` turns an error into a short EPHEMERAL message:
+
+- :class:`~bot.errors.UserFacingError` (bad input, data outages), a chart input the chart code
+  rejects (``ChartInputError``), a per-user cooldown ("try again in N s"), a failed check or a
+  value the transformers reject → that message, logged at INFO without a traceback;
+- anything else → logged with its traceback at ERROR, and a generic message with a short
+  reference the user can quote.
+
+It works at any stage of the response: before it (an ephemeral message), after a deferral (the
+public "thinking…" placeholder is deleted, then an ephemeral follow-up is sent: Discord would
+otherwise make the first follow-up public, whatever its flags), or after the reply.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import secrets
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+GENERIC = "Something went wrong on our side while answering that. (ref {ref})"
+STALE_COMMAND = "This command has just changed; please try again in a minute."
+#: ``interaction.extras`` key set by :func:`send_reply` once the public reply is out.
+REPLIED = "capbrief_replied"
+
+
+def _chart_input_error() -> type[Exception] | None:
+    try:
+        from analytics.charts.errors import ChartInputError
+    except ImportError:  # pragma: no cover - charts not installed yet
+        return None
+    return ChartInputError
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception that caused ``error`` (inside CommandInvokeError / TransformerError)."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        return error.original
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def user_message(error: BaseException) -> str | None:
+    """The safe message for an expected error, or None for a bug (logged with traceback)."""
+    cause = unwrap(error)
+    if isinstance(cause, UserFacingError):
+        return cause.message
+    chart_error = _chart_input_error()
+    if chart_error is not None and isinstance(cause, chart_error):
+        return f"Can't draw that chart: {cause}"
+    if isinstance(cause, app_commands.CommandOnCooldown):
+        wait = max(1, math.ceil(cause.retry_after))
+        return f"You're using this command too often. Try again in {wait} s."
+    if isinstance(cause, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").replace("guild", "server").title()
+                          for p in cause.missing_permissions)
+        return f"You need the {perms} permission to do that."
+    if isinstance(cause, app_commands.BotMissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in cause.missing_permissions)
+        return f"I need the {perms} permission here to do that."
+    if isinstance(cause, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(cause, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(cause, app_commands.TransformerError):
+        return f"That isn't a valid value: {str(cause.value)[:50]!r}."
+    if isinstance(cause, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return STALE_COMMAND
+    return None
+
+
+async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Send ``message`` privately, whatever stage the interaction's response is at."""
+    if not interaction.response.is_done():
+        await interaction.response.send_message(message, ephemeral=True)
+        return
+    deferred = interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+    if deferred and not interaction.extras.get(REPLIED):
+        try:  # drop the public "thinking…" so the follow-up can be ephemeral
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            log.debug("could not delete the deferred response", exc_info=True)
+    await interaction.followup.send(message, ephemeral=True)
+
+
+async def send_reply(interaction: discord.Interaction, *, embed: discord.Embed,
+                     png: bytes | None = None, filename: str = "chart.png") -> None:
+    """The one public reply of a deferred data command: ``embed`` plus a fresh PNG file.
+
+    A new :class:`discord.File` is built from the bytes on every call (a File cannot be re-sent).
+    The embed shows the picture through ``attachment://filename``.
+    """
+    files: list[discord.File] = []
+    if png is not None:
+        embed.set_image(url=f"attachment://{filename}")
+        files.append(discord.File(io.BytesIO(png), filename=filename))
+    if interaction.response.is_done():
+        await interaction.followup.send(embed=embed, files=files)
+    else:
+        await interaction.response.send_message(embed=embed, files=files)
+    interaction.extras[REPLIED] = True
+
+
+class CapbriefTree(app_commands.CommandTree[discord.Client]):
+    """The command tree with the single error path described in the module docstring."""
+
+    async def on_error(self, interaction: discord.Interaction,
+                       error: app_commands.AppCommandError) -> None:
+        name = interaction.command.qualified_name if interaction.command else "?"
+        message = user_message(error)
+        if message is None:
+            ref = secrets.token_hex(3)
+            log.error("/%s failed (ref %s)", name, ref, exc_info=unwrap(error))
+            message = GENERIC.format(ref=ref)
+        else:
+            log.info("/%s refused for user %s: %s", name, interaction.user.id, message)
+        try:
+            await send_ephemeral(interaction, message)
+        except discord.HTTPException:
+            log.warning("/%s: could not tell the user about an error", name, exc_info=True)
