@@ -106,7 +106,7 @@ def _rank_words(rank: int | None) -> str:
 
 
 def _leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
-    margin = snapshot.relative.changes.get(LEAD_WINDOW, math.nan)
+    margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
     if math.isnan(margin) or abs(margin) < EVEN_BAND:
         return "even", margin
     return ("small" if margin > 0 else "large"), margin
@@ -118,7 +118,7 @@ def _notable(rut: RecordsSnapshot, snapshot: LeadershipSnapshot) -> str:
                 f"({rut.close:,.2f})")
     if rut.is_record:
         return f"the Russell 2000 closed at a record ({rut.close:,.2f})"
-    if -rut.drawdown <= NEAR_RECORD and rut.days_since_record > rut.gap_days:
+    if -rut.drawdown <= NEAR_RECORD and rut.days_since_record > rut.breakout_gap_days:
         return (f"the Russell 2000 is {-rut.drawdown:.1%} below its {rut.record_date:%Y} record, "
                 f"{rut.days_since_record:,} days without one "
                 f"({_rank_words(rut.drought_rank)} drought)")

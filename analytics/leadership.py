@@ -69,7 +69,7 @@ class RelativeStrength:
 
     ``vs_sma50``/``vs_sma200`` = ratio / average - 1. ``sma200_slope`` = sma200 now / sma200
     :data:`SLOPE_SESSIONS` sessions earlier - 1; ``sma200_rising`` is None when unknown.
-    ``changes`` maps window → relative return of small over large caps (NaN if too short).
+    ``ratio_changes`` maps window → relative return of small over large caps (NaN if too short).
     ``leader`` is ``"small"`` or ``"large"`` (side of the 50-day average; ``"unknown"`` before
     50 values); ``streak_start`` is the first session of the current streak.
     """
@@ -82,7 +82,7 @@ class RelativeStrength:
     vs_sma200: float
     sma200_slope: float
     sma200_rising: bool | None
-    changes: Mapping[str, float]
+    ratio_changes: Mapping[str, float]
     regime: str
     regime_label: str
     leader: str
@@ -132,7 +132,7 @@ def calc_relative_strength(ratio: pd.Series, asof: date) -> RelativeStrength:
     return RelativeStrength(
         asof=clean.index[-1].date(), ratio=last, sma50=sma50, sma200=sma200,
         vs_sma50=last / sma50 - 1.0, vs_sma200=last / sma200 - 1.0,
-        sma200_slope=slope, sma200_rising=rising, changes=calc_returns(clean, asof),
+        sma200_slope=slope, sma200_rising=rising, ratio_changes=calc_returns(clean, asof),
         regime=regime, regime_label=REGIME_LABELS[regime], leader=leader,
         streak_sessions=streak, streak_weeks=weeks, streak_start=start,
     )

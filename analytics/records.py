@@ -94,7 +94,8 @@ class RecordsSnapshot:
     - ``prior_gap_days``/``prior_gap_sessions``/``prior_gap_rank``: on a record day, the gap since
       the previous record (what just ended) and its rank among all gaps; None otherwise (and on
       the first close of the series, which has no previous record).
-    - ``breakout``: a record day whose prior gap is longer than ``gap_days`` calendar days.
+    - ``breakout``: a record day whose prior gap is longer than ``breakout_gap_days`` calendar days
+      (the ``gap_days`` argument).
     - ``next_level``: the first multiple of ``round_step`` strictly above ``close``;
       ``next_level_distance = next_level / close - 1`` (> 0). ``nearest_level`` is the closest
       multiple (ties go up) and ``nearest_level_distance`` its signed distance.
@@ -116,7 +117,7 @@ class RecordsSnapshot:
     prior_gap_sessions: int | None
     prior_gap_rank: int | None
     breakout: bool
-    gap_days: int
+    breakout_gap_days: int
     round_step: float
     next_level: float
     next_level_distance: float
@@ -192,7 +193,7 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
         is_record=is_record, days_since_record=days_since, sessions_since_record=sessions_since,
         drought_rank=drought_rank, drought_count=drought_count, prior_gap_days=prior_days,
         prior_gap_sessions=prior_sessions, prior_gap_rank=prior_rank, breakout=breakout,
-        gap_days=gap_days, round_step=round_step, next_level=next_level,
+        breakout_gap_days=gap_days, round_step=round_step, next_level=next_level,
         next_level_distance=next_level / close - 1.0 if close > 0 else float("nan"),
         nearest_level=nearest,
         nearest_level_distance=nearest / close - 1.0 if close > 0 else float("nan"),

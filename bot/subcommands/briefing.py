@@ -1,0 +1,61 @@
+"""``python -m bot briefing [--asof YYYY-MM-DD] [--json]``: the morning briefing as of a session.
+
+Text by default; ``--json`` for the whole :class:`~analytics.briefing.Briefing` (ISO dates,
+returns as fractions). :func:`build_briefing` is the one place the CLI composes a briefing, so
+writers of other outputs (markdown, HTML, PNG) call it and only add their rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from analytics.briefing import Briefing, compose_briefing
+from analytics.leadership import InsufficientData
+from bot.asof import ResolvedAsof
+from bot.errors import DataUnavailable
+from bot.market_data.snapshot import MarketSnapshot
+from bot.settings import Settings
+from bot.subcommands.status import add_replay_options, data_block, load_market, resolve
+from bot.ui.text import render_briefing_text, to_jsonable
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "briefing", parents=parents, help="the morning briefing (text or JSON) as of a session",
+        description="The morning briefing: headline, scoreboard, records, history, drivers.")
+    add_replay_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def build_briefing(market: MarketSnapshot, session: ResolvedAsof,
+                   settings: Settings) -> Briefing:
+    """Compose the briefing for the resolved session, labelled with the data's freshness."""
+    try:
+        return compose_briefing(market.bars, session.session,
+                                gap_days=settings.analytics.breakout_gap_days,
+                                round_step=settings.analytics.round_step,
+                                data_asof=market.asof, stale=market.stale,
+                                stale_reason=market.stale_reason)
+    except InsufficientData as exc:
+        raise DataUnavailable(str(exc)) from None
+
+
+def briefing_json(briefing: Briefing, session: ResolvedAsof,
+                  market: MarketSnapshot) -> dict[str, Any]:
+    """The JSON document of ``briefing``."""
+    return {"asof": briefing.asof.isoformat(), "requested_asof": to_jsonable(session.requested),
+            "asof_note": session.note, "data": data_block(market),
+            "briefing": to_jsonable(briefing)}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    market = load_market(settings, args.data_dir)
+    session = resolve(market, args.asof)
+    briefing = build_briefing(market, session, settings)
+    if args.json:
+        print(json.dumps(briefing_json(briefing, session, market), indent=2))
+    else:
+        print(render_briefing_text(briefing, note=session.note), end="")
+    return 0

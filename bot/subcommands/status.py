@@ -1,0 +1,108 @@
+"""``python -m bot status [--asof YYYY-MM-DD] [--json]``: who leads, small or large caps.
+
+Prints the leadership snapshot (scoreboard, RUT/SPX trend, records) as text, or as JSON with
+stable snake_case keys (dates ISO, returns as fractions). The small functions here are reused by
+``briefing`` and by anyone who needs the same data path (:func:`load_market`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from analytics.briefing import compose_headline
+from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
+from bot.asof import ResolvedAsof, parse_asof, resolve_asof
+from bot.errors import DataUnavailable
+from bot.market_data.service import build_market_data
+from bot.market_data.snapshot import MarketSnapshot
+from bot.settings import Settings
+from bot.ui.text import render_status_text, to_jsonable
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def add_replay_options(parser: argparse.ArgumentParser) -> None:
+    """``--asof`` and ``--json``, shared by status and briefing."""
+    parser.add_argument("--asof", metavar="YYYY-MM-DD",
+                        help="replay this day (a non-session day uses the session before it)")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON (ISO dates, returns as fractions) instead of text")
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "status", parents=parents, help="who leads now: returns, RUT/SPX trend, records",
+        description="Small caps (Russell 2000) vs large caps (S&P 500) as of a session.")
+    add_replay_options(parser)
+    parser.set_defaults(handler=run)
+
+
+async def _snapshot(settings: Settings, data_dir: Path | None) -> MarketSnapshot:
+    market = build_market_data(settings, data_dir)
+    try:
+        return await market.snapshot()
+    finally:
+        await market.close()
+
+
+def load_market(settings: Settings, data_dir: Path | None) -> MarketSnapshot:
+    """The market snapshot through the one data path (``build_market_data``)."""
+    return asyncio.run(_snapshot(settings, data_dir))
+
+
+def today_in_new_york() -> datetime:
+    """Now, in New York (the exchange's date decides what "the future" is)."""
+    return datetime.now(UTC).astimezone(NEW_YORK)
+
+
+def resolve(market: MarketSnapshot, asof_text: str | None) -> ResolvedAsof:
+    """Parse and resolve ``--asof`` against the bars held (BadInput on bad dates)."""
+    return resolve_asof(market.bars, parse_asof(asof_text), today=today_in_new_york().date())
+
+
+def build_status(market: MarketSnapshot, session: ResolvedAsof,
+                 settings: Settings) -> LeadershipSnapshot:
+    """The leadership snapshot for the resolved session (DataUnavailable if it cannot answer)."""
+    try:
+        return calc_leadership_snapshot(market.bars, session.session,
+                                        gap_days=settings.analytics.breakout_gap_days,
+                                        round_step=settings.analytics.round_step)
+    except InsufficientData as exc:
+        raise DataUnavailable(str(exc)) from None
+
+
+def data_block(market: MarketSnapshot) -> dict[str, Any]:
+    """Where the data came from and how fresh it is (JSON)."""
+    return {"latest_session": to_jsonable(market.asof), "source": market.source,
+            "stale": market.stale, "stale_reason": market.stale_reason,
+            "missing_symbols": sorted(market.missing)}
+
+
+def status_json(snapshot: LeadershipSnapshot, session: ResolvedAsof,
+                market: MarketSnapshot) -> dict[str, Any]:
+    """The JSON document of ``status``."""
+    return {"asof": snapshot.asof.isoformat(),
+            "requested_asof": to_jsonable(session.requested),
+            "asof_note": session.note, "headline": compose_headline(snapshot),
+            "data": data_block(market), "leadership": to_jsonable(snapshot)}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    market = load_market(settings, args.data_dir)
+    session = resolve(market, args.asof)
+    snapshot = build_status(market, session, settings)
+    if args.json:
+        print(json.dumps(status_json(snapshot, session, market), indent=2))
+    else:
+        note = session.note
+        if market.stale:
+            note = "; ".join(x for x in (note, f"STALE data: {market.stale_reason}") if x)
+        print(render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
+              end="")
+    return 0

@@ -1,0 +1,198 @@
+"""Plain-text and markdown rendering of the leadership snapshot and the briefing, plus JSON helpers.
+
+Conventions: percentages signed with 2 decimals in tables (1 in prose), levels with thousands
+separators and 2 decimals, dates ISO (``YYYY-MM-DD``), "n/a" where history is too short.
+JSON (:func:`to_jsonable`): dataclass field names as snake_case keys, dates as ISO strings,
+returns as fractions (0.012 = +1.2%), NaN as null.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from analytics.briefing import Briefing
+from analytics.leadership import LeadershipSnapshot, RelativeStrength
+from analytics.records import RecordsSnapshot
+from analytics.returns import WINDOWS, ReturnRow
+
+NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON-ready data: dataclasses → dicts (field order kept), dates → ISO strings,
+    NaN/inf → None, mappings → dicts with str keys, tuples/lists → lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return to_jsonable(value.item())
+    raise TypeError(f"cannot convert {type(value).__name__} to JSON")
+
+
+def fmt_pct(value: float | None, digits: int = 2) -> str:
+    """``+1.23%``; "n/a" for None/NaN."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:+.{digits}%}"
+
+
+def fmt_level(value: float | None, digits: int = 2) -> str:
+    """``2,434.14``; "n/a" for None/NaN."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def render_scoreboard(rows: tuple[ReturnRow, ...], relative: RelativeStrength | None,
+                      asof: date) -> list[str]:
+    """Aligned table: one row per symbol (level + returns per window), then RUT vs SPX."""
+    head = f"{'':<{NAME_WIDTH}}{'Level':>{LEVEL_WIDTH}}" + "".join(
+        f"{w.upper():>{CELL_WIDTH}}" for w in WINDOWS)
+    lines = [head]
+    for row in rows:
+        mark = "*" if row.level_date is not None and row.level_date != asof else ""
+        name = (row.name + mark)[:NAME_WIDTH]
+        lines.append(f"{name:<{NAME_WIDTH}}{fmt_level(row.level):>{LEVEL_WIDTH}}" + "".join(
+            f"{fmt_pct(row.returns.get(w)):>{CELL_WIDTH}}" for w in WINDOWS))
+    if relative is not None:
+        lines.append(f"{'RUT vs SPX (rel.)':<{NAME_WIDTH}}{'':>{LEVEL_WIDTH}}" + "".join(
+            f"{fmt_pct(relative.ratio_changes.get(w)):>{CELL_WIDTH}}" for w in WINDOWS))
+    stale = [r for r in rows if r.level_date is not None and r.level_date != asof]
+    for row in stale:
+        assert row.level_date is not None
+        lines.append(f"* {row.symbol}: last close {row.level_date.isoformat()}")
+    return lines
+
+
+def render_relative(rel: RelativeStrength) -> list[str]:
+    """The RUT/SPX ratio block: averages, regime, streak."""
+    if rel.sma200_rising is None:
+        slope = ""
+    else:
+        slope = (f", {'rising' if rel.sma200_rising else 'falling'} "
+                 f"({fmt_pct(rel.sma200_slope)} in 21 sessions)")
+    lines = [
+        f"RUT/SPX ratio {rel.ratio:.4f}",
+        f"  50-day avg   {rel.sma50:.4f}   ratio {fmt_pct(rel.vs_sma50)} vs avg"
+        if math.isfinite(rel.sma50) else "  50-day avg   n/a (fewer than 50 sessions)",
+        f"  200-day avg  {rel.sma200:.4f}   ratio {fmt_pct(rel.vs_sma200)} vs avg{slope}"
+        if math.isfinite(rel.sma200) else "  200-day avg  n/a (fewer than 200 sessions)",
+        f"  Trend        {rel.regime_label}",
+    ]
+    if rel.leader in ("small", "large") and rel.streak_start is not None:
+        side = "above" if rel.leader == "small" else "below"
+        who = "Small caps" if rel.leader == "small" else "Large caps"
+        lines.append(f"  Streak       {who} lead: ratio {side} its 50-day avg for "
+                     f"{_plural(rel.streak_sessions, 'session')} "
+                     f"({_plural(rel.streak_weeks, 'week')}), since "
+                     f"{rel.streak_start.isoformat()}")
+    return lines
+
+
+def render_records(rec: RecordsSnapshot, name: str) -> list[str]:
+    """Record close, drawdown, drought and rank, breakout, round levels, records this year."""
+    pad = " " * (len(name) + 2)
+    if rec.is_record:
+        first = f"{name}  {fmt_level(rec.close)}  RECORD CLOSE"
+        if rec.breakout and rec.prior_gap_days is not None:
+            first += (f" - BREAKOUT: first record in {rec.prior_gap_days:,} days "
+                      f"({_plural(rec.prior_gap_sessions or 0, 'session')}), since "
+                      f"{_ordinal(rec.prior_gap_rank or 0)}-longest drought")
+        elif rec.prior_gap_days is not None:
+            first += f" (previous record {_plural(rec.prior_gap_days, 'day')} earlier)"
+        lines = [first]
+    else:
+        lines = [
+            f"{name}  {fmt_level(rec.close)}  {fmt_pct(rec.drawdown)} from record "
+            f"{fmt_level(rec.record_close)} ({rec.record_date.isoformat()})",
+            f"{pad}no record for {_plural(rec.days_since_record, 'day')} / "
+            f"{_plural(rec.sessions_since_record, 'session')}: "
+            f"{_ordinal(rec.drought_rank or 0)}-longest of {rec.drought_count:,} droughts",
+        ]
+    step = f"{rec.round_step:,.0f}"
+    lines.append(f"{pad}next {step}-level {fmt_level(rec.next_level, 0)} "
+                 f"({fmt_pct(rec.next_level_distance)}); nearest "
+                 f"{fmt_level(rec.nearest_level, 0)} ({fmt_pct(rec.nearest_level_distance)})")
+    lines.append(f"{pad}{_plural(rec.records_ytd, 'record close')} in {rec.asof.year} so far")
+    return lines
+
+
+def render_status_text(snapshot: LeadershipSnapshot, *, headline: str | None = None,
+                       note: str | None = None) -> str:
+    """/status as plain text (monospace): headline, scoreboard, ratio trend, records."""
+    lines = [f"Small vs large caps - as of {snapshot.asof.isoformat()} "
+             f"({snapshot.asof:%a}) close"]
+    if note:
+        lines.append(f"({note})")
+    if headline:
+        lines += ["", headline]
+    lines += ["", "Returns (indices: price; ETFs: total return)"]
+    lines += render_scoreboard(snapshot.scoreboard, snapshot.relative, snapshot.asof)
+    lines += ["", *render_relative(snapshot.relative)]
+    lines += ["", "Records", *render_records(snapshot.rut_records, "Russell 2000")]
+    lines += render_records(snapshot.spx_records, "S&P 500     ")
+    if snapshot.missing:
+        lines += ["", f"Not available: {', '.join(snapshot.missing)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _freshness(b: Briefing) -> str:
+    parts = [f"Data as of {b.asof.isoformat()} close"]
+    if b.data_asof is not None and b.data_asof != b.asof:
+        parts.append(f"(latest held: {b.data_asof.isoformat()})")
+    if b.stale:
+        parts.append(f"- STALE: {b.stale_reason or 'last refresh failed'}")
+    return " ".join(parts)
+
+
+def render_briefing_text(b: Briefing, *, note: str | None = None) -> str:
+    """The briefing as plain text: headline, scoreboard, trend, records, history, drivers."""
+    snap = b.leadership
+    lines = [f"Morning briefing - {b.asof.isoformat()} ({b.asof:%a})"]
+    if note:
+        lines.append(f"({note})")
+    lines += ["", b.headline, ""]
+    lines += render_scoreboard(snap.scoreboard, snap.relative, snap.asof)
+    lines += ["", f"Trend: {snap.relative.regime_label}", f"Records: {b.records_line}"]
+    if b.history_line:
+        lines.append(f"History: {b.history_line}")
+    if b.drivers_line:
+        lines.append(f"Drivers: {b.drivers_line}")
+    lines += ["", _freshness(b)]
+    return "\n".join(lines) + "\n"
+
+
+def render_briefing_markdown(b: Briefing) -> str:
+    """The briefing as markdown (Discord message or a .md file): bold headline, fenced table."""
+    snap = b.leadership
+    lines = [f"**Small vs large caps - {b.asof.isoformat()}**", "", b.headline, "", "```"]
+    lines += render_scoreboard(snap.scoreboard, snap.relative, snap.asof)
+    lines += ["```", f"**Trend:** {snap.relative.regime_label}", f"**Records:** {b.records_line}"]
+    if b.history_line:
+        lines.append(f"**What history says:** {b.history_line}")
+    if b.drivers_line:
+        lines.append(f"**Drivers:** {b.drivers_line}")
+    lines += ["", f"_{_freshness(b)}_"]
+    return "\n".join(lines) + "\n"
