@@ -20,6 +20,8 @@ from bot.settings import ConfigError, load_settings
 #: Subcommand modules; each has ``register(subparsers, parents)``, adding a parser whose
 #: ``handler(args, settings) -> int`` is set with ``set_defaults``.
 SUBCOMMANDS: tuple[str, ...] = (
+    "bot.subcommands.status",
+    "bot.subcommands.briefing",
 )
 
 
