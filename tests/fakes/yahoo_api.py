@@ -1,0 +1,448 @@
+"""A fake Yahoo chart API on 127.0.0.1 that the REAL yfinance client talks to.
+
+Usage (sync or async code alike; the server runs its own event loop in a background thread)::
+
+    with FakeYahoo({"SPY": spy_bars, "^GSPC": gspc_bars}) as fake:
+        isolate_yfinance(tmp_path)                 # fresh YfData singleton + caches (tests)
+        provider = YahooProvider(session_factory=fake.session, ...)
+        ...
+        fake.chart_requests                        # Counter {symbol: data requests}
+
+API
+- ``FakeYahoo(frames=None, *, visible_until=None)``: ``frames`` maps symbol → bar frame
+  (``bot.market_data.frames`` contract, e.g. ``CsvDirProvider(dir).load(sym)``).
+  ``start()`` / ``stop()`` or use it as a context manager; ``.url`` (``http://127.0.0.1:PORT``).
+- ``session()``: a new :class:`LoopbackSession` (a subclass of yfinance's own curl_cffi session
+  class) that rewrites every ``*.yahoo.com`` URL to the fake. Pass it as the provider's
+  ``session_factory=fake.session``.
+- Data: ``set_frames(frames, visible_until=None)`` replaces the data; rows dated after
+  ``visible_until`` are hidden. ``advance(n_sessions=1)`` reveals the next ``n`` dates present in
+  the frames (an incremental-refresh test: load, ``advance(1)``, refresh again).
+  ``reveal_until(day)`` sets the cut-off directly; ``visible_until`` reads it.
+- Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0)`` makes the next ``times`` chart
+  requests of each matching symbol (``None`` = every symbol) fail. Kinds: ``"429"``, any 5xx
+  code (``"500"``, ``"503"``), ``"timeout"`` (the answer waits ``delay`` seconds, past the
+  client's timeout), ``"empty"`` (200, empty body), ``"malformed"`` (200, invalid JSON),
+  ``"unknown"`` (Yahoo's 404 "No data found, symbol may be delisted" JSON). Symbols not in the
+  frames always get that 404. NOTE: yfinance itself re-sends a request once after any HTTP
+  status >= 400 (toggling its cookie strategy), so one failed *round* of a status fault costs
+  two requests: use ``times=2`` to make a 429/5xx reach the caller.
+  ``clear_faults()`` drops pending faults.
+- Quirks Yahoo really serves: ``add_nan_rows(symbol, days, volume=0.0)`` adds rows whose prices
+  are all null (replacing real rows on those days if present); ``duplicate_last_row(symbol)``
+  repeats the last visible bar at 16:00 the same day with a slightly higher volume.
+- Request log: ``requests`` (list of :class:`Hit`), ``path_counts()`` (Counter per path),
+  ``chart_requests`` (Counter symbol → chart DATA requests, i.e. with period1/period2),
+  ``tz_requests`` (Counter symbol → yfinance's ``range=1d`` timezone look-ups),
+  ``reset_log()``.
+- ``isolate_yfinance(cache_dir)``: forget yfinance's process-wide state (the ``YfData``
+  singleton with its cookie/crumb/strategy, its response ``lru_cache``, the tz/cookie caches,
+  which it points at ``cache_dir``). Call it before each test.
+
+Timestamps are each session's 09:30 New York open, as Yahoo sends them; NaN becomes ``null``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+from aiohttp import web
+from curl_cffi import requests as curl_requests
+
+EXCHANGE_TZ = "America/New_York"
+STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
+KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "unknown"}
+NOT_FOUND = {"chart": {"result": None, "error": {
+    "code": "Not Found", "description": "No data found, symbol may be delisted"}}}
+VALID_RANGES = ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request the fake received (``host`` is the Yahoo host the client meant)."""
+
+    host: str
+    path: str
+    kind: str  # "chart" | "tz" | "cookie" | "crumb" | "other"
+    symbol: str | None
+    params: Mapping[str, str]
+    status: int
+
+
+@dataclass
+class _Fault:
+    kind: str
+    times: int
+    symbols: frozenset[str] | None
+    delay: float
+    used: Counter[str] = field(default_factory=Counter)
+
+    def take(self, symbol: str) -> bool:
+        if self.symbols is not None and symbol not in self.symbols:
+            return False
+        if self.used[symbol] >= self.times:
+            return False
+        self.used[symbol] += 1
+        return True
+
+
+class LoopbackSession(curl_requests.Session):  # type: ignore[type-arg]
+    """yfinance's own curl_cffi session class, sending ``*.yahoo.com`` to the fake."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        kwargs.setdefault("impersonate", "chrome")
+        super().__init__(**kwargs)
+        self._base = urlsplit(base_url)
+
+    def request(self, method: Any, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host == "yahoo.com" or host.endswith(".yahoo.com"):
+            url = urlunsplit((self._base.scheme, self._base.netloc, parts.path or "/",
+                              parts.query, parts.fragment))
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers["X-Fake-Host"] = host
+            kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
+
+
+def isolate_yfinance(cache_dir: Path | str) -> None:
+    """Reset yfinance's process-wide state and point its caches at ``cache_dir``."""
+    import yfinance as yf
+    from yfinance import cache as yf_cache
+    from yfinance.data import SingletonMeta, YfData
+
+    SingletonMeta._instances.pop(YfData, None)
+    YfData.cache_get.cache_clear()
+    yf_cache._TzCacheManager._tz_cache = None
+    yf_cache._CookieCacheManager._Cookie_cache = None
+    yf_cache._ISINCacheManager._isin_cache = None
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    yf.set_tz_cache_location(str(cache_dir))
+
+
+def _epoch(day: pd.Timestamp, hour: int = 9, minute: int = 30) -> int:
+    local = pd.Timestamp(day.year, day.month, day.day, hour, minute).tz_localize(EXCHANGE_TZ)
+    return int(local.timestamp())
+
+
+def _opens(index: pd.DatetimeIndex) -> list[int]:
+    """Epoch seconds of each day's 09:30 New York open (vectorised)."""
+    local = (pd.DatetimeIndex(index) + pd.Timedelta(hours=9, minutes=30)).tz_localize(EXCHANGE_TZ)
+    return [int(x) for x in local.as_unit("s").asi8]
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    x = float(value)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+class FakeYahoo:
+    """The fake server (see the module docstring for the whole API)."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
+                 visible_until: date | None = None) -> None:
+        self._lock = threading.RLock()
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._visible_until: pd.Timestamp | None = None
+        self._faults: list[_Fault] = []
+        self._nan_rows: dict[str, tuple[list[pd.Timestamp], float]] = {}
+        self._dup_last: set[str] = set()
+        self.requests: list[Hit] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.set_frames(frames or {}, visible_until)
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        if not self.port:
+            raise RuntimeError("FakeYahoo is not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeYahoo:
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self._serve())
+            ready.set()
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="fake-yahoo", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("FakeYahoo did not start")
+        return self
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_get("/v8/finance/chart/{symbol}", self._chart)
+        app.router.add_get("/v1/test/getcrumb", self._crumb)
+        app.router.add_route("*", "/{tail:.*}", self._other)
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
+                                     shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+        self._loop = self._thread = self._runner = None
+        self.port = 0
+
+    def __enter__(self) -> FakeYahoo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def session(self) -> LoopbackSession:
+        """A fresh yfinance-compatible session aimed at this fake."""
+        return LoopbackSession(self.url)
+
+    # ---------------------------------------------------------------- data
+    def set_frames(self, frames: Mapping[str, pd.DataFrame],
+                   visible_until: date | None = None) -> None:
+        with self._lock:
+            self._frames = {sym: df.sort_index() for sym, df in frames.items()}
+            self._visible_until = pd.Timestamp(visible_until) if visible_until else None
+
+    @property
+    def visible_until(self) -> date | None:
+        with self._lock:
+            return self._visible_until.date() if self._visible_until is not None else None
+
+    def reveal_until(self, day: date | None) -> None:
+        with self._lock:
+            self._visible_until = pd.Timestamp(day) if day else None
+
+    def advance(self, n_sessions: int = 1) -> date:
+        """Reveal the next ``n_sessions`` dates found in the frames; returns the new cut-off."""
+        with self._lock:
+            if self._visible_until is None:
+                raise RuntimeError("everything is visible already: set visible_until first")
+            dates = sorted({d for df in self._frames.values() for d in df.index})
+            later = [d for d in dates if d > self._visible_until]
+            if len(later) < n_sessions:
+                raise RuntimeError(f"only {len(later)} hidden sessions left")
+            self._visible_until = later[n_sessions - 1]
+            return self._visible_until.date()
+
+    def add_nan_rows(self, symbol: str, days: Iterable[date], volume: float = 0.0) -> None:
+        with self._lock:
+            self._nan_rows[symbol] = ([pd.Timestamp(d) for d in days], volume)
+
+    def duplicate_last_row(self, symbol: str) -> None:
+        with self._lock:
+            self._dup_last.add(symbol)
+
+    # ---------------------------------------------------------------- faults
+    def fail_next(self, kind: str, times: int = 1, symbols: Iterable[str] | None = None,
+                  delay: float = 2.0) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(KINDS)}")
+        with self._lock:
+            self._faults.append(_Fault(kind, times, frozenset(symbols) if symbols else None,
+                                       delay))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, symbol: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.take(symbol):
+                    return fault
+        return None
+
+    # ---------------------------------------------------------------- log
+    def _log(self, request: web.Request, kind: str, symbol: str | None, status: int) -> None:
+        hit = Hit(host=request.headers.get("X-Fake-Host", "127.0.0.1"), path=request.path,
+                  kind=kind, symbol=symbol, params=dict(request.query), status=status)
+        with self._lock:
+            self.requests.append(hit)
+
+    def path_counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(hit.path for hit in self.requests)
+
+    def _count(self, kind: str) -> Counter[str]:
+        with self._lock:
+            return Counter(h.symbol for h in self.requests if h.kind == kind and h.symbol)
+
+    @property
+    def chart_requests(self) -> Counter[str]:
+        return self._count("chart")
+
+    @property
+    def tz_requests(self) -> Counter[str]:
+        return self._count("tz")
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # ---------------------------------------------------------------- handlers
+    async def _crumb(self, request: web.Request) -> web.Response:
+        self._log(request, "crumb", None, 200)
+        return web.Response(text="fakeCrumb123", content_type="text/plain")
+
+    async def _other(self, request: web.Request) -> web.Response:
+        if request.path == "/" and request.headers.get("X-Fake-Host") == "fc.yahoo.com":
+            self._log(request, "cookie", None, 404)
+            response = web.Response(status=404, text="<html>fake</html>",
+                                    content_type="text/html")
+            response.set_cookie("A3", "d=fake&S=fake", max_age=3600 * 24 * 365)
+            return response
+        self._log(request, "other", None, 404)
+        return web.Response(status=404, text="<html>not here</html>", content_type="text/html")
+
+    async def _chart(self, request: web.Request) -> web.StreamResponse:
+        symbol = request.match_info["symbol"].upper()
+        kind = "tz" if "range" in request.query else "chart"
+        fault = self._take_fault(symbol)
+        if fault is not None and fault.kind == "timeout":
+            await asyncio.sleep(fault.delay)
+            fault = None
+        if fault is not None:
+            return self._fault_response(request, kind, symbol, fault.kind)
+        with self._lock:
+            frame = self._frames.get(symbol)
+        if frame is None:
+            return self._fault_response(request, kind, symbol, "unknown")
+        try:
+            payload = self._payload(symbol, frame, request.query)
+        except ValueError as exc:
+            self._log(request, kind, symbol, 400)
+            body = {"chart": {"result": None, "error": {"code": "Bad Request",
+                                                         "description": str(exc)}}}
+            return _json(body, status=400)
+        self._log(request, kind, symbol, 200)
+        return _json(payload)
+
+    def _fault_response(self, request: web.Request, kind: str, symbol: str,
+                        fault: str) -> web.Response:
+        if fault == "unknown":
+            self._log(request, kind, symbol, 404)
+            return _json(NOT_FOUND, status=404)
+        if fault == "429":
+            self._log(request, kind, symbol, 429)
+            return web.Response(status=429, text="Too Many Requests", content_type="text/plain")
+        if fault in STATUS_KINDS:
+            status = int(fault)
+            self._log(request, kind, symbol, status)
+            body = {"finance": {"result": None, "error": {
+                "code": "Internal Server Error", "description": f"HTTP {status}"}}}
+            return _json(body, status=status)
+        self._log(request, kind, symbol, 200)
+        if fault == "empty":
+            return web.Response(status=200, body=b"", content_type="application/json")
+        return web.Response(status=200, text='{"chart": {"result": [{"meta": {"currency"',
+                            content_type="application/json")
+
+    # ---------------------------------------------------------------- payload
+    def _visible(self, symbol: str, frame: pd.DataFrame) -> pd.DataFrame:
+        with self._lock:
+            cut = self._visible_until
+            nan_rows = self._nan_rows.get(symbol)
+        rows = frame if cut is None else frame.loc[frame.index <= cut]
+        if nan_rows:
+            days = [d for d in nan_rows[0] if cut is None or d <= cut]
+            blank = pd.DataFrame(float("nan"), index=pd.DatetimeIndex(days), columns=frame.columns)
+            blank["volume"] = nan_rows[1]
+            rows = pd.concat([rows.drop(index=[d for d in days if d in rows.index]), blank])
+            rows = rows.sort_index()
+        return rows
+
+    def _payload(self, symbol: str, frame: pd.DataFrame, query: Mapping[str, str]) -> dict:
+        interval = query.get("interval", "1d")
+        if interval != "1d":
+            raise ValueError(f"the fake serves interval=1d only, not {interval}")
+        rows = self._visible(symbol, frame)
+        stamps = _opens(pd.DatetimeIndex(rows.index))
+        if "range" in query:
+            keep = list(range(max(0, len(rows) - 1), len(rows)))
+        else:
+            lo = int(query.get("period1", "-9999999999"))
+            hi = int(query.get("period2", "9999999999"))
+            keep = [i for i, ts in enumerate(stamps) if lo <= ts < hi]
+        sel = rows.iloc[keep]
+        ts_out = [stamps[i] for i in keep]
+        with self._lock:
+            dup = symbol in self._dup_last
+        if dup and len(sel):
+            sel = pd.concat([sel, sel.iloc[-1:]])
+            sel.iloc[-1, sel.columns.get_loc("volume")] = (sel["volume"].iloc[-1] or 0) + 1000
+            ts_out.append(_epoch(sel.index[-1], 16, 0))
+        return self._chart_json(symbol, rows, sel, ts_out)
+
+    def _chart_json(self, symbol: str, rows: pd.DataFrame, sel: pd.DataFrame,
+                    stamps: list[int]) -> dict:
+        def col(name: str) -> list[float | None]:
+            if name not in sel:
+                return [None] * len(sel)
+            return [None if math.isnan(x) or math.isinf(x) else x
+                    for x in sel[name].astype("float64").tolist()]
+
+        last = rows.iloc[-1] if len(rows) else None
+        last_day = rows.index[-1] if len(rows) else pd.Timestamp("2000-01-03")
+        offset = int(pd.Timestamp(last_day).tz_localize(EXCHANGE_TZ).utcoffset().total_seconds())
+        period = {"timezone": "EST" if offset == -18000 else "EDT", "gmtoffset": offset,
+                  "start": _epoch(last_day), "end": _epoch(last_day, 16, 0)}
+        price = None if last is None else _num(last.get("close")) or _num(last.get("adj_close"))
+        meta = {
+            "currency": "USD", "symbol": symbol, "exchangeName": "NYQ",
+            "fullExchangeName": "NYSE", "instrumentType": "INDEX" if symbol.startswith("^")
+            else "ETF", "firstTradeDate": _epoch(rows.index[0]) if len(rows) else None,
+            "regularMarketTime": _epoch(last_day, 16, 0), "hasPrePostMarketData": False,
+            "gmtoffset": offset, "timezone": period["timezone"],
+            "exchangeTimezoneName": EXCHANGE_TZ, "regularMarketPrice": price,
+            "chartPreviousClose": price, "priceHint": 2,
+            "currentTradingPeriod": {"pre": period, "regular": period, "post": period},
+            "dataGranularity": "1d", "range": "", "validRanges": VALID_RANGES,
+        }
+        result: dict[str, Any] = {"meta": meta}
+        if stamps:
+            result["timestamp"] = stamps
+        if not stamps:  # Yahoo's answer for a range without bars
+            result["indicators"] = {"quote": [{}], "adjclose": [{}]}
+            return {"chart": {"result": [result], "error": None}}
+        quote = {"open": col("open"), "high": col("high"), "low": col("low"),
+                 "close": col("close"), "volume": col("volume")}
+        result["indicators"] = {"quote": [quote], "adjclose": [{"adjclose": col("adj_close")}]}
+        return {"chart": {"result": [result], "error": None}}
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
