@@ -147,14 +147,14 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
     if rut.breakout:
         head = (f"Russell 2000 {rut.close:,.2f}: BREAKOUT, first record close in "
                 f"{rut.prior_gap_days:,} days ({rut.prior_gap_sessions:,} sessions), ending "
-                f"{_rank_words(rut.prior_gap_rank)} record drought")
+                f"{_rank_words(rut.prior_gap_rank)} record drought since {rut.history_start:%Y}")
     elif rut.is_record:
         head = f"Russell 2000 {rut.close:,.2f}: record close"
     else:
         head = (f"Russell 2000 {rut.close:,.2f}: {rut.drawdown:.1%} from its record "
                 f"{rut.record_close:,.2f} ({rut.record_date.isoformat()}); "
                 f"{rut.days_since_record:,} days without a record, "
-                f"{_rank_words(rut.drought_rank)} of {rut.drought_count:,} droughts")
+                f"{_rank_words(rut.drought_rank)} drought since {rut.history_start:%Y}")
     level = f"next round level {rut.next_level:,.0f} ({_pct(rut.next_level_distance)})"
     plural = "s" if spx.records_ytd != 1 else ""
     spx_part = (f"S&P 500: record close today, {spx.records_ytd} this year" if spx.is_record else

@@ -9,7 +9,8 @@ Definitions:
   falling (its value now against :data:`SLOPE_SESSIONS` sessions earlier). Four states, see
   :data:`REGIME_LABELS`; ``"unknown"`` until 200 + 21 ratio values exist.
 - *Leadership streak*: consecutive sessions, ending at ``asof``, with the ratio on the same side
-  of its 50-day average: above → small caps lead, otherwise large caps lead. ``streak_weeks`` is
+  of its 50-day average: above → small caps lead, below → large caps lead; equal (within 1e-12)
+  → ``"even"``, no streak. ``streak_weeks`` is
   the same streak in calendar weeks: ``(asof - streak_start).days // 7``.
 """
 
@@ -70,8 +71,8 @@ class RelativeStrength:
     ``vs_sma50``/``vs_sma200`` = ratio / average - 1. ``sma200_slope`` = sma200 now / sma200
     :data:`SLOPE_SESSIONS` sessions earlier - 1; ``sma200_rising`` is None when unknown.
     ``ratio_changes`` maps window → relative return of small over large caps (NaN if too short).
-    ``leader`` is ``"small"`` or ``"large"`` (side of the 50-day average; ``"unknown"`` before
-    50 values); ``streak_start`` is the first session of the current streak.
+    ``leader`` is ``"small"``, ``"large"`` or ``"even"`` (side of the 50-day average;
+    ``"unknown"`` before 50 values); ``streak_start`` is the first session of the current streak.
     """
 
     asof: date
@@ -122,12 +123,15 @@ def calc_relative_strength(ratio: pd.Series, asof: date) -> RelativeStrength:
     leader, streak, start = "unknown", 0, None
     if n >= SHORT_WINDOW:
         rolling = (csum[SHORT_WINDOW:] - csum[:-SHORT_WINDOW]) / SHORT_WINDOW  # sma50 per row
-        above = values[SHORT_WINDOW - 1:] > rolling
-        side = bool(above[-1])
-        flips = np.flatnonzero(above != side)
-        streak = len(above) - (int(flips[-1]) + 1 if len(flips) else 0)
-        leader = "small" if side else "large"
-        start = clean.index[n - streak].date()
+        tail = values[SHORT_WINDOW - 1:]
+        sides = np.where(np.isclose(tail, rolling, rtol=1e-12, atol=0.0), 0,
+                         np.sign(tail - rolling))
+        side = int(sides[-1])
+        leader = {1: "small", -1: "large", 0: "even"}[side]
+        if side != 0:
+            flips = np.flatnonzero(sides != side)
+            streak = len(sides) - (int(flips[-1]) + 1 if len(flips) else 0)
+            start = clean.index[n - streak].date()
     weeks = (clean.index[-1].date() - start).days // 7 if start is not None else 0
     return RelativeStrength(
         asof=clean.index[-1].date(), ratio=last, sma50=sma50, sma200=sma200,

@@ -100,6 +100,7 @@ class RecordsSnapshot:
       ``next_level_distance = next_level / close - 1`` (> 0). ``nearest_level`` is the closest
       multiple (ties go up) and ``nearest_level_distance`` its signed distance.
     - ``records_ytd``: record closes dated in ``asof``'s calendar year, up to ``asof``.
+    - ``history_start``: the first valid close (droughts are ranked from there).
     """
 
     symbol: str
@@ -124,6 +125,7 @@ class RecordsSnapshot:
     nearest_level: float
     nearest_level_distance: float
     records_ytd: int
+    history_start: date
 
 
 def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
@@ -197,5 +199,5 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
         next_level_distance=next_level / close - 1.0 if close > 0 else float("nan"),
         nearest_level=nearest,
         nearest_level_distance=nearest / close - 1.0 if close > 0 else float("nan"),
-        records_ytd=records_ytd,
+        records_ytd=records_ytd, history_start=dates[0].date(),
     )

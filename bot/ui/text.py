@@ -103,10 +103,9 @@ def render_relative(rel: RelativeStrength) -> list[str]:
     ]
     if rel.leader in ("small", "large") and rel.streak_start is not None:
         side = "above" if rel.leader == "small" else "below"
-        who = "Small caps" if rel.leader == "small" else "Large caps"
-        lines.append(f"  Streak       {who} lead: ratio {side} its 50-day avg for "
-                     f"{_plural(rel.streak_sessions, 'session')} "
-                     f"({_plural(rel.streak_weeks, 'week')}), since "
+        who = "small caps" if rel.leader == "small" else "large caps"
+        lines.append(f"  Streak       {who}: {_plural(rel.streak_sessions, 'session')} "
+                     f"({_plural(rel.streak_weeks, 'week')}) {side} the 50-day avg, since "
                      f"{rel.streak_start.isoformat()}")
     return lines
 
@@ -114,28 +113,32 @@ def render_relative(rel: RelativeStrength) -> list[str]:
 def render_records(rec: RecordsSnapshot, name: str) -> list[str]:
     """Record close, drawdown, drought and rank, breakout, round levels, records this year."""
     pad = " " * (len(name) + 2)
+    since = f"since {rec.history_start:%Y}"
     if rec.is_record:
-        first = f"{name}  {fmt_level(rec.close)}  RECORD CLOSE"
+        lines = [f"{name}  {fmt_level(rec.close)}  RECORD CLOSE"]
         if rec.breakout and rec.prior_gap_days is not None:
-            first += (f" - BREAKOUT: first record in {rec.prior_gap_days:,} days "
-                      f"({_plural(rec.prior_gap_sessions or 0, 'session')}), since "
-                      f"{_ordinal(rec.prior_gap_rank or 0)}-longest drought")
+            lines[0] += f" - BREAKOUT: first record in {rec.prior_gap_days:,} days"
+            lines.append(f"{pad}ends a {rec.prior_gap_sessions or 0:,}-session record drought, "
+                         f"the {_ordinal(rec.prior_gap_rank or 0)}-longest {since}")
         elif rec.prior_gap_days is not None:
-            first += f" (previous record {_plural(rec.prior_gap_days, 'day')} earlier)"
-        lines = [first]
+            lines[0] += f" (previous one {_plural(rec.prior_gap_days, 'day')} earlier)"
     else:
         lines = [
             f"{name}  {fmt_level(rec.close)}  {fmt_pct(rec.drawdown)} from record "
             f"{fmt_level(rec.record_close)} ({rec.record_date.isoformat()})",
-            f"{pad}no record for {_plural(rec.days_since_record, 'day')} / "
-            f"{_plural(rec.sessions_since_record, 'session')}: "
-            f"{_ordinal(rec.drought_rank or 0)}-longest of {rec.drought_count:,} droughts",
+            f"{pad}no record for {_plural(rec.days_since_record, 'day')} "
+            f"({_plural(rec.sessions_since_record, 'session')}): the "
+            f"{_ordinal(rec.drought_rank or 0)}-longest drought {since}",
         ]
-    step = f"{rec.round_step:,.0f}"
-    lines.append(f"{pad}next {step}-level {fmt_level(rec.next_level, 0)} "
-                 f"({fmt_pct(rec.next_level_distance)}); nearest "
-                 f"{fmt_level(rec.nearest_level, 0)} ({fmt_pct(rec.nearest_level_distance)})")
-    lines.append(f"{pad}{_plural(rec.records_ytd, 'record close')} in {rec.asof.year} so far")
+    level = (f"{pad}next round level {fmt_level(rec.next_level, 0)} "
+             f"({fmt_pct(rec.next_level_distance)})")
+    if rec.nearest_level != rec.next_level:
+        level += (f", nearest {fmt_level(rec.nearest_level, 0)} "
+                  f"({fmt_pct(rec.nearest_level_distance)})")
+    lines.append(level)
+    count = (f"{_plural(rec.records_ytd, 'record close')}" if rec.records_ytd
+             else "no record close")
+    lines.append(f"{pad}{count} in {rec.asof.year} so far")
     return lines
 
 
