@@ -1,0 +1,377 @@
+"""Drivers of small-cap relative performance: each reading, its change, and its measured relation.
+
+For each driver (rates, curve, credit, dollar, volatility, sector and style ratios, economy):
+- ``level`` on the reading's own last date on or before ``asof`` (``reading.asof``; it may be
+  earlier than the panel's ``asof`` when a symbol ends sooner, and is then labelled);
+- ``change_1m`` / ``change_3m``: over 21 / 63 observations for daily series (economy: 1 and 3
+  months of observations; GDP has no 1M change). Units: ``bp`` for yields and spreads
+  (``(y1 - y0) * 100``, yields in %), ``fraction`` for prices and ratios (``p1 / p0 - 1``),
+  ``pts`` for the VIX, ``pp`` for rates in % (unemployment, GDP growth);
+- ``zscore``: ``(level - mean) / std`` over the past year of levels (None with < 20 levels);
+- ``relation``: over ``lookback_weeks`` (default 156) of WEEKLY (Friday) changes, the
+  correlation and beta of the weekly RUT/SPX relative return on the driver's weekly change
+  (economy: per observation); needs 26 pairs. Strength by |corr|: <0.1 none, <0.3 weak,
+  <0.5 moderate, else strong;
+- ``call``: *tailwind* when the 1M move and the correlation point the same way for small caps
+  (``sign(change) * sign(corr) > 0``), *headwind* when opposite, *neutral* when the relation is
+  "none" or the 1M move is under half a typical 1M move (std of 1M changes over 3 years),
+  *absent* when the data is missing.
+``DriversPanel`` counts tailwinds and headwinds among readings no older than ``MAX_AGE_DAYS``
+for their cadence (older ones are listed, labelled, and left out of the count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.economy import ECONOMY_SPECS, EconomySpec, period_of, to_available
+from analytics.series import to_price
+
+Call = Literal["tailwind", "headwind", "neutral", "absent"]
+Kind = Literal["yield", "ratio", "price", "points", "rate"]
+LOOKBACK_WEEKS = 156
+MIN_PAIRS = 26
+MAX_AGE_DAYS = {252: 7, 52: 14, 12: 50, 4: 130}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Weekly (or per-observation) changes vs the RUT/SPX relative return over ``periods``.
+
+    ``beta``: relative return (fraction) per one unit of the driver's change (1 bp, 1 pt, or a
+    change of 1.0 = 100% for ratios)."""
+
+    periods: int
+    corr: float
+    beta: float
+    sign: Literal["positive", "negative"]
+    strength: Literal["none", "weak", "moderate", "strong"]
+
+
+@dataclass(frozen=True)
+class DriverReading:
+    """One driver as of ``asof`` (its own last observation); see the module docstring."""
+
+    key: str
+    name: str
+    source: str
+    level_unit: str
+    change_unit: str
+    level: float | None
+    asof: date | None
+    period: date | None
+    stale: bool
+    change_1m: float | None
+    change_3m: float | None
+    zscore: float | None
+    relation: Relation | None
+    call: Call
+    reason: str
+
+
+@dataclass(frozen=True)
+class DriversPanel:
+    """Every reading plus the composite count (fresh readings only)."""
+
+    asof: date
+    lookback_weeks: int
+    readings: tuple[DriverReading, ...]
+    tailwinds: int
+    headwinds: int
+    neutral: int
+    absent: int
+    not_counted: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    name: str
+    short: str
+    kind: Kind
+    symbols: tuple[str, ...]
+
+
+MARKET_SPECS: tuple[_Spec, ...] = (
+    _Spec("ten_year", "10-year Treasury yield", "10y yield", "yield", ("^TNX",)),
+    _Spec("three_month", "3-month T-bill yield", "3m bill yield", "yield", ("^IRX",)),
+    _Spec("curve", "Yield curve (10y − 3m)", "10y−3m curve", "yield", ("^TNX", "^IRX")),
+    _Spec("credit", "Credit (high yield / investment grade)", "HYG/LQD", "ratio",
+          ("HYG", "LQD")),
+    _Spec("dollar", "US dollar (UUP)", "the dollar", "price", ("UUP",)),
+    _Spec("volatility", "Volatility (VIX)", "the VIX", "points", ("^VIX",)),
+    _Spec("regional_banks", "Regional banks vs S&P 500 (KRE/SPY)", "KRE/SPY", "ratio",
+          ("KRE", "SPY")),
+    _Spec("industrials", "Industrials vs S&P 500 (XLI/SPY)", "XLI/SPY", "ratio", ("XLI", "SPY")),
+    _Spec("small_value_growth", "Small-cap value vs growth (IWN/IWO)", "IWN/IWO", "ratio",
+          ("IWN", "IWO")),
+    _Spec("cyclicals_defensives", "Cyclicals vs defensives (XLY/XLP)", "XLY/XLP", "ratio",
+          ("XLY", "XLP")),
+)
+CREDIT_SPREAD = "BAMLH0A0HYM2"
+UNITS: dict[Kind, tuple[str, str]] = {"yield": ("%", "bp"), "ratio": ("ratio", "fraction"),
+                                      "price": ("price", "fraction"), "points": ("pts", "pts"),
+                                      "rate": ("%", "pp")}
+
+
+def _change(levels: pd.Series, lag: int, kind: Kind) -> pd.Series:
+    if kind == "yield":
+        return (levels - levels.shift(lag)) * 100.0
+    if kind in ("ratio", "price"):
+        return levels / levels.shift(lag) - 1.0
+    return levels - levels.shift(lag)
+
+
+def _fmt(value: float, kind: Kind) -> str:
+    size = abs(value)
+    if kind == "yield":
+        return f"{size:.0f} bp"
+    if kind in ("ratio", "price"):
+        return f"{size * 100:.1f}%"
+    if kind == "rate":
+        return f"{size:.1f} pp" if size >= 0.1 else f"{size:.2f} pp"
+    return f"{size:.1f} pts"
+
+
+def to_market_levels(bars: Mapping[str, pd.DataFrame], key: str, asof: date,
+                     *, fred: Mapping[str, pd.Series] | None = None) -> tuple[pd.Series, str]:
+    """(the driver's level series up to ``asof``, its source label); KeyError when a symbol or
+    the key is missing. Ratios and the curve use common dates only."""
+    spec = next(s for s in MARKET_SPECS if s.key == key)
+    cut = pd.Timestamp(asof)
+    if key == "credit" and _use_spread(bars, fred, asof):
+        assert fred is not None
+        return fred[CREDIT_SPREAD].loc[:cut].dropna().astype("float64"), f"FRED {CREDIT_SPREAD}"
+    parts = [to_price(bars[s]).loc[:cut] for s in spec.symbols]
+    if len(parts) == 1:
+        return parts[0], spec.symbols[0]
+    both = pd.concat(parts, axis=1, join="inner").dropna()
+    if key == "curve":
+        return both.iloc[:, 0] - both.iloc[:, 1], "^TNX − ^IRX"
+    return both.iloc[:, 0] / both.iloc[:, 1], "/".join(spec.symbols)
+
+
+def _use_spread(bars: Mapping[str, pd.DataFrame], fred: Mapping[str, pd.Series] | None,
+                asof: date) -> bool:
+    """The FRED high-yield spread is used for credit when given and fresh (within 7 days of
+    ``asof``), or when HYG/LQD are missing; otherwise HYG/LQD."""
+    if fred is None or CREDIT_SPREAD not in fred:
+        return False
+    spread = fred[CREDIT_SPREAD].loc[: pd.Timestamp(asof)].dropna()
+    if spread.empty:
+        return False
+    if any(s not in bars or bars[s].empty for s in ("HYG", "LQD")):
+        return True
+    return (pd.Timestamp(asof) - spread.index[-1]).days <= MAX_AGE_DAYS[252]
+
+
+def to_relative(bars: Mapping[str, pd.DataFrame], asof: date) -> pd.Series:
+    """RUT/SPX price ratio on common dates up to ``asof``."""
+    cut = pd.Timestamp(asof)
+    both = pd.concat([to_price(bars["^RUT"]).loc[:cut], to_price(bars["^GSPC"]).loc[:cut]],
+                     axis=1, join="inner").dropna()
+    return both.iloc[:, 0] / both.iloc[:, 1]
+
+
+def calc_relation(changes: pd.Series, relative: pd.Series) -> Relation | None:
+    """Correlation and beta of ``relative`` returns on ``changes`` (same dates); None with fewer
+    than 26 pairs or no variation."""
+    both = pd.concat([changes, relative], axis=1, join="inner").dropna()
+    if len(both) < MIN_PAIRS:
+        return None
+    x, y = both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy()
+    if x.std() == 0 or y.std() == 0:
+        return None
+    corr = float(np.corrcoef(x, y)[0, 1])
+    beta = float(np.cov(x, y)[0, 1] / x.var(ddof=1))
+    size = abs(corr)
+    strength: Literal["none", "weak", "moderate", "strong"] = (
+        "none" if size < 0.1 else "weak" if size < 0.3 else "moderate" if size < 0.5
+        else "strong")
+    return Relation(periods=len(both), corr=corr, beta=beta,
+                    sign="positive" if corr >= 0 else "negative", strength=strength)
+
+
+def _weekly(series: pd.Series) -> pd.Series:
+    """Last value of each Saturday–Friday week, labelled with that Friday (numpy; a resample
+    costs ~10 ms a call)."""
+    series = series.dropna()
+    if series.empty:
+        return series
+    days = series.index.to_numpy().astype("datetime64[D]").astype(np.int64)
+    week = (days - 2) // 7  # 1970-01-03 was a Saturday
+    last = np.append(week[1:] != week[:-1], True)
+    friday = (week[last] * 7 + 2 + 6).astype("datetime64[D]")
+    return pd.Series(series.to_numpy()[last], index=pd.DatetimeIndex(friday))
+
+
+def _call(kind: Kind, short: str, change: float | None, typical: float | None,
+          relation: Relation | None) -> tuple[Call, str]:
+    if change is None or not np.isfinite(change):
+        return "neutral", f"{short}: not enough history for a 1-month change"
+    direction = "up" if change > 0 else "down"
+    moved = f"{short} {direction} {_fmt(change, kind)} in a month"
+    if relation is None:
+        return "neutral", f"{moved}; too little overlap with small caps to measure a relation"
+    corr = f"corr {relation.corr:+.2f}".replace("-", "−")
+    if relation.strength == "none":
+        return "neutral", f"{moved}; no reliable link to small-cap relative performance ({corr})"
+    if typical is not None and abs(change) < 0.5 * typical:
+        return "neutral", f"{moved}, a small move (typical {_fmt(typical, kind)}; {corr})"
+    helps = (change > 0) == (relation.corr > 0)
+    verb = "outperform" if helps else "underperform"
+    when = "rises" if change > 0 else "falls"
+    return ("tailwind" if helps else "headwind",
+            f"{moved}; small caps have tended to {verb} when it {when} ({corr})")
+
+
+def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: pd.Series,
+             relative: pd.Series, asof: date, *, per_year: int, lag_1m: int | None,
+             lag_3m: int, lookback_weeks: int, period: date | None = None,
+             level_unit: str | None = None) -> DriverReading:
+    default_unit, change_unit = UNITS[kind]
+    level_unit = level_unit or default_unit
+    levels = levels.dropna()
+    if levels.empty:
+        return _absent(key, name, source, kind, f"no {source} data on or before {asof}")
+    own = levels.index[-1].date()
+    ch1 = _change(levels, lag_1m, kind) if lag_1m else None
+    ch3 = _change(levels, lag_3m, kind)
+    year = levels.iloc[-per_year:]
+    z = (float((year.iloc[-1] - year.mean()) / year.std())
+         if len(year) >= (20 if per_year >= 52 else 12) and year.std() > 0 else None)
+    if per_year >= 52:
+        x = _change(_weekly(levels), 1, kind)
+        y = _weekly(relative).pct_change()
+        periods = lookback_weeks
+    else:
+        x = _change(levels, 1, kind)
+        y = relative.reindex(levels.index, method="ffill").pct_change()
+        periods = max(MIN_PAIRS, lookback_weeks * per_year // 52)
+    relation = calc_relation(x.iloc[-periods:], y)
+    last_1m = None if ch1 is None else ch1.iloc[-1]
+    typical = None
+    if ch1 is not None:
+        recent = ch1.iloc[-3 * per_year:].dropna()
+        typical = float(recent.std()) if len(recent) > 2 else None
+    move = last_1m if ch1 is not None else ch3.iloc[-1]
+    call, reason = _call(kind, short, None if move is None else float(move), typical, relation)
+    if ch1 is None and move is not None and np.isfinite(move):
+        reason = reason.replace("in a month", "since the previous quarter")
+    stale = (pd.Timestamp(asof) - levels.index[-1]).days > MAX_AGE_DAYS.get(per_year, 7)
+    if stale:
+        reason = f"as of {own.isoformat()} (stale, not counted): {reason}"
+    reason = reason[:1].upper() + reason[1:]
+
+    def opt(value: float | None) -> float | None:
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return DriverReading(
+        key=key, name=name, source=source, level_unit=level_unit, change_unit=change_unit,
+        level=float(levels.iloc[-1]), asof=own, period=period, stale=stale,
+        change_1m=opt(last_1m), change_3m=opt(ch3.iloc[-1]), zscore=opt(z), relation=relation,
+        call=call, reason=reason)
+
+
+def _absent(key: str, name: str, source: str, kind: Kind, reason: str) -> DriverReading:
+    level_unit, change_unit = UNITS[kind]
+    return DriverReading(key=key, name=name, source=source, level_unit=level_unit,
+                         change_unit=change_unit, level=None, asof=None, period=None,
+                         stale=False, change_1m=None, change_3m=None, zscore=None,
+                         relation=None, call="absent", reason=reason)
+
+
+def _economy(spec: EconomySpec, fred: Mapping[str, pd.Series] | None, relative: pd.Series,
+             asof: date, lookback_weeks: int) -> DriverReading:
+    kind: Kind = "price" if spec.per_year == 52 else "rate"
+    if fred is None:
+        return _absent(spec.key, spec.name, "/".join(spec.sources), kind,
+                       "no FRED data given (pass a FRED directory)")
+    try:
+        levels, source = to_available(spec, fred)
+    except KeyError:
+        return _absent(spec.key, spec.name, "/".join(spec.sources), kind,
+                       f"FRED {' or '.join(spec.sources)} not in the FRED data given")
+    levels = levels.loc[: pd.Timestamp(asof)]
+    if levels.empty:
+        return _absent(spec.key, spec.name, f"FRED {source}", kind,
+                       f"no FRED {source} observation published by {asof.isoformat()}")
+    period = period_of(spec, levels.index[-1]).date()
+    lag_1m = {52: 4, 12: 1}.get(spec.per_year)
+    lag_3m = {52: 13, 12: 3, 4: 1}[spec.per_year]
+    short = {"unemployment": "unemployment", "gdp_growth": "GDP growth",
+             "jobless_claims": "jobless claims"}[spec.key]
+    return _reading(spec.key, spec.name, short, kind, f"FRED {source}", levels, relative, asof,
+                    per_year=spec.per_year, lag_1m=lag_1m, lag_3m=lag_3m,
+                    lookback_weeks=lookback_weeks, period=period,
+                    level_unit="thousands" if spec.per_year == 52 else "%")
+
+
+def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
+                 fred: Mapping[str, pd.Series] | None = None,
+                 lookback_weeks: int = LOOKBACK_WEEKS) -> DriversPanel:
+    """Every driver reading as of ``asof`` and the composite; see the module docstring.
+
+    ``bars``: bar frames by symbol (^RUT and ^GSPC required: KeyError otherwise). ``fred``:
+    FRED series by id (``UNRATE``, ``GDPC1``/``GDP``, ``ICSA``, optional ``BAMLH0A0HYM2``).
+    Only data dated on or before ``asof`` is read.
+    """
+    relative = to_relative(bars, asof)
+    start = pd.Timestamp(asof) - pd.DateOffset(days=max(lookback_weeks * 7, 3 * 366) + 200)
+    bars = {s: f.loc[start:] for s, f in bars.items()}  # less to scan; answers unchanged
+    readings: list[DriverReading] = []
+    for spec in MARKET_SPECS:
+        use_spread = spec.key == "credit" and _use_spread(bars, fred, asof)
+        kind: Kind = "yield" if use_spread else spec.kind
+        missing = [s for s in spec.symbols if s not in bars or bars[s].empty]
+        if missing and not use_spread:
+            readings.append(_absent(spec.key, spec.name, "/".join(spec.symbols), kind,
+                                    f"no data for {', '.join(missing)}"))
+            continue
+        levels, source = to_market_levels(bars, spec.key, asof, fred=fred)
+        short = "HY credit spread" if use_spread else spec.short
+        readings.append(_reading(spec.key, spec.name, short, kind, source, levels,
+                                 relative.loc[start:], asof, per_year=252, lag_1m=21,
+                                 lag_3m=63, lookback_weeks=lookback_weeks))
+    for econ in ECONOMY_SPECS:
+        readings.append(_economy(econ, fred, relative, asof, lookback_weeks))
+    counted = [r for r in readings if not r.stale and r.call != "absent"]
+    tail = sum(r.call == "tailwind" for r in counted)
+    head = sum(r.call == "headwind" for r in counted)
+    neutral = sum(r.call == "neutral" for r in counted)
+    absent = sum(r.call == "absent" for r in readings)
+    not_counted = tuple(r.key for r in readings if r.stale)
+    lean = ("tailwinds lead" if tail > head else "headwinds lead" if head > tail
+            else "balanced")
+    summary = f"{tail} tailwinds, {head} headwinds, {neutral} neutral: {lean}"
+    if not_counted:
+        summary += f" ({len(not_counted)} stale not counted)"
+    return DriversPanel(asof=asof, lookback_weeks=lookback_weeks, readings=tuple(readings),
+                        tailwinds=tail, headwinds=head, neutral=neutral, absent=absent,
+                        not_counted=not_counted, summary=summary)
+
+
+def to_driver_series(bars: Mapping[str, pd.DataFrame], key: str, asof: date, *,
+                     fred: Mapping[str, pd.Series] | None = None,
+                     window: int = 252) -> pd.Series:
+    """The driver's last ``window`` levels up to ``asof`` (for charts), in its level units.
+
+    Market keys as in ``MARKET_SPECS``; economy keys give levels by availability date.
+    KeyError when the data is missing.
+    """
+    econ = next((e for e in ECONOMY_SPECS if e.key == key), None)
+    if econ is not None:
+        if fred is None:
+            raise KeyError(key)
+        levels, _ = to_available(econ, fred)
+        per = max(1, window * econ.per_year // 252)
+        return levels.loc[: pd.Timestamp(asof)].iloc[-per:]
+    levels, _ = to_market_levels(bars, key, asof, fred=fred)
+    return levels.iloc[-window:]
