@@ -11,16 +11,26 @@ which Discord shows as one gallery card. The same post renders to Markdown
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import discord
+
+from bot.market_data import calendar
+from bot.subscriptions import BriefingOptions
+from bot.ui.embeds import footer_text, leader_colour
+from bot.ui.text import fmt_level, fmt_pct
+
+if TYPE_CHECKING:
+    from analytics.briefing import Briefing
 
 #: Discord limits we stay under (embed title 256, description 4096, field value 1024, 25 fields).
 MAX_TITLE, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS, MAX_IMAGES = 256, 4096, 1024, 25, 4
 GALLERY_URL = "https://github.com/capbrief/capbrief#briefing"
-SMALL_CAP_COLOR = 0x3BA55D  # green: small caps lead
-LARGE_CAP_COLOR = 0x5865F2  # blurple: large caps lead
 NEUTRAL_COLOR = 0x99AAB5
 
 
@@ -93,3 +103,83 @@ class BriefingPost:
         if self.footer:
             lines += [f"_{self.footer}_", ""]
         return "\n".join(lines).rstrip() + "\n"
+
+
+# -- Briefing → post ------------------------------------------------------------------------
+_SCORE_WINDOWS = ("1d", "1m", "ytd")
+_SHORT = {"^RUT": "RUT", "^GSPC": "SPX"}
+_LEAD_EMOJI = {"small": "🟠", "large": "🔵", "even": "⚪"}
+
+
+def early_close_notice(session: date) -> str | None:
+    """``"Early close today: NYSE closes at 1:00 p.m. ET"`` on early-close sessions."""
+    if not calendar.is_early_close(session):
+        return None
+    close = calendar.session_close(session).astimezone(ZoneInfo("America/New_York"))
+    hour = close.hour % 12 or 12
+    return (f"⏰ Early close today ({session:%a %d %b}): NYSE closes at "
+            f"{hour}:{close.minute:02d} p.m. ET")
+
+
+def scoreboard_block(briefing: Briefing) -> str:
+    """A narrow monospace table (fits a phone): RUT, SPX and RUT/SPX over 1D, 1M, YTD."""
+    snap = briefing.leadership
+    head = f"{'':<8}{'Level':>9}" + "".join(f"{w.upper():>8}" for w in _SCORE_WINDOWS)
+    lines = [head]
+    for row in snap.scoreboard:
+        if row.symbol not in _SHORT:
+            continue
+        lines.append(f"{_SHORT[row.symbol]:<8}{fmt_level(row.level):>9}" + "".join(
+            f"{fmt_pct(row.returns.get(w, math.nan), 1):>8}" for w in _SCORE_WINDOWS))
+    rel = snap.relative.ratio_changes
+    lines.append(f"{'RUT/SPX':<8}{'':>9}" + "".join(
+        f"{fmt_pct(rel.get(w, math.nan), 1):>8}" for w in _SCORE_WINDOWS))
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def trend_text(briefing: Briefing) -> str:
+    rel = briefing.leadership.relative
+    text = rel.regime_label
+    if rel.leader in ("small", "large") and rel.streak_start is not None:
+        who = "Small caps" if rel.leader == "small" else "Large caps"
+        side = "above" if rel.leader == "small" else "below"
+        text += (f"\n{who} on top for {rel.streak_sessions} sessions (RUT/SPX {side} its "
+                 f"50-day average since {rel.streak_start:%d %b %Y})")
+    return text
+
+
+def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
+               images: Sequence[PostImage] = (), source: str = "yahoo") -> BriefingPost:
+    """The post for ``session`` (the morning it is read) from the briefing as of its ``asof``.
+
+    Sections follow ``options.sections``; charts only when ``options.charts``; the early close of
+    ``session`` (if any) is the first line; stale data is flagged in the description.
+    """
+    emoji = _LEAD_EMOJI.get(briefing.leader, "⚪")
+    description = f"{emoji} **{briefing.headline}**"
+    if briefing.stale:
+        why = briefing.stale_reason or "the last refresh failed"
+        description = f"⚠️ Data may be out of date: {why}\n\n{description}"
+    wanted = set(options.sections)
+    fields: list[PostField] = []
+    if "leadership" in wanted:
+        fields.append(PostField("Scoreboard (price returns)", scoreboard_block(briefing)))
+        fields.append(PostField("Trend", trend_text(briefing)))
+    if "records" in wanted:
+        fields.append(PostField("Records", briefing.records_line))
+    if "history" in wanted and briefing.history_line:
+        fields.append(PostField("What history says", briefing.history_line))
+    if "drivers" in wanted and briefing.drivers_line:
+        fields.append(PostField("Drivers", briefing.drivers_line))
+    extra = ""
+    if briefing.data_asof is not None and briefing.data_asof < briefing.asof:
+        extra = f"latest held {briefing.data_asof.isoformat()}"
+    return BriefingPost(
+        session=session, asof=briefing.asof,
+        title=f"Small vs large caps · {session:%a %d %b %Y} morning briefing",
+        description=description, color=leader_colour(briefing.leader).value,
+        fields=tuple(fields), footer=footer_text(briefing.asof, source, extra),
+        images=tuple(images) if options.charts else (),
+        early_close=early_close_notice(session) is not None,
+        notice=early_close_notice(session),
+    )

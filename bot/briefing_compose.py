@@ -1,0 +1,124 @@
+"""Compose the morning post: market snapshot → :class:`~analytics.briefing.Briefing` → charts →
+:class:`~bot.briefing_post.BriefingPost`. The fan-out (``bot/delivery.py``) calls this once per
+(session, options variant) and sends the result to every subscriber.
+
+The briefing is computed in a thread (pandas work, ~100 ms); charts go through ``render`` (the
+bot passes the warmed process-pool renderer; the CLI renders inline). ``asof`` is capped at the
+last session the data holds, so a post never claims data it does not have (the footer then says
+which close it reports). Chart failures drop that chart and are logged; the post still goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from analytics.briefing import Briefing, compose_briefing
+from analytics.charts import Footnote
+from analytics.charts.build import leadership_input, records_input
+from analytics.leadership import InsufficientData
+from analytics.series import to_price
+from bot.briefing_post import BriefingPost, PostImage, build_post
+from bot.errors import DataUnavailable
+from bot.market_data.snapshot import MarketSnapshot
+from bot.settings import Settings
+from bot.subscriptions import BriefingOptions
+
+log = logging.getLogger(__name__)
+
+#: ``render(kind, data, version) -> PNG bytes``.
+RenderFn = Callable[[str, Any, str], Awaitable[bytes]]
+SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    kind: str
+    filename: str
+    title: str
+
+
+#: The charts of the morning post, in gallery order.
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec("leadership", "leadership.png", "Russell 2000 vs S&P 500, past 3 months"),
+    ChartSpec("records", "records.png", "Russell 2000 records and drought"),
+)
+
+
+async def render_inline(kind: str, data: Any, version: str, theme: str = "dark") -> bytes:
+    """Render in a worker thread (CLI and tests; the bot uses the process-pool renderer)."""
+    from analytics.charts import render_png
+
+    return await asyncio.to_thread(render_png, kind, data, theme)
+
+
+def briefing_for(market: MarketSnapshot, asof: date, settings: Settings) -> Briefing:
+    """The briefing as of ``asof`` (capped at the data's last session), labelled with freshness."""
+    capped = min(asof, market.asof) if market.asof is not None else asof
+    try:
+        return compose_briefing(market.bars, capped,
+                                gap_days=settings.analytics.breakout_gap_days,
+                                round_step=settings.analytics.round_step,
+                                data_asof=market.asof, stale=market.stale,
+                                stale_reason=market.stale_reason)
+    except InsufficientData as exc:
+        raise DataUnavailable(str(exc)) from None
+
+
+def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
+                 ) -> dict[str, Any]:
+    """Inputs of :data:`CHARTS` as of the briefing's session (a failing one is left out)."""
+    foot = Footnote(asof=briefing.asof, stale=market.stale, source=market.source)
+    rut, spx = to_price(market.bars["^RUT"]), to_price(market.bars["^GSPC"])
+    builders: dict[str, Callable[[], Any]] = {
+        "leadership": lambda: leadership_input(rut, spx, "3m", briefing.asof, foot),
+        "records": lambda: records_input(rut, briefing.asof, foot,
+                                         round_step=settings.analytics.round_step),
+    }
+    out: dict[str, Any] = {}
+    for spec in CHARTS:
+        try:
+            out[spec.kind] = builders[spec.kind]()
+        except Exception:
+            log.warning("briefing chart %s skipped: no input", spec.kind, exc_info=True)
+    return out
+
+
+class BriefingComposer:
+    """Implements :class:`bot.delivery.Composer`; counts compositions and renders."""
+
+    def __init__(self, settings: Settings, snapshot: SnapshotFn,
+                 render: RenderFn = render_inline) -> None:
+        self.settings = settings
+        self._snapshot = snapshot
+        self._render = render
+        self.compositions = 0
+        self.renders = 0
+
+    async def compose(self, session: date, asof: date, options: BriefingOptions
+                      ) -> BriefingPost:
+        self.compositions += 1
+        market = await self._snapshot()
+        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings)
+        images = await self.images(market, briefing) if options.charts else []
+        return build_post(briefing, session=session, options=options, images=images,
+                          source=market.source)
+
+    async def images(self, market: MarketSnapshot, briefing: Briefing) -> list[PostImage]:
+        inputs = await asyncio.to_thread(chart_inputs, market, briefing, self.settings)
+        specs = [s for s in CHARTS if s.kind in inputs]
+        results = await asyncio.gather(
+            *(self._render(s.kind, inputs[s.kind], f"{market.version}:{briefing.asof}")
+              for s in specs), return_exceptions=True)
+        images = []
+        for spec, result in zip(specs, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("briefing chart %s failed: %s", spec.kind, result)
+                continue
+            self.renders += 1
+            images.append(PostImage(spec.filename, result, spec.title))
+        return images

@@ -1,0 +1,296 @@
+"""Morning-briefing fan-out: compose once per (session, options variant), post to every subscriber.
+
+Exactly-once bookkeeping, per (subscription, session), in ``briefing_deliveries``:
+
+1. **claim** – in one transaction, insert the row as ``sending`` (or move a ``failed`` row back
+   to ``sending``). A row that is ``sent``, ``sending``, ``interrupted`` or ``missed`` is never
+   claimed again, so a second job firing, a restart or a second process cannot post twice.
+2. **send** – post to Discord (discord.py waits out 429s using ``retry-after`` itself).
+3. **record** – ``sent`` with the message id, or ``failed`` with the error; a failure also bumps
+   the subscription's consecutive-failure count, and at ``settings.briefing.max_failures`` the
+   subscription is disabled with the reason (shown by ``/briefing settings``).
+
+**Crash between send and record: at-most-once.** The row stays ``sending``; at the next start
+:meth:`BriefingRuntime.catch_up` marks it ``interrupted`` and logs a warning, and it is NOT
+re-sent. We prefer possibly missing one post (visible in the log and in ``/briefing settings``)
+to posting the same briefing twice into a community channel. ``tests/briefing/test_crash.py``
+kills a real process right after the send and restarts it to prove this.
+
+Catch-up: on start, a subscription whose slot fired within the misfire grace window and has no
+delivery row is delivered once; an older slot gets a ``missed`` row and a warning in the log. A
+subscription created after a slot fired does not receive that slot's post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from bot.briefing_post import BriefingPost
+from bot.scheduler import (
+    Clock,
+    Slot,
+    classify,
+    data_asof,
+    local_date,
+    recent_slots,
+    slot_on,
+    utc_now,
+)
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+from bot.subscriptions import BriefingOptions, Subscription, format_time
+
+log = logging.getLogger(__name__)
+
+#: Test hook: when set to ``after-send``, the process exits right after a successful send and
+#: before the delivery is recorded (used by the crash test; never set in production).
+CRASH_ENV = "CAPBRIEF_TEST_CRASH_AFTER_SEND"
+CRASH_EXIT_CODE = 77
+
+
+class ChannelError(Exception):
+    """The channel refused the post for good (403 forbidden, 404 gone)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class Composer(Protocol):
+    """Builds the post for a session (data as of ``asof``) and one options variant."""
+
+    async def compose(self, session: date, asof: date, options: BriefingOptions
+                      ) -> BriefingPost: ...
+
+
+class PostSender(Protocol):
+    """Posts to a channel and returns the message id; raises :class:`ChannelError` on 403/404."""
+
+    async def send(self, channel_id: int, post: BriefingPost) -> int: ...
+
+
+class ComposeCache:
+    """Single-flight composition keyed by (session, asof, variant); counts real compositions.
+
+    Concurrent callers for the same key await the same task; only the last few sessions are
+    kept. A failed composition is not cached (the next caller tries again).
+    """
+
+    def __init__(self, composer: Composer, keep_sessions: int = 3) -> None:
+        self._composer = composer
+        self._keep = keep_sessions
+        self._tasks: dict[tuple[date, date, str], asyncio.Task[BriefingPost]] = {}
+        self.compositions = 0
+
+    async def get(self, session: date, asof: date, options: BriefingOptions) -> BriefingPost:
+        key = (session, asof, options.variant)
+        task = self._tasks.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._compose(session, asof, options))
+            self._tasks[key] = task
+            self._trim()
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            if self._tasks.get(key) is task:
+                del self._tasks[key]
+            raise
+
+    async def _compose(self, session: date, asof: date, options: BriefingOptions
+                       ) -> BriefingPost:
+        self.compositions += 1
+        log.info("composing briefing for %s (data as of %s), %s", session, asof, options.variant)
+        return await self._composer.compose(session, asof, options)
+
+    def _trim(self) -> None:
+        sessions = sorted({k[0] for k in self._tasks})
+        for old in sessions[:-self._keep]:
+            for key in [k for k in self._tasks if k[0] == old]:
+                del self._tasks[key]
+
+
+@dataclass
+class FanoutReport:
+    """What one fan-out did (sent/skipped/failed are subscription ids)."""
+
+    session: date
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    disabled: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+
+
+class BriefingRuntime:
+    """The live briefing service: scheduled slots, catch-up, send-now and preview."""
+
+    def __init__(self, subscriptions: SubscriptionRepository, deliveries: DeliveryRepository,
+                 composer: Composer, sender: PostSender, *, grace: timedelta,
+                 max_failures: int = 3, concurrency: int = 5, clock: Clock = utc_now) -> None:
+        self.subscriptions = subscriptions
+        self.deliveries = deliveries
+        self.cache = ComposeCache(composer)
+        self.sender = sender
+        self.grace = grace
+        self.max_failures = max_failures
+        self.concurrency = concurrency
+        self.clock = clock
+
+    @property
+    def compositions(self) -> int:
+        return self.cache.compositions
+
+    # -- scheduled ------------------------------------------------------------------------
+    async def run_slot(self, at: time, tz: str) -> FanoutReport | None:
+        """The cron job for slot (``at``, ``tz``): deliver today's post if NYSE trades today."""
+        now = self.clock()
+        day = local_date(now, tz)
+        slot = slot_on(day, at, tz)
+        key = (format_time(at), tz)
+        if slot is None:
+            log.info("briefing %s %s: %s is not an NYSE session; nothing posted", *key, day)
+            return None
+        subs = [s for s in self.subscriptions.enabled(key) if _wanted(s, slot)]
+        if classify(now, slot, self.grace) == "missed":
+            return self._record_missed(slot, subs, now)
+        return await self.deliver(slot, subs)
+
+    async def catch_up(self) -> list[FanoutReport]:
+        """On start: mark stale ``sending`` rows interrupted, deliver slots within grace once,
+        record (and log) older ones as missed."""
+        now = self.clock()
+        for row in self.deliveries.interrupt_stale(now):
+            log.warning("briefing for subscription %s, session %s was interrupted between "
+                        "send and record; not re-sent (at-most-once)", row.subscription_id,
+                        row.session)
+        due: dict[Slot, list[Subscription]] = defaultdict(list)
+        missed: dict[Slot, list[Subscription]] = defaultdict(list)
+        for sub in self.subscriptions.enabled():
+            for slot in recent_slots(now, sub.local_time, sub.timezone):
+                if not _wanted(sub, slot):
+                    continue
+                kind = classify(now, slot, self.grace)
+                (due if kind == "due" else missed)[slot].append(sub)
+        reports = [self._record_missed(slot, subs, now) for slot, subs in missed.items()]
+        for slot, subs in sorted(due.items(), key=lambda kv: kv[0].fire_at):
+            reports.append(await self.deliver(slot, subs))
+        return reports
+
+    def _record_missed(self, slot: Slot, subs: Iterable[Subscription], now: datetime
+                       ) -> FanoutReport:
+        report = FanoutReport(session=slot.session)
+        late = now - slot.fire_at
+        for sub in subs:
+            reason = (f"the bot was down at {slot.fire_at:%Y-%m-%d %H:%M} UTC and came back "
+                      f"{int(late.total_seconds() // 60)} min later, beyond the "
+                      f"{int(self.grace.total_seconds() // 60)}-min grace window")
+            if self.deliveries.mark_missed(sub.id, slot.session, reason, now):
+                log.warning("briefing MISSED for subscription %s (channel %s), session %s: %s",
+                            sub.id, sub.channel_id, slot.session, reason)
+                report.missed.append(sub.id)
+        return report
+
+    # -- fan-out --------------------------------------------------------------------------
+    async def deliver(self, slot: Slot, subs: list[Subscription]) -> FanoutReport:
+        """Post ``slot``'s briefing to each subscription at most once (bounded concurrency)."""
+        report = FanoutReport(session=slot.session)
+        pending = []
+        for sub in subs:
+            done = self.deliveries.get(sub.id, slot.session)
+            if done is not None and done.status != "failed":
+                report.skipped.append(sub.id)
+            else:
+                pending.append(sub)
+        if not pending:
+            return report
+        asof = data_asof(slot)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(sub: Subscription) -> None:
+            async with gate:
+                await self._deliver_one(sub, slot, asof, report)
+
+        await asyncio.gather(*(one(s) for s in pending))
+        log.info("briefing %s: %d sent, %d skipped, %d failed, %d disabled", slot.session,
+                 len(report.sent), len(report.skipped), len(report.failed),
+                 len(report.disabled))
+        return report
+
+    async def _deliver_one(self, sub: Subscription, slot: Slot, asof: date,
+                           report: FanoutReport) -> None:
+        try:
+            post = await self.cache.get(slot.session, asof, sub.options)
+        except Exception:
+            log.exception("could not compose the briefing for %s", slot.session)
+            report.failed.append(sub.id)
+            return
+        if not self.deliveries.claim(sub.id, slot.session, self.clock()):
+            report.skipped.append(sub.id)
+            return
+        try:
+            message_id = await self.sender.send(sub.channel_id, post)
+        except Exception as exc:
+            self._failed(sub, slot, exc, report)
+            return
+        if os.environ.get(CRASH_ENV) == "after-send":
+            os._exit(CRASH_EXIT_CODE)
+        now = self.clock()
+        self.deliveries.mark_sent(sub.id, slot.session, message_id, now)
+        self.subscriptions.record_success(sub.id, now)
+        report.sent.append(sub.id)
+
+    def _failed(self, sub: Subscription, slot: Slot, exc: Exception,
+                report: FanoutReport) -> None:
+        reason = _describe(exc)
+        now = self.clock()
+        self.deliveries.mark_failed(sub.id, slot.session, reason, now)
+        report.failed.append(sub.id)
+        after = self.subscriptions.record_failure(sub.id, reason,
+                                                  max_failures=self.max_failures, now=now)
+        if isinstance(exc, ChannelError):
+            log.warning("briefing to channel %s failed: %s", sub.channel_id, reason)
+        else:
+            log.error("briefing to channel %s failed", sub.channel_id, exc_info=exc)
+        if after is not None and not after.enabled and sub.enabled:
+            log.warning("subscription %s (channel %s) disabled: %s", sub.id, sub.channel_id,
+                        after.disabled_reason)
+            report.disabled.append(sub.id)
+
+    # -- on demand ------------------------------------------------------------------------
+    async def compose_now(self, options: BriefingOptions) -> BriefingPost:
+        """The post as it would go out now (preview / send-now): this or the next session."""
+        now = self.clock()
+        day = local_date(now, "America/New_York")
+        slot = slot_on(day, time(0, 0), "America/New_York")
+        session = slot.session if slot is not None else _next_session(day)
+        asof = data_asof(Slot(session=session, fire_at=now))
+        return await self.cache.get(session, asof, options)
+
+    async def send_now(self, sub: Subscription) -> int:
+        """Post now to ``sub``'s channel (not recorded as the scheduled delivery)."""
+        post = await self.compose_now(sub.options)
+        return await self.sender.send(sub.channel_id, post)
+
+
+def _next_session(day: date) -> date:
+    from bot.market_data import calendar
+
+    return calendar.next_session(day)
+
+
+def _wanted(sub: Subscription, slot: Slot) -> bool:
+    """A subscription receives a slot's post only if it existed when the slot fired."""
+    return sub.created_at is None or sub.created_at <= slot.fire_at
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ChannelError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__

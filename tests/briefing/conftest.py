@@ -1,0 +1,97 @@
+"""Briefing test helpers: a migrated SQLite file, a settable clock, a counting composer and a
+recording sender (the fake-Discord tests use the real discord.py sender instead)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.briefing_post import BriefingPost, PostImage
+from bot.delivery import BriefingRuntime, ChannelError
+from bot.storage.db import create_engine, migrate
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+from bot.subscriptions import BriefingOptions, Subscription
+
+NY = "America/New_York"
+
+
+class Clock:
+    """A settable UTC clock: ``clock()`` is now; ``clock.set(...)`` moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+
+class CountingComposer:
+    """Builds a tiny post; counts compositions; a small await lets callers overlap."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[date, date, str]] = []
+
+    async def compose(self, session: date, asof: date, options: BriefingOptions
+                      ) -> BriefingPost:
+        self.calls.append((session, asof, options.variant))
+        await asyncio.sleep(0.01)
+        images = (PostImage("leadership.png", b"\x89PNG fake", "RUT/SPX"),) if options.charts \
+            else ()
+        return BriefingPost(session=session, asof=asof, title=f"Briefing {session}",
+                            description=f"data as of {asof}", images=images)
+
+
+@dataclass
+class RecordingSender:
+    """Records (channel, session) per post; channels in ``errors`` raise ChannelError."""
+
+    sent: list[tuple[int, date]] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+
+    async def send(self, channel_id: int, post: BriefingPost) -> int:
+        if channel_id in self.errors:
+            status = self.errors[channel_id]
+            raise ChannelError(status, "forbidden" if status == 403 else "channel not found")
+        self.sent.append((channel_id, post.session))
+        return 1000 + len(self.sent)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    eng = create_engine(f"sqlite:///{tmp_path / 'capbrief.sqlite3'}")
+    migrate(eng)
+    yield eng  # type: ignore[misc]
+    eng.dispose()
+
+
+@pytest.fixture
+def subs(engine: Engine) -> SubscriptionRepository:
+    return SubscriptionRepository(engine)
+
+
+@pytest.fixture
+def deliveries(engine: Engine) -> DeliveryRepository:
+    return DeliveryRepository(engine)
+
+
+def add_sub(repo: SubscriptionRepository, channel_id: int, *, at: time = time(8, 30),
+            tz: str = NY, charts: bool = True,
+            created: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> Subscription:
+    return repo.upsert(guild_id=1, channel_id=channel_id, local_time=at, timezone=tz,
+                       options=BriefingOptions(charts=charts), created_by=42, now=created)
+
+
+def make_runtime(subs: SubscriptionRepository, deliveries: DeliveryRepository, clock: Clock,
+                 sender: object, composer: object | None = None, *, grace_minutes: int = 60,
+                 max_failures: int = 3, concurrency: int = 5) -> BriefingRuntime:
+    return BriefingRuntime(subs, deliveries, composer or CountingComposer(), sender,  # type: ignore[arg-type]
+                           grace=timedelta(minutes=grace_minutes), max_failures=max_failures,
+                           concurrency=concurrency, clock=clock)

@@ -1,0 +1,187 @@
+"""Fan-out bookkeeping with a recording sender: restarts, calendar, failures, compose-once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+from bot.subscriptions import DeliveryStatus
+from tests.briefing.conftest import (
+    NY,
+    Clock,
+    CountingComposer,
+    RecordingSender,
+    add_sub,
+    make_runtime,
+)
+
+AT = time(8, 30)
+TUE = date(2026, 11, 24)  # 08:30 New York = 13:30 UTC (EST)
+
+
+def utc(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=UTC)
+
+
+async def test_slot_job_posts_once_even_if_fired_twice(subs: SubscriptionRepository,
+                                                       deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11)
+    sender, clock = RecordingSender(), Clock(utc(TUE, 13, 30))
+    runtime = make_runtime(subs, deliveries, clock, sender)
+    await runtime.run_slot(AT, NY)
+    await runtime.run_slot(AT, NY)  # e.g. an ambiguous DST hour firing twice
+    assert sender.sent == [(11, TUE)]
+    row = deliveries.get(1, TUE)
+    assert row is not None and row.status == DeliveryStatus.SENT and row.message_id == 1001
+
+
+async def test_no_post_on_weekend_or_thanksgiving(subs: SubscriptionRepository,
+                                                  deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11)
+    sender = RecordingSender()
+    for day in (date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 26)):
+        runtime = make_runtime(subs, deliveries, Clock(utc(day, 13, 30)), sender)
+        assert await runtime.run_slot(AT, NY) is None
+        assert await runtime.catch_up() == []
+    assert sender.sent == []
+    assert deliveries.for_session(date(2026, 11, 26)) == []
+
+
+async def test_down_at_0830_up_at_0900_posts_once(subs: SubscriptionRepository,
+                                                  deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11)
+    sender = RecordingSender()
+    runtime = make_runtime(subs, deliveries, Clock(utc(TUE, 14, 0)), sender)
+    await runtime.catch_up()
+    assert sender.sent == [(11, TUE)]
+
+
+async def test_up_at_1000_with_60_min_grace_no_post_and_miss_logged(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository,
+        caplog: pytest.LogCaptureFixture) -> None:
+    add_sub(subs, 11)
+    sender = RecordingSender()
+    runtime = make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender)
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        await runtime.catch_up()
+    assert sender.sent == []
+    assert any("MISSED" in r.getMessage() and "2026-11-24" in r.getMessage()
+               for r in caplog.records)
+    row = deliveries.get(1, TUE)
+    assert row is not None and row.status == DeliveryStatus.MISSED
+    assert row.last_error is not None and "60-min grace" in row.last_error
+    # A second restart the same morning neither posts nor logs the miss again.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 30)), sender).catch_up()
+    assert sender.sent == [] and not [r for r in caplog.records if "MISSED" in r.getMessage()]
+
+
+async def test_restarted_twice_in_a_day_still_one_post(subs: SubscriptionRepository,
+                                                       deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11)
+    sender = RecordingSender()
+    for hh, mm in ((13, 45), (14, 0), (14, 10)):  # three starts after the 13:30 UTC slot
+        await make_runtime(subs, deliveries, Clock(utc(TUE, hh, mm)), sender).catch_up()
+    # And the scheduled job, if it fires late too, still finds the record.
+    await make_runtime(subs, deliveries, Clock(utc(TUE, 14, 15)), sender).run_slot(AT, NY)
+    assert sender.sent == [(11, TUE)]
+
+
+async def test_subscription_made_after_the_slot_waits_for_tomorrow(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11, created=utc(TUE, 13, 40))
+    sender = RecordingSender()
+    await make_runtime(subs, deliveries, Clock(utc(TUE, 14, 0)), sender).catch_up()
+    assert sender.sent == []
+    await make_runtime(subs, deliveries, Clock(utc(date(2026, 11, 25), 13, 30)),
+                       sender).run_slot(AT, NY)
+    assert sender.sent == [(11, date(2026, 11, 25))]
+
+
+async def test_compose_once_per_variant(subs: SubscriptionRepository,
+                                        deliveries: DeliveryRepository) -> None:
+    for ch in range(100, 130):
+        add_sub(subs, ch, charts=ch % 2 == 0)
+    composer, sender = CountingComposer(), RecordingSender()
+    runtime = make_runtime(subs, deliveries, Clock(utc(TUE, 13, 30)), sender, composer,
+                           concurrency=4)
+    report = await runtime.run_slot(AT, NY)
+    assert report is not None and len(report.sent) == 30
+    assert sorted(c[2] for c in composer.calls) == sorted(
+        ["charts=0;sections=leadership,records,history,drivers",
+         "charts=1;sections=leadership,records,history,drivers"])
+    assert {c[1] for c in composer.calls} == {date(2026, 11, 23)}  # Monday's close
+    assert len(sender.sent) == len(set(sender.sent)) == 30
+
+
+async def test_early_close_friday_is_posted_with_wednesday_data(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11)
+    composer, sender = CountingComposer(), RecordingSender()
+    fri = date(2026, 11, 27)
+    await make_runtime(subs, deliveries, Clock(utc(fri, 13, 30)), sender, composer
+                       ).run_slot(AT, NY)
+    assert sender.sent == [(11, fri)]
+    assert composer.calls[0][:2] == (fri, date(2026, 11, 25))
+
+
+async def test_403_404_recorded_and_disabled_after_n(subs: SubscriptionRepository,
+                                                     deliveries: DeliveryRepository) -> None:
+    ok, forbidden, gone = add_sub(subs, 1), add_sub(subs, 403), add_sub(subs, 404)
+    sender = RecordingSender(errors={403: 403, 404: 404})
+    days = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    for i, day in enumerate(days):
+        report = await make_runtime(subs, deliveries, Clock(utc(day, 13, 30)), sender,
+                                    max_failures=3).run_slot(AT, NY)
+        assert report is not None
+        assert sorted(report.failed) == [forbidden.id, gone.id]
+        assert sorted(report.disabled) == ([forbidden.id, gone.id] if i == 2 else [])
+    row = deliveries.get(gone.id, days[0])
+    assert row is not None and row.status == DeliveryStatus.FAILED
+    assert row.last_error == "channel not found"
+    after = subs.get(forbidden.id)
+    assert after is not None and not after.enabled and after.consecutive_failures == 3
+    assert after.disabled_reason == "disabled after 3 failed posts in a row: forbidden"
+    assert subs.get(ok.id).enabled  # type: ignore[union-attr]
+    # Disabled subscriptions are no longer posted to.
+    sender.errors.clear()
+    await make_runtime(subs, deliveries, Clock(utc(date(2026, 11, 27), 13, 30)), sender
+                       ).run_slot(AT, NY)
+    assert [c for c, _ in sender.sent if c != 1] == []
+    # Resubscribing re-enables and resets the count.
+    again = add_sub(subs, 403)
+    assert again.enabled and again.consecutive_failures == 0 and again.disabled_reason is None
+
+
+async def test_a_success_resets_consecutive_failures(subs: SubscriptionRepository,
+                                                     deliveries: DeliveryRepository) -> None:
+    sub = add_sub(subs, 7)
+    sender = RecordingSender(errors={7: 403})
+    await make_runtime(subs, deliveries, Clock(utc(TUE, 13, 30)), sender).run_slot(AT, NY)
+    assert subs.get(sub.id).consecutive_failures == 1  # type: ignore[union-attr]
+    sender.errors.clear()
+    await make_runtime(subs, deliveries, Clock(utc(date(2026, 11, 25), 13, 30)), sender
+                       ).run_slot(AT, NY)
+    assert subs.get(sub.id).consecutive_failures == 0  # type: ignore[union-attr]
+
+
+def test_claim_is_exclusive_and_stale_sending_becomes_interrupted(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    sub = add_sub(subs, 5)
+    now = utc(TUE, 13, 30)
+    assert deliveries.claim(sub.id, TUE, now)
+    assert not deliveries.claim(sub.id, TUE, now)  # in flight
+    stale = deliveries.interrupt_stale(now)
+    assert [(d.subscription_id, d.status) for d in stale] == [(sub.id, DeliveryStatus.SENDING)]
+    row = deliveries.get(sub.id, TUE)
+    assert row is not None and row.status == DeliveryStatus.INTERRUPTED
+    assert not deliveries.claim(sub.id, TUE, now)  # never re-sent
+    # A failed row may be claimed again, counting the attempt.
+    assert deliveries.claim(sub.id, date(2026, 11, 25), now)
+    deliveries.mark_failed(sub.id, date(2026, 11, 25), "boom", now)
+    assert deliveries.claim(sub.id, date(2026, 11, 25), now)
+    assert deliveries.get(sub.id, date(2026, 11, 25)).attempts == 2  # type: ignore[union-attr]
