@@ -1,0 +1,298 @@
+"""The bar cache in front of any :class:`~bot.market_data.provider.BarProvider`.
+
+Refresh (:meth:`BarCache.refresh`):
+- the target is ``calendar.last_completed_session(now())``; a symbol whose last stored session is
+  on or after it is up to date. A symbol behind it that the source was asked about less than
+  ``recheck`` ago is left alone too (the source had nothing newer: a lagging or delisted series).
+- the others are fetched from ``overlap_sessions`` stored sessions back (to pick up revisions),
+  or from ``history_start`` when nothing is stored, to the target: ONE batched provider call per
+  distinct start, so an ordinary morning refresh is one call for the whole universe.
+- every refresh is written in one transaction (a crash leaves the previous good state), then the
+  in-memory frames of the written symbols are dropped and re-read on the next read.
+- concurrent refreshes of the same symbol set share one run (single-flight).
+- after a failed fetch the source is not asked again for ``retry_after`` (commands keep
+  answering from the cache during an outage instead of each waiting for retries).
+
+Reads (:meth:`BarCache.read`) decode frames once and keep them in memory; the frames returned
+are shared, so callers must treat them as read-only. When the last fetch of a symbol failed the
+read is ``stale`` with a reason naming the error and the as-of session, never silently. When the
+store holds nothing for any symbol asked, the source's error is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.market_data import calendar
+from bot.market_data.errors import MarketDataError
+from bot.market_data.provider import BarProvider
+from bot.storage.repositories import BarRepository, SymbolState
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What one refresh did. ``error`` is set when the source (or the store) failed for some
+    symbols; ``failed`` lists them. ``written`` is rows upserted per symbol (overlap included)."""
+
+    symbols: tuple[str, ...]
+    target: date | None
+    provider_calls: int = 0
+    written: Mapping[str, int] = field(default_factory=dict)
+    missing: Mapping[str, str] = field(default_factory=dict)
+    failed: tuple[str, ...] = ()
+    error: str | None = None
+    fetched_at: datetime | None = None
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.written.values())
+
+    @property
+    def skipped(self) -> bool:
+        """True when nothing needed fetching (every symbol up to date, or in retry pause)."""
+        return self.provider_calls == 0
+
+
+@dataclass(frozen=True)
+class CacheRead:
+    """Bars for the symbols the store holds, and how fresh they are.
+
+    ``asof`` maps each symbol to its last session. ``stale`` is True when the last fetch of any
+    returned symbol failed; ``stale_reason`` then says which, why, and as of when. ``missing``
+    maps symbols with no bars at all to a reason. ``fetched_at`` is the oldest last successful
+    fetch among the returned symbols (None when unknown).
+    """
+
+    bars: Mapping[str, pd.DataFrame]
+    asof: Mapping[str, date]
+    stale: bool = False
+    stale_reason: str | None = None
+    fetched_at: datetime | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+    report: RefreshReport | None = None
+
+
+def sessions_back(day: date, n: int) -> date:
+    """The session ``n - 1`` sessions before ``day`` (``day`` itself for n = 1), so fetching from
+    it re-reads the last ``n`` stored sessions; the session after ``day`` when n = 0. Before the
+    calendar's range, approximates with calendar days (7 per 5 sessions, plus a margin)."""
+    try:
+        if n <= 0:
+            return calendar.next_session(day)
+        back = calendar.sessions(day - timedelta(days=2 * n + 10), day)
+        return back[-n] if len(back) >= n else back[0]
+    except ValueError:  # exchange_calendars.errors.DateOutOfBounds
+        return day + timedelta(days=1) if n <= 0 else day - timedelta(days=(n * 7) // 5 + 3)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error.message if isinstance(error, MarketDataError) else error).strip()
+    return text or type(error).__name__
+
+
+class BarCache:
+    """SQLite/PostgreSQL-backed bars with incremental refresh and honest stale fallback."""
+
+    def __init__(self, provider: BarProvider, repo: BarRepository, *, overlap_sessions: int = 5,
+                 history_start: date = date(1979, 1, 1), now: Clock = utc_now,
+                 recheck: timedelta = timedelta(minutes=15),
+                 retry_after: timedelta = timedelta(minutes=1)) -> None:
+        self.provider = provider
+        self.repo = repo
+        self.overlap_sessions = overlap_sessions
+        self.history_start = history_start
+        self.now = now
+        self.recheck = recheck
+        self.retry_after = retry_after
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._generation: dict[str, int] = {}
+        self._states: dict[str, SymbolState] = {}
+        self._inflight: dict[tuple[str, ...], asyncio.Future[RefreshReport]] = {}
+        self._fresh_for: dict[tuple[str, ...], date] = {}
+        self._last_errors: dict[str, MarketDataError] = {}
+
+    # -- refresh --------------------------------------------------------------------------
+    async def refresh(self, symbols: Sequence[str]) -> RefreshReport:
+        """Bring ``symbols`` up to the last completed session (see module doc)."""
+        key = tuple(sorted(set(symbols)))
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._refresh(key))
+            self._inflight[key] = flight
+            flight.add_done_callback(lambda f: self._landed(key, f))
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: tuple[str, ...], flight: asyncio.Future[RefreshReport]) -> None:
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved here so an abandoned flight never warns
+
+    async def _refresh(self, key: tuple[str, ...]) -> RefreshReport:
+        now = self.now()
+        target = calendar.last_completed_session(now)
+        if self._fresh_for.get(key) == target:
+            return RefreshReport(symbols=key, target=target)
+        states = await asyncio.to_thread(self.repo.states, key)
+        self._adopt_states(states)
+        groups = self._plan(states, target, now)
+        if not groups:
+            if all(st.last is not None and st.last >= target for st in states.values()):
+                self._fresh_for[key] = target
+            return RefreshReport(symbols=key, target=target)
+        calls = 0
+        written: dict[str, int] = {}
+        missing: dict[str, str] = {}
+        failed: list[str] = []
+        errors: list[str] = []
+        for start, group in sorted(groups.items()):
+            calls += 1
+            try:
+                result = await self.provider.fetch(group, start, target)
+            except MarketDataError as exc:
+                log.warning("fetch of %d symbol(s) from %s failed: %s", len(group), start, exc)
+                errors.append(_describe(exc))
+                failed.extend(group)
+                for s in group:
+                    self._last_errors[s] = exc
+                await self._record_failure(group, _describe(exc), now)
+                continue
+            try:
+                done = await asyncio.to_thread(
+                    self.repo.write_refresh, result.bars, fetched_at=now,
+                    source=self.provider.name, missing=result.missing)
+            except (SQLAlchemyError, OSError) as exc:
+                log.exception("writing %d symbol(s) to the bar store failed", len(group))
+                reason = f"the local bar store could not be updated ({type(exc).__name__})"
+                errors.append(reason)
+                failed.extend(group)
+                await self._record_failure(group, reason, now)
+                continue
+            written.update(done)
+            missing.update(result.missing)
+            for s in group:
+                self._last_errors.pop(s, None)
+            self._invalidate(done)
+        states = await asyncio.to_thread(self.repo.states, key)
+        self._adopt_states(states)
+        if not failed and not missing and all(
+                st.last is not None and st.last >= target for st in states.values()):
+            self._fresh_for[key] = target
+        return RefreshReport(symbols=key, target=target, provider_calls=calls, written=written,
+                             missing=missing, failed=tuple(failed),
+                             error="; ".join(dict.fromkeys(errors)) or None, fetched_at=now)
+
+    def _plan(self, states: Mapping[str, SymbolState], target: date,
+              now: datetime) -> dict[date, list[str]]:
+        """Symbols to fetch, grouped by start date (see module doc)."""
+        groups: dict[date, list[str]] = {}
+        for symbol, st in states.items():
+            if st.last is not None and st.last >= target:
+                continue
+            if st.failing and st.last_error_at and now - st.last_error_at < self.retry_after:
+                continue
+            asked = st.last_success_at
+            if st.last is not None and asked is not None and now - asked < self.recheck:
+                continue
+            start = (self.history_start if st.last is None
+                     else sessions_back(st.last, self.overlap_sessions))
+            groups.setdefault(min(start, target), []).append(symbol)
+        return groups
+
+    async def _record_failure(self, symbols: Sequence[str], reason: str, at: datetime) -> None:
+        try:
+            await asyncio.to_thread(self.repo.record_failure, symbols, reason, at)
+        except (SQLAlchemyError, OSError):
+            log.exception("could not record the fetch failure")
+
+    def _adopt_states(self, states: Mapping[str, SymbolState]) -> None:
+        """Take fresh store states; a symbol whose stored rows changed behind our back (another
+        process refreshed) has its in-memory frame dropped."""
+        changed = []
+        for symbol, st in states.items():
+            frame = self._frames.get(symbol)
+            if frame is not None and (len(frame) != st.rows or (
+                    st.last is not None and frame.index[-1].date() != st.last)):
+                changed.append(symbol)
+            self._states[symbol] = st
+        self._invalidate(changed)
+
+    def _invalidate(self, symbols: Sequence[str] | Mapping[str, int]) -> None:
+        for symbol in symbols:
+            self._frames.pop(symbol, None)
+            self._generation[symbol] = self._generation.get(symbol, 0) + 1
+
+    # -- reads ----------------------------------------------------------------------------
+    async def frames(self, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """The stored bars of ``symbols`` that have any (decoded once, then from memory)."""
+        wanted = list(dict.fromkeys(symbols))
+        cold = [s for s in wanted if s not in self._frames]
+        if cold:
+            generations = {s: self._generation.get(s, 0) for s in cold}
+            loaded = await asyncio.to_thread(self.repo.load_bars, cold)
+            for symbol, frame in loaded.items():
+                if self._generation.get(symbol, 0) == generations[symbol]:
+                    self._frames[symbol] = frame
+            out = {s: self._frames.get(s, loaded.get(s)) for s in wanted}
+            return {s: f for s, f in out.items() if f is not None}
+        return {s: self._frames[s] for s in wanted}
+
+    async def read(self, symbols: Sequence[str], *, refresh: bool = True) -> CacheRead:
+        """Bars for ``symbols`` (refreshed first unless ``refresh=False``), labelled honestly.
+
+        Raises the source's :class:`MarketDataError` when the store holds no bars for any of
+        ``symbols`` and the source failed; :class:`MarketDataError` too when nothing is stored
+        and no refresh was asked for.
+        """
+        wanted = list(dict.fromkeys(symbols))
+        report = await self.refresh(wanted) if refresh else None
+        if any(s not in self._states for s in wanted):
+            self._adopt_states(await asyncio.to_thread(self.repo.states, wanted))
+        bars = await self.frames(wanted)
+        missing: dict[str, str] = {}
+        for s in wanted:
+            if s not in bars:
+                st = self._states.get(s)
+                missing[s] = (st.last_error if st and st.last_error
+                              else "no bars stored yet" if not refresh else "no bars at source")
+        if not bars:
+            errors = [self._last_errors[s] for s in wanted if s in self._last_errors]
+            if errors:
+                raise errors[0]
+            why = "; ".join(dict.fromkeys(missing.values()))
+            raise MarketDataError(f"No market data is available for {', '.join(wanted)}: {why}")
+        asof = {s: f.index[-1].date() for s, f in bars.items() if len(f)}
+        failing = [s for s in bars if (st := self._states.get(s)) is not None and st.failing]
+        reason = self._stale_reason(failing, asof) if failing else None
+        fetched = [st.last_success_at for s in bars
+                   if (st := self._states.get(s)) is not None and st.last_success_at]
+        return CacheRead(bars=bars, asof=asof, stale=bool(failing), stale_reason=reason,
+                         fetched_at=min(fetched) if fetched else None, missing=missing,
+                         report=report)
+
+    def _stale_reason(self, failing: Sequence[str], asof: Mapping[str, date]) -> str:
+        errors = dict.fromkeys(self._states[s].last_error or "unknown error" for s in failing)
+        since = min(at for s in failing if (at := self._states[s].last_error_at) is not None)
+        days = [asof[s] for s in failing if s in asof]
+        held = f"; showing the last good bars, as of {max(days).isoformat()}" if days else ""
+        who = ", ".join(failing) if len(failing) <= 4 else f"{len(failing)} symbols"
+        return (f"refresh of {who} failed at {since:%Y-%m-%d %H:%M} UTC: "
+                f"{'; '.join(errors)}{held}")
+
+    def state(self, symbol: str) -> SymbolState | None:
+        """The last known store state of ``symbol`` (after a read or refresh)."""
+        return self._states.get(symbol)
