@@ -105,6 +105,11 @@ def _rank_words(rank: int | None) -> str:
     return "the longest" if rank == 1 else f"the {_ordinal(rank)}-longest"
 
 
+def _horizon_words(sessions: int) -> str:
+    return {21: "a month", 63: "three months", 126: "six months", 252: "a year"}.get(
+        sessions, f"{sessions} sessions")
+
+
 def _leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
     margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
     if math.isnan(margin) or abs(margin) < EVEN_BAND:
@@ -190,10 +195,11 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
     else:
         now = (f"Since the {analog.event_date.isoformat()} breakout ({analog.sessions_so_far} "
                f"sessions): Russell {_pct(analog.rut_so_far)}, S&P 500 {_pct(analog.spx_so_far)}")
-    return (f"{now}. After the {analog.count} earlier Russell breakouts{since}, the S&P 500 was "
-            f"higher {analog.horizon} sessions later {analog.spx_hits} times of {analog.count} "
-            f"(average {_pct(analog.spx_mean)}); the Russell {analog.rut_hits} of {analog.count} "
-            f"(average {_pct(analog.rut_mean)}).")
+    n = analog.count
+    return (f"{now}. After the {n} earlier Russell breakout{'s' if n != 1 else ''}{since}, "
+            f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
+            f"{analog.spx_hits} of {n} (average {_pct(analog.spx_mean)}), the Russell in "
+            f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}).")
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
