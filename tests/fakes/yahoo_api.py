@@ -19,10 +19,12 @@ API
   ``visible_until`` are hidden. ``advance(n_sessions=1)`` reveals the next ``n`` dates present in
   the frames (an incremental-refresh test: load, ``advance(1)``, refresh again).
   ``reveal_until(day)`` sets the cut-off directly; ``visible_until`` reads it.
-- Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0)`` makes the next ``times`` chart
-  requests of each matching symbol (``None`` = every symbol) fail. Kinds: ``"429"``, any 5xx
-  code (``"500"``, ``"503"``), ``"timeout"`` (the answer waits ``delay`` seconds, past the
-  client's timeout), ``"empty"`` (200, empty body), ``"malformed"`` (200, invalid JSON),
+- Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0, lookups=False)`` makes the next
+  ``times`` chart data requests of each matching symbol (``None`` = every symbol) fail; with
+  ``lookups=True`` yfinance's timezone look-ups (``range=1d``, made once per symbol while its tz
+  cache is cold, with yfinance's own hard-coded 10 s timeout) count and fail too.
+  Kinds: ``"429"``, any 5xx code (``"500"``, ``"503"``), ``"timeout"`` (the answer waits
+  ``delay`` seconds, past the client's timeout), ``"empty"`` (200, empty body), ``"malformed"`` (200, invalid JSON),
   ``"unknown"`` (Yahoo's 404 "No data found, symbol may be delisted" JSON). Symbols not in the
   frames always get that 404. NOTE: yfinance itself re-sends a request once after any HTTP
   status >= 400 (toggling its cookie strategy), so one failed *round* of a status fault costs
@@ -86,9 +88,12 @@ class _Fault:
     times: int
     symbols: frozenset[str] | None
     delay: float
+    lookups: bool
     used: Counter[str] = field(default_factory=Counter)
 
-    def take(self, symbol: str) -> bool:
+    def take(self, symbol: str, kind: str) -> bool:
+        if kind == "tz" and not self.lookups:
+            return False
         if self.symbols is not None and symbol not in self.symbols:
             return False
         if self.used[symbol] >= self.times:
@@ -268,21 +273,21 @@ class FakeYahoo:
 
     # ---------------------------------------------------------------- faults
     def fail_next(self, kind: str, times: int = 1, symbols: Iterable[str] | None = None,
-                  delay: float = 2.0) -> None:
+                  delay: float = 2.0, lookups: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(KINDS)}")
         with self._lock:
             self._faults.append(_Fault(kind, times, frozenset(symbols) if symbols else None,
-                                       delay))
+                                       delay, lookups))
 
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, symbol: str) -> _Fault | None:
+    def _take_fault(self, symbol: str, kind: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.take(symbol):
+                if fault.take(symbol, kind):
                     return fault
         return None
 
@@ -331,7 +336,7 @@ class FakeYahoo:
     async def _chart(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"].upper()
         kind = "tz" if "range" in request.query else "chart"
-        fault = self._take_fault(symbol)
+        fault = self._take_fault(symbol, kind)
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
             fault = None
