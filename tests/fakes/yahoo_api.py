@@ -22,13 +22,13 @@ API
 - Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0, lookups=False)`` makes the next
   ``times`` chart data requests of each matching symbol (``None`` = every symbol) fail; with
   ``lookups=True`` yfinance's timezone look-ups (``range=1d``, made once per symbol while its tz
-  cache is cold, with yfinance's own hard-coded 10 s timeout) count and fail too.
-  Kinds: ``"429"``, any 5xx code (``"500"``, ``"503"``), ``"timeout"`` (the answer waits
-  ``delay`` seconds, past the client's timeout), ``"empty"`` (200, empty body), ``"malformed"`` (200, invalid JSON),
-  ``"unknown"`` (Yahoo's 404 "No data found, symbol may be delisted" JSON). Symbols not in the
-  frames always get that 404. NOTE: yfinance itself re-sends a request once after any HTTP
-  status >= 400 (toggling its cookie strategy), so one failed *round* of a status fault costs
-  two requests: use ``times=2`` to make a 429/5xx reach the caller.
+  cache is cold, with yfinance's own hard-coded 10 s timeout) count and fail too. Kinds:
+  ``"429"``; any 5xx code (``"500"``, ``"503"``); ``"timeout"`` (the answer waits ``delay``
+  seconds, past the client's timeout); ``"empty"`` (200, empty body); ``"malformed"`` (200,
+  invalid JSON); ``"unknown"`` (Yahoo's 404 "No data found, symbol may be delisted" JSON).
+  Symbols not in the frames always get that 404. NOTE: yfinance itself re-sends a request once
+  after any HTTP status >= 400 (toggling its cookie strategy), so one failed *round* of a status
+  fault costs two requests: use ``times=2`` to make a 429/5xx reach the caller.
   ``clear_faults()`` drops pending faults.
 - Quirks Yahoo really serves: ``add_nan_rows(symbol, days, volume=0.0)`` adds rows whose prices
   are all null (replacing real rows on those days if present); ``duplicate_last_row(symbol)``
