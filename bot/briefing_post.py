@@ -64,11 +64,15 @@ class BriefingPost:
     notice: str | None = None  # e.g. the early-close line, shown first
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def body(self) -> str:
+        """The embed description: the early-close notice (if any) in bold, then the summary."""
+        return self.description if not self.notice else f"**{self.notice}**\n\n{self.description}"
+
     # -- Discord --------------------------------------------------------------------------
     def embeds(self) -> list[discord.Embed]:
         """The main embed (with the first chart) plus one embed per further chart (gallery)."""
-        body = self.description if not self.notice else f"**{self.notice}**\n\n{self.description}"
-        main = discord.Embed(title=self.title[:MAX_TITLE], description=body[:MAX_DESCRIPTION],
+        main = discord.Embed(title=self.title[:MAX_TITLE], description=self.body[:MAX_DESCRIPTION],
                              colour=self.color, url=GALLERY_URL if self.images else None)
         for f in self.fields[:MAX_FIELDS]:
             main.add_field(name=f.name[:256], value=f.value[:MAX_FIELD] or "—", inline=f.inline)

@@ -1,4 +1,4 @@
-"""``python -m bot briefing [--asof YYYY-MM-DD] [--json]``: the morning briefing as of a session.
+"""``python -m bot briefing [--asof DATE] [--json] [--out DIR]``: the briefing as of a session.
 
 Text by default; ``--json`` for the whole :class:`~analytics.briefing.Briefing` (ISO dates,
 returns as fractions). :func:`build_briefing` is the one place the CLI composes a briefing, so
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from analytics.briefing import Briefing, compose_briefing
@@ -26,6 +28,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "briefing", parents=parents, help="the morning briefing (text or JSON) as of a session",
         description="The morning briefing: headline, scoreboard, records, history, drivers.")
     add_replay_options(parser)
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="also write briefing.md, briefing.html and the chart PNGs to DIR")
     parser.set_defaults(handler=run)
 
 
@@ -54,6 +58,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     market = load_market(settings, args.data_dir)
     session = resolve(market, args.asof)
     briefing = build_briefing(market, session, settings)
+    if getattr(args, "out", None) is not None:
+        from bot.briefing_files import write_briefing_files
+
+        for path in write_briefing_files(settings, market, session.session, args.out):
+            print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(briefing_json(briefing, session, market), indent=2))
     else:

@@ -1,0 +1,71 @@
+"""Write the morning post without Discord: ``briefing.md``, ``briefing.html`` and the chart PNGs.
+
+Used by ``python -m bot briefing --out DIR`` and by ``python -m bot run`` without a token. The
+post is the one subscribers get the morning after ``asof`` (the next NYSE session), composed by
+the same :class:`~bot.briefing_compose.BriefingComposer` the scheduler uses. Every file is written
+to a temporary name and renamed, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import date
+from pathlib import Path
+
+from bot.briefing_compose import BriefingComposer
+from bot.briefing_post import BriefingPost
+from bot.market_data import calendar
+from bot.market_data.snapshot import MarketSnapshot
+from bot.settings import Settings
+from bot.subscriptions import BriefingOptions
+from bot.ui.html import render_post_html
+
+
+def post_session(asof: date) -> date:
+    """The morning that reads ``asof``'s close: the next NYSE session (weekday fallback)."""
+    try:
+        return calendar.next_session(asof)
+    except Exception:  # before the calendar's range (replays of 1980s days)
+        from pandas.tseries.offsets import BDay
+
+        return (asof + BDay(1)).date()
+
+
+async def compose_preview(settings: Settings, market: MarketSnapshot, asof: date,
+                          options: BriefingOptions | None = None) -> BriefingPost:
+    """The post for the morning after ``asof`` (charts rendered inline)."""
+
+    async def snapshot() -> MarketSnapshot:
+        return market
+
+    composer = BriefingComposer(settings, snapshot)
+    return await composer.compose(post_session(asof), asof, options or BriefingOptions())
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_post(post: BriefingPost, out_dir: Path) -> list[Path]:
+    """Write the PNGs, ``briefing.md`` and ``briefing.html`` into ``out_dir``; returns paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for img in post.images:
+        _write(out_dir / img.filename, img.data)
+        written.append(out_dir / img.filename)
+    posted = f"{post.session:%a %d %b %Y} at 8:30 AM"
+    for name, text in (("briefing.md", post.markdown()),
+                       ("briefing.html", render_post_html(post, posted_at=posted))):
+        _write(out_dir / name, text.encode("utf-8"))
+        written.append(out_dir / name)
+    return written
+
+
+def write_briefing_files(settings: Settings, market: MarketSnapshot, asof: date,
+                         out_dir: Path) -> list[Path]:
+    """Compose the post for the morning after ``asof`` and write it to ``out_dir``."""
+    post = asyncio.run(compose_preview(settings, market, asof))
+    return write_post(post, out_dir)
