@@ -15,7 +15,7 @@ from typing import Any
 
 from analytics.briefing import Briefing, compose_briefing
 from analytics.leadership import InsufficientData
-from bot.asof import ResolvedAsof
+from bot.asof import ResolvedAsof, parse_asof
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -55,8 +55,9 @@ def briefing_json(briefing: Briefing, session: ResolvedAsof,
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    requested = parse_asof(args.asof)  # a malformed date fails before any data is read
     market = load_market(settings, args.data_dir)
-    session = resolve(market, args.asof)
+    session = resolve(market, requested)
     briefing = build_briefing(market, session, settings)
     if getattr(args, "out", None) is not None:
         from bot.briefing_files import write_briefing_files

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ from bot.settings import Settings
 from bot.ui.text import render_status_text, to_jsonable
 
 NEW_YORK = ZoneInfo("America/New_York")
+#: What ``status`` needs: the two indices and the two ETFs (total-return rows).
+STATUS_SYMBOLS: tuple[str, ...] = ("^RUT", "^GSPC", "IWM", "SPY")
 
 
 def add_replay_options(parser: argparse.ArgumentParser) -> None:
@@ -43,17 +46,20 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
 
 
-async def _snapshot(settings: Settings, data_dir: Path | None) -> MarketSnapshot:
+async def _snapshot(settings: Settings, data_dir: Path | None,
+                    symbols: Sequence[str] | None) -> MarketSnapshot:
     market = build_market_data(settings, data_dir)
     try:
-        return await market.snapshot()
+        return await market.snapshot(symbols)
     finally:
         await market.close()
 
 
-def load_market(settings: Settings, data_dir: Path | None) -> MarketSnapshot:
-    """The market snapshot through the one data path (``build_market_data``)."""
-    return asyncio.run(_snapshot(settings, data_dir))
+def load_market(settings: Settings, data_dir: Path | None,
+                symbols: Sequence[str] | None = None) -> MarketSnapshot:
+    """The market snapshot (``symbols``, default the whole universe) through the one data path
+    (``build_market_data``)."""
+    return asyncio.run(_snapshot(settings, data_dir, symbols))
 
 
 def today_in_new_york() -> datetime:
@@ -61,9 +67,9 @@ def today_in_new_york() -> datetime:
     return datetime.now(UTC).astimezone(NEW_YORK)
 
 
-def resolve(market: MarketSnapshot, asof_text: str | None) -> ResolvedAsof:
-    """Parse and resolve ``--asof`` against the bars held (BadInput on bad dates)."""
-    return resolve_asof(market.bars, parse_asof(asof_text), today=today_in_new_york().date())
+def resolve(market: MarketSnapshot, requested: date | None) -> ResolvedAsof:
+    """Resolve a parsed ``--asof`` against the bars held (BadInput on out-of-range dates)."""
+    return resolve_asof(market.bars, requested, today=today_in_new_york().date())
 
 
 def build_status(market: MarketSnapshot, session: ResolvedAsof,
@@ -94,8 +100,9 @@ def status_json(snapshot: LeadershipSnapshot, session: ResolvedAsof,
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    market = load_market(settings, args.data_dir)
-    session = resolve(market, args.asof)
+    requested = parse_asof(args.asof)  # a malformed date fails before any data is read
+    market = load_market(settings, args.data_dir, STATUS_SYMBOLS)
+    session = resolve(market, requested)
     snapshot = build_status(market, session, settings)
     if args.json:
         print(json.dumps(status_json(snapshot, session, market), indent=2))

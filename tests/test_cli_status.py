@@ -1,0 +1,130 @@
+"""``python -m bot status|briefing``: text, --json keys, --asof replay notes and errors.
+
+Most tests replay a tiny CSV directory written here; one reads the real history (skips where
+it is absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bot.cli import main
+
+FILES = {"RUT": 200.0, "GSPC": 4000.0, "IWM": 190.0, "SPY": 400.0}
+
+
+@pytest.fixture()
+def csv_dir(tmp_path: Path) -> Path:
+    """2020-01-02 .. ~2021-03: 300 business days per symbol (US holidays not removed)."""
+    dates = pd.bdate_range("2020-01-02", periods=300)
+    rng = np.random.default_rng(7)
+    for stem, level in FILES.items():
+        closes = level * np.exp(np.cumsum(rng.normal(0.0005, 0.01, len(dates))))
+        frame = pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "open": closes,
+                              "high": closes, "low": closes, "close": closes,
+                              "adj_close": closes, "volume": 1000})
+        frame.to_csv(tmp_path / f"{stem}.csv", index=False)
+    return tmp_path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    # bot.logs logs INFO to stdout; keep the captured stdout to the command's own output.
+    config = Path(argv[argv.index("--data-dir") + 1]) / "quiet.toml"
+    config.write_text('[logging]\nlevel = "WARNING"\n')
+    code = main([*argv, "--config", str(config)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_status_text_shows_scoreboard_trend_and_records(csv_dir: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "status", "--data-dir", str(csv_dir))
+    assert code == 0, err
+    last = pd.bdate_range("2020-01-02", periods=300)[-1].date().isoformat()
+    assert f"as of {last}" in out
+    for needle in ("Russell 2000", "S&P 500", "IWM (total return)", "SPY (total return)",
+                   "RUT vs SPX (rel.)", "RUT/SPX ratio", "Trend", "Records", "YTD"):
+        assert needle in out
+    header = next(line for line in out.splitlines() if line.strip().startswith("Level"))
+    rut = next(line for line in out.splitlines() if line.startswith("Russell 2000 "))
+    assert len(header) == len(rut)  # aligned columns
+
+
+def test_status_json_has_self_explaining_keys(csv_dir: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "status", "--json", "--asof", "2020-12-31",
+                        "--data-dir", str(csv_dir))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["asof"] == "2020-12-31" and doc["requested_asof"] == "2020-12-31"
+    assert doc["asof_note"] is None and doc["data"]["source"] == "csv"
+    lead = doc["leadership"]
+    assert set(lead) >= {"asof", "scoreboard", "relative", "rut_records", "spx_records", "missing"}
+    row = lead["scoreboard"][0]
+    assert row["symbol"] == "^RUT" and set(row["returns"]) == {"1d", "1w", "1m", "3m", "ytd", "1y"}
+    assert abs(row["returns"]["1d"]) < 0.2  # a fraction, not percent
+    assert {"ratio", "sma50", "sma200", "regime", "regime_label", "streak_sessions",
+            "ratio_changes"} <= set(lead["relative"])
+    assert {"record_close", "record_date", "drawdown", "days_since_record", "drought_rank",
+            "breakout", "next_level", "records_ytd"} <= set(lead["rut_records"])
+
+
+def test_non_session_asof_uses_the_previous_session_and_says_so(
+        csv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "status", "--asof", "2020-06-07", "--data-dir", str(csv_dir))
+    assert code == 0
+    assert "2020-06-07 (Sunday) was not a trading session" in out
+    assert "as of 2020-06-05" in out
+    code, out, _ = _run(capsys, "briefing", "--json", "--asof", "2020-06-06",
+                        "--data-dir", str(csv_dir))
+    doc = json.loads(out)
+    assert doc["asof"] == "2020-06-05" and "not a trading session" in doc["asof_note"]
+
+
+@pytest.mark.parametrize(("asof", "message"), [
+    ("2999-01-01", "2999-01-01 is in the future"),
+    ("2019-05-01", "2019-05-01 is before the data begins (2020-01-02)"),
+    ("2020-13-01", "--asof must be a date as YYYY-MM-DD"),
+])
+def test_bad_asof_is_one_clear_line(csv_dir: Path, capsys: pytest.CaptureFixture[str],
+                                    asof: str, message: str) -> None:
+    for command in ("status", "briefing"):
+        code, out, err = _run(capsys, command, "--asof", asof, "--data-dir", str(csv_dir))
+        assert code == 2 and out == ""
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_asof_after_the_data_ends_uses_the_last_session_with_a_note(
+        csv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "status", "--asof", "2022-01-03", "--data-dir", str(csv_dir))
+    assert code == 0 and "no data after" in out
+
+
+def test_missing_index_file_is_a_clear_error(csv_dir: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (csv_dir / "GSPC.csv").unlink()
+    code, _, err = _run(capsys, "status", "--data-dir", str(csv_dir))
+    assert code == 2 and "no market data for ^GSPC" in err
+
+
+def test_briefing_text(csv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "briefing", "--asof", "2020-12-31", "--data-dir", str(csv_dir))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Morning briefing - 2020-12-31 (Thu)"
+    assert lines[2].startswith(("Small caps lead", "Large caps lead", "Small and large"))
+    assert any(line.startswith("Records: Russell 2000") for line in lines)
+    assert lines[-1].startswith("Data as of 2020-12-31 close")
+
+
+@pytest.mark.shared_data
+def test_status_on_real_history_2025_09_18(market_dir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "status", "--asof", "2025-09-18", "--data-dir", str(market_dir))
+    assert code == 0
+    assert "BREAKOUT: first record in 1,410 days" in out
+    assert "Russell 2000          2,467.70" in out
