@@ -130,7 +130,7 @@ def job_id(at: time, tz: str) -> str:
 class SlotRunner(Protocol):
     """What a job calls: deliver every due subscription of a slot (``bot.delivery``)."""
 
-    async def run_slot(self, at: time, tz: str) -> None: ...
+    async def run_slot(self, at: time, tz: str) -> object: ...
 
 
 _RUNTIMES: dict[str, SlotRunner] = {}

@@ -1,0 +1,141 @@
+"""Wiring of the morning briefing into a running bot: storage, composer, sender, scheduler.
+
+:func:`build_briefing_service` is called by ``cogs/briefing.py`` at load time (inside
+``setup_hook``). It migrates the database (``settings.storage.url``), builds the runtime and the
+APScheduler wrapper, and puts the service in ``services.scheduler``, so
+:meth:`~bot.services.Services.start_background` starts it once the extensions are loaded and
+``Bot.close()`` shuts it down. Starting syncs one cron job per slot in use, then runs the
+start-up catch-up (in a task) so a restart within the grace window still delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import discord
+from sqlalchemy.engine import Engine
+
+from bot.briefing_compose import BriefingComposer, render_inline
+from bot.briefing_post import BriefingPost
+from bot.delivery import BriefingRuntime, ChannelError
+from bot.scheduler import BriefingScheduler, Clock, utc_now
+from bot.services import Services
+from bot.storage.db import create_engine, migrate
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+
+log = logging.getLogger(__name__)
+
+
+class DiscordSender:
+    """Posts a :class:`BriefingPost` with the bot's REST client.
+
+    discord.py's HTTP client already waits out 429s (``retry-after``, per-route buckets) and
+    retries 5xx a few times; 403 and 404 become :class:`ChannelError`.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self.sent = 0
+
+    async def send(self, channel_id: int, post: BriefingPost) -> int:
+        channel = self.client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(embeds=post.embeds(), files=post.files())
+        except discord.Forbidden as exc:
+            raise ChannelError(403, "the bot may not post there (missing View Channel, Send "
+                                    f"Messages, Embed Links or Attach Files): {exc.text}") from exc
+        except discord.NotFound as exc:
+            raise ChannelError(404, f"the channel no longer exists: {exc.text}") from exc
+        self.sent += 1
+        return message.id
+
+
+@dataclass
+class BriefingService:
+    """What the cog and the bot life cycle use (``start``/``shutdown`` for ``Services``)."""
+
+    subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
+    runtime: BriefingRuntime
+    scheduler: BriefingScheduler
+    composer: BriefingComposer
+    _catch_up: asyncio.Task[Any] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Start APScheduler (needs the loop), add the slots' jobs, then catch up in a task."""
+        self.scheduler.start()
+        jobs = self.scheduler.sync(self.subscriptions.slots())
+        log.info("briefing scheduler started with %d slot job(s)", len(jobs))
+        self._catch_up = asyncio.ensure_future(self._run_catch_up())
+
+    async def _run_catch_up(self) -> None:
+        try:
+            await self.runtime.catch_up()
+        except Exception:
+            log.exception("briefing catch-up failed")
+
+    async def wait_catch_up(self) -> None:
+        if self._catch_up is not None:
+            await asyncio.shield(self._catch_up)
+
+    def shutdown(self) -> None:
+        if self._catch_up is not None and not self._catch_up.done():
+            self._catch_up.cancel()
+        self.scheduler.shutdown()
+
+    def refresh_slots(self) -> None:
+        """After a subscription change: jobs exactly for the slots in use."""
+        if self.scheduler.running:
+            self.scheduler.sync(self.subscriptions.slots())
+
+
+def storage_engine(services: Services) -> Engine:
+    """The services' engine (built from ``settings.storage.url`` and migrated if absent)."""
+    current = services.storage
+    if isinstance(current, Engine):
+        engine = current
+    elif current is not None and isinstance(getattr(current, "engine", None), Engine):
+        engine = current.engine
+    else:
+        engine = create_engine(services.settings.storage.url)
+        services.storage = engine
+    migrate(engine)
+    return engine
+
+
+def _renderer_fn(services: Services) -> Any:
+    renderer = services.renderer
+    if renderer is None:
+        return render_inline
+
+    async def render(kind: str, data: Any, version: str) -> bytes:
+        return bytes(await renderer.render(kind, {}, data, version=version))
+
+    return render
+
+
+def build_briefing_service(services: Services, client: discord.Client, *,
+                           clock: Clock = utc_now, sender: Any = None) -> BriefingService:
+    """Build the briefing service and register it as ``services.scheduler``."""
+    settings = services.settings.briefing
+    engine = storage_engine(services)
+    subs, deliveries = SubscriptionRepository(engine), DeliveryRepository(engine)
+
+    async def snapshot() -> Any:
+        return await services.market.snapshot()
+
+    composer = BriefingComposer(services.settings, snapshot, _renderer_fn(services))
+    runtime = BriefingRuntime(
+        subs, deliveries, composer, sender or DiscordSender(client),
+        grace=timedelta(minutes=settings.misfire_grace_minutes),
+        max_failures=settings.max_failures, concurrency=settings.fanout_concurrency,
+        clock=clock)
+    scheduler = BriefingScheduler(runtime, grace_minutes=settings.misfire_grace_minutes,
+                                  runtime_key=f"bot-{id(client)}")
+    service = BriefingService(subs, deliveries, runtime, scheduler, composer)
+    services.scheduler = service
+    return service

@@ -1,0 +1,88 @@
+"""Fan-out through the real discord.py REST client to the loopback fake Discord."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
+
+import discord
+import pytest_asyncio
+
+from bot.briefing_service import DiscordSender
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+from bot.subscriptions import DeliveryStatus
+from tests.briefing.conftest import NY, Clock, CountingComposer, add_sub, make_runtime
+from tests.fakes.discord_api import FakeDiscord
+
+TUE = date(2026, 11, 24)
+CHANNEL_BASE = 1_500_000_000_000_000_000
+
+
+@pytest_asyncio.fixture
+async def client() -> AsyncIterator[tuple[FakeDiscord, discord.Client]]:
+    fake = await FakeDiscord().start()
+    fake.install()
+    bot = discord.Client(intents=discord.Intents.none())
+    await bot.login("fake-token")
+    try:
+        yield fake, bot
+    finally:
+        await bot.close()
+        await fake.close()
+        fake.uninstall()
+
+
+async def test_200_subscribers_with_429s_each_get_exactly_one_post_and_one_composition(
+        client: tuple[FakeDiscord, discord.Client], subs: SubscriptionRepository,
+        deliveries: DeliveryRepository) -> None:
+    fake, bot = client
+    channels = [CHANNEL_BASE + i for i in range(200)]
+    for ch in channels:
+        add_sub(subs, ch)
+    fake.fail("POST", r"/channels/\d+/messages", 429, times=25, retry_after=0.05)
+    composer = CountingComposer()
+    runtime = make_runtime(subs, deliveries, Clock(datetime(2026, 11, 24, 13, 30, tzinfo=UTC)),
+                           DiscordSender(bot), composer, concurrency=10)
+    report = await runtime.run_slot(time(8, 30), NY)
+    assert report is not None and len(report.sent) == 200 and report.failed == []
+    posts = fake.find("POST", r"/channels/\d+/messages$")
+    throttled = [r for r in posts if r.status == 429]
+    delivered = Counter(int(r.path.split("/")[2]) for r in posts if r.status == 200)
+    assert len(throttled) == 25  # every injected 429 was met ...
+    assert delivered == Counter(channels)  # ... and retried: each channel exactly once
+    assert len(composer.calls) == 1
+    one = next(r for r in posts if r.status == 200)
+    assert one.json["embeds"][0]["title"] == f"Briefing {TUE}"
+    assert one.json["embeds"][0]["image"]["url"] == "attachment://leadership.png"
+    assert [f.filename for f in one.files] == ["leadership.png"]
+    rows = deliveries.for_session(TUE)
+    assert len(rows) == 200 and {r.status for r in rows} == {DeliveryStatus.SENT}
+    assert len({r.message_id for r in rows}) == 200
+
+
+async def test_403_and_404_from_discord_recorded_then_disabled(
+        client: tuple[FakeDiscord, discord.Client], subs: SubscriptionRepository,
+        deliveries: DeliveryRepository) -> None:
+    fake, bot = client
+    ok, forbidden, gone = (add_sub(subs, CHANNEL_BASE + i) for i in (1, 2, 3))
+    fake.fail("POST", rf"/channels/{forbidden.channel_id}/messages", 403, times=99)
+    fake.fail("POST", rf"/channels/{gone.channel_id}/messages", 404, times=99)
+    sender = DiscordSender(bot)
+    days = [date(2026, 11, 23), date(2026, 11, 24)]
+    for day in days:
+        clock = Clock(datetime(day.year, day.month, day.day, 13, 30, tzinfo=UTC))
+        await make_runtime(subs, deliveries, clock, sender, max_failures=2).run_slot(
+            time(8, 30), NY)
+    first = deliveries.get(forbidden.id, days[0])
+    assert first is not None and first.status == DeliveryStatus.FAILED
+    assert first.last_error is not None and "may not post" in first.last_error
+    assert "Missing Permissions" in first.last_error
+    gone_row = deliveries.get(gone.id, days[1])
+    assert gone_row is not None and "no longer exists" in (gone_row.last_error or "")
+    for sub in (forbidden, gone):
+        after = subs.get(sub.id)
+        assert after is not None and not after.enabled
+        assert after.disabled_reason is not None and "after 2 failed posts" in after.disabled_reason
+    assert subs.get(ok.id).enabled  # type: ignore[union-attr]
+    assert len(fake.channel_messages[ok.channel_id]) == 2
