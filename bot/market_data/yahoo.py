@@ -199,9 +199,11 @@ def _columns_of(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
 
 
 def _clean(columns: pd.DataFrame) -> pd.DataFrame:
-    """A bar frame from yfinance's columns; its volume 0 (yfinance fills gaps with 0, and
-    indices report 0) becomes NaN, "not reported", as in the CSV history."""
+    """A bar frame from yfinance's columns, indexed in nanoseconds like :func:`empty_bars`; its
+    volume 0 (yfinance fills gaps with 0, indices report 0) becomes NaN, "not reported", as
+    in the CSV history."""
     bars = normalize_bars(columns)
+    bars.index = pd.DatetimeIndex(bars.index).as_unit("ns")
     bars.loc[bars["volume"] == 0, "volume"] = float("nan")
     return bars
 

@@ -26,7 +26,8 @@ AFTER_CLOSE = datetime(2026, 8, 14, 21, 0, tzinfo=UTC)
 def tiny_bars(start: date = FIRST, end: date = LAST, base: float = 100.0,
               adj_ratio: float = 0.98) -> pd.DataFrame:
     """A bar frame over NYSE sessions: close = base + i, adj_close = close * adj_ratio."""
-    days = pd.DatetimeIndex([pd.Timestamp(d) for d in sessions(start, end)], name="date")
+    days = pd.DatetimeIndex([pd.Timestamp(d) for d in sessions(start, end)],
+                            name="date").as_unit("ns")
     close = base + np.arange(len(days), dtype="float64")
     return pd.DataFrame({
         "open": close - 0.5, "high": close + 1.0, "low": close - 1.0, "close": close,
