@@ -2,6 +2,7 @@
 
 - ``market``: :class:`~bot.market_data.service.MarketData` (the one data path);
 - ``renderer``: :class:`bot.render.Renderer` (warmed process pool + single-flight render cache);
+- ``memo``: :class:`AsyncMemo`, single-flight cache of analysis results keyed by data version;
 - ``storage`` and ``scheduler``: slots for the briefing (filled by the briefing wiring; ``None``
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
@@ -14,8 +15,10 @@ reverse order of start). Extra clean-ups can be registered with :meth:`on_close`
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +35,43 @@ class RendererLike(Protocol):
     async def render(self, kind: str, params: Any, data: Any, *, version: str = ...) -> bytes: ...
 
 
+class AsyncMemo:
+    """Single-flight memo for derived data: concurrent callers with one key share one
+    computation; results are kept for the ``size`` most recent keys (keys should include the
+    data ``version``, so new bars never hit old results). Failures are not cached."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.computed = 0
+        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        if key in self._done:
+            self._done.move_to_end(key)
+            return self._done[key]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[key] = fut
+        try:
+            value = await compute()
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved: waiters (if any) re-raise it
+            raise
+        else:
+            fut.set_result(value)
+            self.computed += 1
+            self._done[key] = value
+            while len(self._done) > self.size:
+                self._done.popitem(last=False)
+            return value
+        finally:
+            del self._pending[key]
+
+
 @dataclass
 class Services:
     """See the module docstring."""
@@ -41,6 +81,7 @@ class Services:
     renderer: Any = None
     storage: Any = None
     scheduler: Any = None
+    memo: AsyncMemo = field(default_factory=AsyncMemo)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _started: bool = False
 

@@ -19,6 +19,8 @@ import io
 import logging
 import math
 import secrets
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -31,6 +33,7 @@ GENERIC = "Something went wrong on our side while answering that. (ref {ref})"
 STALE_COMMAND = "This command has just changed; please try again in a minute."
 #: ``interaction.extras`` key set by :func:`send_reply` once the public reply is out.
 REPLIED = "capbrief_replied"
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _chart_input_error() -> type[Exception] | None:
@@ -109,6 +112,21 @@ async def send_reply(interaction: discord.Interaction, *, embed: discord.Embed,
     else:
         await interaction.response.send_message(embed=embed, files=files)
     interaction.extras[REPLIED] = True
+
+
+def heavy_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    """Per-user cooldown for the heavy commands: ``discord.cooldown_rate`` uses per
+    ``discord.cooldown_seconds`` (from the bot's settings; none without settings)."""
+    settings = getattr(interaction.client, "settings", None)
+    if settings is None:
+        return None
+    return app_commands.Cooldown(settings.discord.cooldown_rate,
+                                 settings.discord.cooldown_seconds)
+
+
+def market_today() -> date:
+    """Today's date in New York (what "a future date" means for a market date)."""
+    return datetime.now(NEW_YORK).date()
 
 
 class CapbriefTree(app_commands.CommandTree[discord.Client]):

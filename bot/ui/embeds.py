@@ -12,17 +12,24 @@ footer 2048, all text together ≤ 6000. :func:`fit` enforces them by truncating
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import discord
 
-from analytics.charts.theme import DARK
+from analytics.charts.inputs import CustomInput
+from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
+from analytics.leadership import LeadershipSnapshot
+from analytics.records import RecordsSnapshot
+from analytics.returns import WINDOWS
+from bot.ui.text import fmt_level, fmt_pct
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
 LARGE_COLOUR = discord.Colour(int(DARK.large_caps.lstrip("#"), 16))
 NEUTRAL_COLOUR = discord.Colour(int(DARK.neutral.lstrip("#"), 16))
 DISCLAIMER = "Not investment advice."
+KIND_LABELS = {"price": "price", "rebased": "rebased to 100 at the start",
+               "ratio": "ratio of the first to the second", "drawdown": "drawdown from high"}
 SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
 
 TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
@@ -32,21 +39,6 @@ TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
 def leader_colour(leader: str | None) -> discord.Colour:
     """Orange when small caps lead, blue when large caps lead, grey otherwise."""
     return {"small": SMALL_COLOUR, "large": LARGE_COLOUR}.get(leader or "", NEUTRAL_COLOUR)
-
-
-def pct(value: float, digits: int = 1, *, signed: bool = True) -> str:
-    """``0.0123`` → ``+1.2%``; NaN → ``n/a``. Uses a real minus sign."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    text = f"{value * 100:{'+' if signed else ''}.{digits}f}%"
-    return text.replace("-", "−")
-
-
-def num(value: float, digits: int = 2) -> str:
-    """``1234.5`` → ``1,234.50``; NaN → ``n/a``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:,.{digits}f}".replace("-", "−")
 
 
 def footer_text(asof: date | None, source: str, extra: str = "") -> str:
@@ -131,3 +123,110 @@ def about_embed(*, version: str, asof: date | None, source: str, stale: bool,
                        "performance does not predict future results.", False),
     ])
     return fit(embed)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def returns_block(returns: Mapping[str, float]) -> str:
+    """Two windows a line: ``1D +0.31%  ·  1W −1.20%``."""
+    cells = [f"{w.upper()} {fmt_pct(returns.get(w))}" for w in WINDOWS]
+    return "\n".join("  ·  ".join(cells[i:i + 2]) for i in range(0, len(cells), 2))
+
+
+def record_block(rec: RecordsSnapshot) -> str:
+    """Where an index stands against its record close, and how long the drought is."""
+    if rec.is_record:
+        line = f"**Record close** {fmt_level(rec.close)}"
+        if rec.breakout and rec.prior_gap_days is not None:
+            line += (f"\nBreakout: first record in {_plural(rec.prior_gap_days, 'day')}, "
+                     f"the {_ordinal(rec.prior_gap_rank or 0)}-longest wait")
+        elif rec.prior_gap_days is not None:
+            line += f"\nPrevious record {_plural(rec.prior_gap_days, 'day')} earlier"
+        return line
+    return (f"{fmt_pct(rec.drawdown)} from record {fmt_level(rec.record_close)} "
+            f"({rec.record_date.isoformat()})\n"
+            f"No record for {_plural(rec.days_since_record, 'day')}: the "
+            f"{_ordinal(rec.drought_rank or 0)}-longest of {rec.drought_count:,} droughts")
+
+
+def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
+                 stale_reason: str | None, note: str | None = None) -> discord.Embed:
+    """/status: who leads, the scoreboard, the RUT/SPX ratio and both indexes' records."""
+    rel = lead.relative
+    who = {"small": "Small caps lead", "large": "Large caps lead"}.get(rel.leader,
+                                                                       "Leadership unclear")
+    lines = [rel.regime_label + "."]
+    if rel.leader in ("small", "large") and rel.streak_start is not None:
+        side = "above" if rel.leader == "small" else "below"
+        lines.append(f"RUT/SPX {side} its 50-day average for "
+                     f"{_plural(rel.streak_sessions, 'session')} "
+                     f"(since {rel.streak_start.isoformat()}).")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed(f"{who} · {lead.asof.isoformat()}", leader=rel.leader, asof=lead.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    for row in lead.scoreboard:
+        dated = "" if row.level_date == lead.asof or row.level_date is None \
+            else f" (close of {row.level_date.isoformat()})"
+        embed.add_field(name=row.name, value=f"**{fmt_level(row.level)}**{dated}\n"
+                        f"{returns_block(row.returns)}", inline=True)
+    ratio = (f"**{rel.ratio:.4f}** · {fmt_pct(rel.vs_sma50)} vs 50-day avg · "
+             f"{fmt_pct(rel.vs_sma200)} vs 200-day avg\n{returns_block(rel.ratio_changes)}")
+    embed.add_field(name="RUT/SPX ratio (small vs large)", value=ratio, inline=False)
+    embed.add_field(name="Russell 2000 vs record", value=record_block(lead.rut_records),
+                    inline=True)
+    spx = record_block(lead.spx_records) + \
+        f"\n{_plural(lead.spx_records.records_ytd, 'record close')} this year"
+    embed.add_field(name="S&P 500 vs record", value=spx, inline=True)
+    levels = " · ".join(
+        f"{name} next {fmt_level(rec.next_level, 0)} ({fmt_pct(rec.next_level_distance)})"
+        for name, rec in (("RUT", lead.rut_records), ("SPX", lead.spx_records)))
+    embed.add_field(name="Round numbers", value=levels, inline=False)
+    if lead.missing:
+        embed.add_field(name="Not shown", value=f"No data for {', '.join(lead.missing)}",
+                        inline=False)
+    return fit(embed)
+
+
+def _leader_between(changes: Mapping[str, float]) -> str | None:
+    """"small"/"large" when the symbols include both cap classes: the better performer."""
+    small = [v for s, v in changes.items() if s in SMALL_CAP_SYMBOLS and math.isfinite(v)]
+    large = [v for s, v in changes.items() if s in LARGE_CAP_SYMBOLS and math.isfinite(v)]
+    if not small or not large:
+        return None
+    return "small" if max(small) > max(large) else "large"
+
+
+def chart_embed(data: CustomInput, *, source: str, stale: bool,
+                stale_reason: str | None) -> discord.Embed:
+    """/chart: per symbol the last close, the change over the period and the distance from the
+    period's high (``last / first - 1`` and ``last / max - 1`` of the charted closes)."""
+    names = [s for s, _ in data.series]
+    joined = " / ".join(names) if data.kind == "ratio" else " vs ".join(names)
+    changes: dict[str, float] = {}
+    rows: list[tuple[str, str, bool]] = []
+    for symbol, series in data.series:
+        first, last, high = float(series.iloc[0]), float(series.iloc[-1]), float(series.max())
+        changes[symbol] = last / first - 1.0 if first else math.nan
+        rows.append((symbol, f"**{fmt_level(last)}** ({series.index[-1].date().isoformat()})\n"
+                             f"{data.period_label}: {fmt_pct(changes[symbol])}\n"
+                             f"from period high: {fmt_pct(last / high - 1.0)}", True))
+    if data.kind == "ratio":
+        (a, sa), (b, sb) = data.series
+        ratio = (sa / sb).dropna()
+        if len(ratio):
+            rows.append((f"{a}/{b}", f"**{ratio.iloc[-1]:.4f}**\n{data.period_label}: "
+                         f"{fmt_pct(float(ratio.iloc[-1] / ratio.iloc[0] - 1.0))}", True))
+    asof = data.footnote.asof
+    embed = base_embed(f"{joined} · {data.period_label}", leader=_leader_between(changes),
+                       asof=asof, source=source, stale=stale, stale_reason=stale_reason,
+                       description=f"Chart: {KIND_LABELS.get(data.kind, data.kind)}.")
+    return fit(add_fields(embed, rows))

@@ -1,0 +1,148 @@
+"""Embeds for ``/history`` (one per study) and ``/drivers``, in the house design of
+:mod:`bot.ui.embeds`. Numbers come straight from the analytics results; nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import discord
+
+from analytics.studies.breakouts import BreakoutStudy, HorizonStats
+from analytics.studies.cycles import CycleStudy
+from analytics.studies.droughts import DroughtTable
+from analytics.studies.rates import RateBucket, RateStudy
+from bot.ui.embeds import add_fields, base_embed, fit
+from bot.ui.text import fmt_level, fmt_pct
+
+MAX_ROWS = 10
+INDEX_NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
+
+
+def _since(start: date | None) -> str:
+    return f" since {start:%Y}" if start else ""
+
+
+def horizon_line(stats: HorizonStats, name: str) -> str:
+    """``S&P 500: mean +4.1%, median +3.2%, higher 9/11``."""
+    if stats.count == 0:
+        return f"{name}: no complete events"
+    return (f"{name}: mean {fmt_pct(stats.mean, 1)}, median {fmt_pct(stats.median, 1)}, "
+            f"higher {stats.hits}/{stats.count}")
+
+
+def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
+                    stale_reason: str | None, note: str | None = None) -> discord.Embed:
+    """Forward S&P 500 and Russell 2000 returns after each breakout, by horizon."""
+    index = INDEX_NAMES.get(study.event_index, study.event_index)
+    lines = [f"A breakout is the first {index} record close after more than "
+             f"{study.gap_days:,} days without one. {len(study.events)} "
+             f"event{'s' if len(study.events) != 1 else ''}{_since(study.data_start)}."]
+    if study.live_event is not None:
+        live = study.live_event
+        lines.append(f"**Live event**: {live.date.isoformat()} ({live.sessions_so_far} sessions "
+                     f"so far: S&P 500 {fmt_pct(live.spx_so_far, 1)}, Russell 2000 "
+                     f"{fmt_pct(live.rut_so_far, 1)}).")
+    elif study.days_since_record is not None and study.last_record_date is not None:
+        lines.append(f"Last {index} record: {study.last_record_date.isoformat()} "
+                     f"({study.days_since_record:,} days ago).")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed(f"History · {index} breakouts", leader=None, asof=study.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    for spx_stats, rut_stats in zip(study.spx_stats, study.rut_stats, strict=True):
+        value = f"{horizon_line(spx_stats, 'S&P 500')}\n{horizon_line(rut_stats, 'Russell 2000')}"
+        embed.add_field(name=f"After {spx_stats.horizon} sessions", value=value, inline=False)
+    recent = study.events[-MAX_ROWS:]
+    if recent:
+        h = study.horizons[-1]
+        rows = []
+        for e in reversed(recent):
+            spx = e.spx_returns[-1] if e.complete else e.spx_so_far
+            rut = e.rut_returns[-1] if e.complete else e.rut_so_far
+            span = f"{h}s" if e.complete else f"{e.sessions_so_far}s so far"
+            rows.append(f"`{e.date.isoformat()}` gap {e.gap_days:,}d · SPX {fmt_pct(spx, 1)} · "
+                        f"RUT {fmt_pct(rut, 1)} ({span})")
+        embed.add_field(name=f"Events (latest {len(recent)})", value="\n".join(rows), inline=False)
+    return fit(embed)
+
+
+def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
+                   stale_reason: str | None, note: str | None = None) -> discord.Embed:
+    """The longest record droughts, with today's open one ranked among them."""
+    lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}"
+             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + "."]
+    if table.current is not None:
+        c = table.current
+        lines.append(f"**Now**: no record for {c.days:,} days since {c.start.isoformat()} "
+                     f"(record {fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, "
+                     f"deepest {fmt_pct(c.depth, 1)}.")
+    else:
+        lines.append("**Now**: at a record close; no drought is open.")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed(f"History · {name} record droughts", leader=None, asof=table.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+            f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
+            f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
+    add_fields(embed, [("Longest droughts", "\n".join(rows) or "none", False)])
+    return fit(embed)
+
+
+def cycles_embed(study: CycleStudy, *, source: str, stale: bool, stale_reason: str | None,
+                 note: str | None = None) -> discord.Embed:
+    """Leadership regimes of RUT/SPX under the swing rule, newest first."""
+    current = study.current
+    lines = [f"A leadership regime ends when RUT/SPX moves {study.swing:.0%} against the "
+             f"leader from its best point. {len(study.regimes)} regimes"
+             f"{_since(study.regimes[0].start if study.regimes else None)}."]
+    if current is not None:
+        who = "Small" if current.leader == "small" else "Large"
+        lines.append(f"**Now**: {who} caps have led since {current.start.isoformat()} "
+                     f"({current.years:.1f} years, relative "
+                     f"{fmt_pct(current.relative_return, 1)}).")
+        if study.current_from_extreme is not None and study.current_extreme_date is not None:
+            lines.append(f"RUT/SPX is {fmt_pct(study.current_from_extreme, 1)} from the regime's "
+                         f"best point ({study.current_extreme_date.isoformat()}).")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed("History · small vs large cap cycles",
+                       leader=current.leader if current else None, asof=study.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    rows = [f"{'🟧 Small' if r.leader == 'small' else '🟦 Large'} `{r.start.isoformat()}` → "
+            f"{'now' if r.open else '`' + r.end.isoformat() + '`'} · {r.years:.1f}y · "
+            f"rel {fmt_pct(r.relative_return, 0)}" for r in reversed(study.regimes[-MAX_ROWS:])]
+    add_fields(embed, [("Regimes (newest first)", "\n".join(rows) or "none", False)])
+    return fit(embed)
+
+
+def _bucket(b: RateBucket) -> str:
+    if b.days == 0:
+        return "no days"
+    share = "n/a" if math.isnan(b.small_beat_share) else f"{b.small_beat_share:.0%}"
+    return (f"{b.days:,} days · RUT {fmt_pct(b.rut_mean, 2)} · SPX {fmt_pct(b.spx_mean, 2)}\n"
+            f"small − large {fmt_pct(b.difference, 2)} a day · small caps ahead {share}")
+
+
+def rates_embed(study: RateStudy, *, source: str, stale: bool, stale_reason: str | None,
+                note: str | None = None) -> discord.Embed:
+    """Mean daily returns on days the 10-year yield fell or rose by at least ``bp``."""
+    span = (f"{study.start.isoformat()} to {study.end.isoformat()}"
+            if study.start and study.end else "the whole history")
+    diff = study.falling.difference
+    leader = None if math.isnan(diff) else ("small" if diff > 0 else "large")
+    lines = [f"Days the 10-year Treasury yield (^TNX) moved at least {study.bp:g} bp, {span}."]
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed("History · small caps on falling-yield days", leader=leader,
+                       asof=study.asof, source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    add_fields(embed, [(f"Yield down ≥ {study.bp:g} bp", _bucket(study.falling), False),
+                       (f"Yield up ≥ {study.bp:g} bp", _bucket(study.rising), False),
+                       ("All days", _bucket(study.all_days), False)])
+    return fit(embed)

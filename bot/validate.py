@@ -1,0 +1,82 @@
+"""Check slash-command input before anything is fetched or rendered.
+
+Each function returns a clean value or raises :class:`~bot.errors.BadInput` with a short message
+safe to show (user text is shown only after being cut to 20 characters and stripped of Markdown
+and mentions). Discord enforces choices and ranges in its client, but a crafted request does
+not have to, so the bot checks again here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from bot.errors import BadInput
+from bot.market_data.frames import is_valid_symbol
+
+MAX_SYMBOLS = 4
+MAX_SYMBOLS_TEXT = 100
+_SEPARATORS = re.compile(r"[\s,]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9^.\-= ]")
+
+
+def shown(text: str, limit: int = 20) -> str:
+    """User text made safe to echo: only ticker-ish characters, cut to ``limit``."""
+    clean = _UNSAFE.sub("?", text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def parse_symbols(text: str | None) -> list[str]:
+    """``"iwm, SPY"`` → ``["IWM", "SPY"]``: 1–4 distinct valid tickers, upper-cased, in order."""
+    if text is None or not text.strip():
+        raise BadInput("Give 1 to 4 ticker symbols separated by spaces, e.g. `IWM SPY`.")
+    if len(text) > MAX_SYMBOLS_TEXT:
+        raise BadInput(f"That is too long for a list of tickers ({len(text)} characters); "
+                       "give 1 to 4 symbols, e.g. `IWM SPY`.")
+    symbols: list[str] = []
+    for token in _SEPARATORS.split(text.strip()):
+        symbol = token.upper()
+        if not is_valid_symbol(symbol):
+            raise BadInput(f"`{shown(token)}` is not a ticker symbol. Use letters, digits, "
+                           "`.`, `-` or `=`, with an optional leading `^` (e.g. `^RUT`).")
+        if symbol not in symbols:
+            symbols.append(symbol)
+    if len(symbols) > MAX_SYMBOLS:
+        raise BadInput(f"At most {MAX_SYMBOLS} symbols per chart (got {len(symbols)}).")
+    return symbols
+
+
+def parse_asof(text: str | None, *, today: date) -> date | None:
+    """``YYYY-MM-DD`` → date (None when not given); a future date is refused here, before any
+    fetch. Dates before the data are refused once the data is known (:mod:`bot.asof`)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"`asof` must be a date as YYYY-MM-DD, not `{shown(text)}`.") from None
+    if value > today:
+        raise BadInput(f"{value.isoformat()} is in the future; pick a past trading day.")
+    return value
+
+
+def check_choice(name: str, value: str, allowed: Iterable[str]) -> str:
+    options = list(allowed)
+    if value not in options:
+        raise BadInput(f"`{name}` must be one of {', '.join(options)}; not `{shown(value)}`.")
+    return value
+
+
+def check_range(name: str, value: int | None, low: int, high: int) -> int | None:
+    if value is not None and not low <= value <= high:
+        raise BadInput(f"`{name}` must be between {low} and {high} (got {value}).")
+    return value
+
+
+def check_known(symbols: Sequence[str], missing: Iterable[str]) -> None:
+    """BadInput naming the symbols the data source has no prices for."""
+    unknown = [s for s in symbols if s in set(missing)]
+    if unknown:
+        raise BadInput(f"No prices for {', '.join(unknown)}: the data source does not know "
+                       f"{'this symbol' if len(unknown) == 1 else 'these symbols'}.")

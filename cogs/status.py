@@ -1,0 +1,75 @@
+"""``/status [window] [asof]``: who leads now, with the leadership chart.
+
+parse (window choice, asof) → defer → fetch (^RUT ^GSPC IWM SPY) → analyse
+(:func:`analytics.leadership.calc_leadership_snapshot`, memoised per data version) → render
+(``leadership`` chart, single-flight in the renderer) → one follow-up: embed + PNG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from analytics.charts.build import leadership_input
+from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
+from analytics.charts.inputs import Footnote
+from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
+from analytics.series import to_price
+from bot.asof import resolve_asof
+from bot.tree import heavy_cooldown, market_today, send_reply
+from bot.ui.embeds import status_embed
+from bot.validate import check_choice, parse_asof
+
+if TYPE_CHECKING:
+    from bot.client import CapbriefBot
+
+SYMBOLS = ("^RUT", "^GSPC", "IWM", "SPY")
+WINDOWS = ("1m", "3m", "6m", "ytd", "1y", "2y", "5y", "10y")
+WINDOW_CHOICES = [app_commands.Choice(name=CHART_WINDOWS[w][0], value=w) for w in WINDOWS]
+
+
+class Status(commands.Cog):
+    def __init__(self, bot: CapbriefBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Who leads now: small caps (Russell 2000) "
+                                                     "or large caps (S&P 500)")
+    @app_commands.describe(window="Chart window (default: 1 year)",
+                           asof="Replay a past trading day, YYYY-MM-DD (default: latest)")
+    @app_commands.choices(window=WINDOW_CHOICES)
+    @app_commands.checks.dynamic_cooldown(heavy_cooldown)
+    async def status(self, interaction: discord.Interaction, window: str = "1y",
+                     asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+        window = check_choice("window", window, WINDOWS)
+        requested = parse_asof(asof, today=market_today())
+        await interaction.response.defer(thinking=True)
+
+        services = self.bot.services
+        snap = await services.market.snapshot(SYMBOLS)
+        resolved = resolve_asof(snap.bars, requested, today=market_today())
+        session = resolved.session
+        opts = self.bot.settings.analytics
+        lead = await services.memo.get(
+            ("status", snap.version, session, opts.breakout_gap_days, opts.round_step),
+            lambda: asyncio.to_thread(calc_leadership_snapshot, snap.bars, session,
+                                      gap_days=opts.breakout_gap_days,
+                                      round_step=opts.round_step))
+        footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
+        chart = await services.memo.get(
+            ("status-chart", snap.version, session, window),
+            lambda: asyncio.to_thread(leadership_input, to_price(snap.bars[SMALL]),
+                                      to_price(snap.bars[LARGE]), window, session, footnote))
+        png = await services.renderer.render(
+            "leadership", {"window": window, "asof": session.isoformat()}, chart,
+            version=snap.version)
+        embed = status_embed(lead, source=snap.source, stale=snap.stale,
+                             stale_reason=snap.stale_reason, note=resolved.note)
+        await send_reply(interaction, embed=embed, png=png, filename="status.png")
+
+
+async def setup(bot: CapbriefBot) -> None:
+    await bot.add_cog(Status(bot))

@@ -1,0 +1,62 @@
+"""Expected numbers computed straight from the CSV files, independently of capbrief's analytics
+(plain pandas on the raw columns), so an e2e test compares two separate computations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def closes(market_dir: Path, stem: str) -> pd.Series:
+    """Raw ``close`` (``adj_close`` where a file has no closes), NaN rows dropped."""
+    df = pd.read_csv(market_dir / f"{stem}.csv", parse_dates=["date"], index_col="date")
+    col = df["close"] if df["close"].notna().any() else df["adj_close"]
+    return col.dropna().astype(float)
+
+
+def last_date(market_dir: Path, stem: str) -> pd.Timestamp:
+    return closes(market_dir, stem).index[-1]
+
+
+def session_return(series: pd.Series, asof: pd.Timestamp, back: int) -> float:
+    cut = series.loc[:asof]
+    return float(cut.iloc[-1] / cut.iloc[-1 - back] - 1.0)
+
+
+def record(series: pd.Series, asof: pd.Timestamp) -> tuple[float, pd.Timestamp, float]:
+    """(record close, its first date, close / record - 1) up to ``asof``."""
+    cut = series.loc[:asof]
+    top = float(cut.max())
+    when = cut[cut == top].index[0]
+    return top, when, float(cut.iloc[-1] / top - 1.0)
+
+
+def ratio_and_leader(rut: pd.Series, spx: pd.Series, asof: pd.Timestamp) -> tuple[float, str]:
+    """RUT/SPX on common dates; leader by the side of its 50-value mean."""
+    ratio = (rut / spx).dropna().loc[:asof]
+    last, mean50 = float(ratio.iloc[-1]), float(ratio.iloc[-50:].mean())
+    return last, "small" if last > mean50 else "large" if last < mean50 else "even"
+
+
+def period_change(series: pd.Series, asof: pd.Timestamp, years: int) -> float:
+    """``last / base - 1``, base = last close on or before ``asof`` minus ``years``."""
+    cut = series.loc[:asof]
+    start = asof - pd.DateOffset(years=years)
+    base = cut.loc[:start].iloc[-1]
+    return float(cut.iloc[-1] / base - 1.0)
+
+
+def breakouts(series: pd.Series, gap_days: int) -> list[pd.Timestamp]:
+    """Record closes whose previous record close is more than ``gap_days`` days earlier."""
+    events, best, best_date = [], float("-inf"), None
+    for when, value in series.items():
+        if value > best:
+            if best_date is not None and (when - best_date).days > gap_days:
+                events.append(when)
+            best, best_date = value, when
+    return events
+
+
+def fmt_pct(value: float, digits: int = 2) -> str:
+    return f"{value:+.{digits}%}"
