@@ -8,7 +8,9 @@
 - *What history says*: only when an analog is live: a Russell breakout dated ``asof`` or less
   than a year (252 sessions) old → the breakouts study's forward returns after the earlier,
   complete events.
-- *Drivers*: the tailwind/headwind count from :mod:`analytics.drivers` when given the inputs.
+- *Drivers*: the tailwind/headwind count of an :class:`analytics.drivers.DriversPanel` computed
+  by the caller for the same session (it costs more than the rest together, so callers cache
+  it) and passed in; None leaves the drivers fields empty.
 Data freshness is passed in (``data_asof``, ``stale``, ``stale_reason``): analytics has no clock.
 """
 
@@ -21,6 +23,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics.drivers import DriversPanel
 from analytics.leadership import LeadershipSnapshot, calc_leadership_snapshot
 from analytics.records import RecordsSnapshot
 from analytics.series import to_price
@@ -66,7 +69,8 @@ class Briefing:
     ``lead_window``, by ``lead_margin`` (relative return of RUT over SPX, a fraction).
     ``leadership``: the full /status snapshot (scoreboard, ratio trend, records).
     ``records_line``: records, drought and breakout in one line. ``history_line`` and
-    ``analog``: set only when an analog is live. ``drivers_*``: None when no drivers were given.
+    ``analog``: set only when an analog is live. ``drivers``: the panel passed in;
+    ``drivers_line`` and the counts: None when no panel was given or it counted nothing.
     ``data_asof``: the latest session the data holds; ``stale``/``stale_reason``: as passed in.
     """
 
@@ -79,6 +83,7 @@ class Briefing:
     records_line: str
     history_line: str | None
     analog: BreakoutAnalog | None
+    drivers: DriversPanel | None
     drivers_line: str | None
     drivers_tailwinds: int | None
     drivers_headwinds: int | None
@@ -202,16 +207,40 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
             f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}).")
 
 
+def _short(name: str) -> str:
+    return name.split(" (")[0]
+
+
+def compose_drivers_line(panel: DriversPanel | None) -> str | None:
+    """The panel's count and which drivers are tail- and headwinds; None when nothing counted."""
+    if panel is None or panel.tailwinds + panel.headwinds + panel.neutral == 0:
+        return None
+    counted = [r for r in panel.readings if not r.stale]
+    tails = [_short(r.name) for r in counted if r.call == "tailwind"]
+    heads = [_short(r.name) for r in counted if r.call == "headwind"]
+    parts = [panel.summary[0].upper() + panel.summary[1:]]
+    if tails:
+        parts.append(f"tailwinds: {', '.join(tails)}")
+    if heads:
+        parts.append(f"headwinds: {', '.join(heads)}")
+    return "; ".join(parts) + "."
+
+
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
-                     round_step: float = 100.0, data_asof: date | None = None,
-                     stale: bool = False, stale_reason: str | None = None) -> Briefing:
+                     round_step: float = 100.0, drivers: DriversPanel | None = None,
+                     data_asof: date | None = None, stale: bool = False,
+                     stale_reason: str | None = None) -> Briefing:
     """The :class:`Briefing` as of ``asof`` from bar frames keyed by symbol.
 
     Needs ^RUT and ^GSPC (InsufficientData otherwise). Nothing after ``asof`` is read, so
-    ``data_asof``/``stale`` only label the result.
+    ``data_asof``/``stale`` only label the result. ``drivers`` must be the panel as of the same
+    date (``asof`` or the session answered), else ValueError.
     """
     snapshot = calc_leadership_snapshot(bars, asof, gap_days=gap_days, round_step=round_step)
     leader, margin = _leader(snapshot)
+    if drivers is not None and drivers.asof not in (asof, snapshot.asof):
+        raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
+    counted = drivers is not None and compose_drivers_line(drivers) is not None
     study = calc_breakout_study(to_price(bars["^RUT"]), to_price(bars["^GSPC"]),
                                 snapshot.asof, gap_days=gap_days)
     analog = calc_breakout_analog(study)
@@ -219,6 +248,9 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
         asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,
         lead_window=LEAD_WINDOW, lead_margin=margin, leadership=snapshot,
         records_line=compose_records_line(snapshot), history_line=compose_history_line(analog),
-        analog=analog, drivers_line=None, drivers_tailwinds=None, drivers_headwinds=None,
-        drivers_neutral=None, data_asof=data_asof, stale=stale, stale_reason=stale_reason,
+        analog=analog, drivers=drivers, drivers_line=compose_drivers_line(drivers),
+        drivers_tailwinds=drivers.tailwinds if drivers is not None and counted else None,
+        drivers_headwinds=drivers.headwinds if drivers is not None and counted else None,
+        drivers_neutral=drivers.neutral if drivers is not None and counted else None,
+        data_asof=data_asof, stale=stale, stale_reason=stale_reason,
     )

@@ -10,15 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from analytics.briefing import Briefing, compose_briefing
+from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from bot.asof import ResolvedAsof, parse_asof
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.subcommands.drivers import fred_dir_for, read_fred_dir
 from bot.subcommands.status import add_replay_options, data_block, load_market, resolve
 from bot.ui.text import render_briefing_text, to_jsonable
 
@@ -28,22 +33,27 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "briefing", parents=parents, help="the morning briefing (text or JSON) as of a session",
         description="The morning briefing: headline, scoreboard, records, history, drivers.")
     add_replay_options(parser)
+    parser.add_argument("--fred-dir", type=Path, default=None,
+                        help="FRED date,value CSVs for the economy drivers "
+                             "(default: settings, or DATA_DIR/fred)")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="also write briefing.md, briefing.html and the chart PNGs to DIR")
     parser.set_defaults(handler=run)
 
 
-def build_briefing(market: MarketSnapshot, session: ResolvedAsof,
-                   settings: Settings) -> Briefing:
-    """Compose the briefing for the resolved session, labelled with the data's freshness."""
+def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Settings, *,
+                   fred: Mapping[str, pd.Series] | None = None) -> Briefing:
+    """Compose the briefing for the resolved session (drivers panel included, from the same
+    bars and ``fred`` series), labelled with the data's freshness."""
     try:
+        panel = calc_drivers(market.bars, session.session, fred=fred)
         return compose_briefing(market.bars, session.session,
                                 gap_days=settings.analytics.breakout_gap_days,
-                                round_step=settings.analytics.round_step,
+                                round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
                                 stale_reason=market.stale_reason)
-    except InsufficientData as exc:
-        raise DataUnavailable(str(exc)) from None
+    except (InsufficientData, KeyError) as exc:
+        raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
 
 
 def briefing_json(briefing: Briefing, session: ResolvedAsof,
@@ -58,7 +68,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     requested = parse_asof(args.asof)  # a malformed date fails before any data is read
     market = load_market(settings, args.data_dir)
     session = resolve(market, requested)
-    briefing = build_briefing(market, session, settings)
+    root = fred_dir_for(args, settings)
+    briefing = build_briefing(market, session, settings,
+                              fred=read_fred_dir(root) if root is not None else None)
     if getattr(args, "out", None) is not None:
         from bot.briefing_files import write_briefing_files
 

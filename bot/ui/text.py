@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import textwrap
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS, ReturnRow
 
 NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
+WRAP = 84  # the scoreboard's width: prose lines wrap to it
 
 
 def to_jsonable(value: Any) -> Any:
@@ -150,7 +152,7 @@ def render_status_text(snapshot: LeadershipSnapshot, *, headline: str | None = N
     if note:
         lines.append(f"({note})")
     if headline:
-        lines += ["", headline]
+        lines += ["", textwrap.fill(headline, width=WRAP)]
     lines += ["", "Returns (indices: price; ETFs: total return)"]
     lines += render_scoreboard(snapshot.scoreboard, snapshot.relative, snapshot.asof)
     lines += ["", *render_relative(snapshot.relative)]
@@ -176,13 +178,15 @@ def render_briefing_text(b: Briefing, *, note: str | None = None) -> str:
     lines = [f"Morning briefing - {b.asof.isoformat()} ({b.asof:%a})"]
     if note:
         lines.append(f"({note})")
-    lines += ["", b.headline, ""]
+    lines += ["", textwrap.fill(b.headline, width=WRAP), ""]
     lines += render_scoreboard(snap.scoreboard, snap.relative, snap.asof)
-    lines += ["", f"Trend: {snap.relative.regime_label}", f"Records: {b.records_line}"]
+    prose = [f"Trend: {snap.relative.regime_label}", f"Records: {b.records_line}"]
     if b.history_line:
-        lines.append(f"History: {b.history_line}")
+        prose.append(f"History: {b.history_line}")
     if b.drivers_line:
-        lines.append(f"Drivers: {b.drivers_line}")
+        prose.append(f"Drivers: {b.drivers_line}")
+    lines.append("")
+    lines += [textwrap.fill(p, width=WRAP, subsequent_indent="  ") for p in prose]
     lines += ["", _freshness(b)]
     return "\n".join(lines) + "\n"
 
