@@ -1,0 +1,211 @@
+"""``/briefing``: subscribe a channel to the morning post, and manage it.
+
+``subscribe``, ``unsubscribe`` and ``send-now`` change things: they need Manage Server, both as
+Discord default permissions (the whole group is hidden from members without it unless a server
+admin opens it up) and as a run-time check, so a member who can see the commands is still
+refused, with nothing changed. ``settings`` and ``preview`` only read. Every reply is ephemeral.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.briefing_service import BriefingService, build_briefing_service
+from bot.errors import BadInput, UserFacingError
+from bot.scheduler import next_slot
+from bot.subscriptions import (
+    BriefingOptions,
+    Delivery,
+    Subscription,
+    format_time,
+    parse_local_time,
+    parse_timezone,
+)
+
+if TYPE_CHECKING:
+    from bot.client import CapbriefBot
+
+log = logging.getLogger(__name__)
+
+#: What the bot needs in a channel to post the briefing.
+NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files")
+STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ failed", "sending": "⏳ posting",
+                "interrupted": "⚠️ interrupted (may not have been posted)",
+                "missed": "⚠️ missed (bot was down)"}
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions in :data:`NEEDED` the bot lacks in ``channel``, as Discord names them."""
+    perms = channel.permissions_for(me)
+    return [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
+
+
+def describe_next(sub: Subscription, now_utc: datetime) -> str:
+    slot = next_slot(now_utc, sub.local_time, sub.timezone)
+    local = slot.fire_at.astimezone(ZoneInfo(sub.timezone))
+    early = " (early close that day)" if slot.early_close else ""
+    return (f"{local:%a %d %b %Y %H:%M} {sub.timezone} "
+            f"({slot.fire_at:%H:%M} UTC){early}")
+
+
+def describe_delivery(row: Delivery | None) -> str:
+    if row is None:
+        return "none yet"
+    text = f"{row.session:%a %d %b %Y}: {STATUS_WORDS.get(row.status, row.status)}"
+    if row.last_error and row.status != "sent":
+        text += f" — {row.last_error}"
+    return text
+
+
+class Briefing(commands.Cog):
+    briefing = app_commands.Group(
+        name="briefing", description="The morning small- vs large-cap briefing in this server",
+        guild_only=True, default_permissions=discord.Permissions(manage_guild=True))
+
+    def __init__(self, bot: CapbriefBot, service: BriefingService) -> None:
+        self.bot = bot
+        self.service = service
+
+    def _me(self, interaction: discord.Interaction) -> discord.Member:
+        guild = interaction.guild
+        if guild is None or guild.me is None:
+            raise UserFacingError("This command only works in a server.")
+        return guild.me
+
+    def _check_channel(self, interaction: discord.Interaction,
+                       channel: discord.TextChannel) -> None:
+        missing = missing_permissions(channel, self._me(interaction))
+        if missing:
+            raise UserFacingError(
+                f"I can't post the briefing in {channel.mention}: I'm missing "
+                f"{', '.join(missing)} there. Give capbrief those permissions in that channel "
+                "and try again. Nothing was changed.")
+
+    @briefing.command(name="subscribe", description="Post the briefing in a channel every "
+                                                    "NYSE trading day")
+    @app_commands.describe(channel="Where to post", time="Local time, HH:MM (default 08:30)",
+                           timezone="IANA time zone, e.g. America/New_York, Europe/London",
+                           charts="Attach charts (default: yes)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel,
+                        time: str | None = None, timezone: str | None = None,
+                        charts: bool = True) -> None:
+        defaults = self.bot.settings.briefing
+        at = parse_local_time(time) if time else defaults.default_time
+        tz = parse_timezone(timezone) if timezone else defaults.default_timezone
+        self._check_channel(interaction, channel)
+        assert interaction.guild_id is not None
+        sub = self.service.subscriptions.upsert(
+            guild_id=interaction.guild_id, channel_id=channel.id, local_time=at, timezone=tz,
+            options=BriefingOptions(charts=charts), created_by=interaction.user.id,
+            now=self.service.runtime.clock())
+        self.service.refresh_slots()
+        log.info("guild %s subscribed channel %s at %s %s", sub.guild_id, sub.channel_id,
+                 format_time(at), tz)
+        await interaction.response.send_message(
+            f"Subscribed {channel.mention}: the briefing posts every NYSE trading day at "
+            f"**{format_time(at)} {tz}**{'' if charts else ' (no charts)'}.\n"
+            f"Next post: {describe_next(sub, self.service.runtime.clock())}.", ephemeral=True)
+
+    @briefing.command(name="unsubscribe", description="Stop the briefing in a channel")
+    @app_commands.describe(channel="The channel to stop (default: the only subscribed one)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def unsubscribe(self, interaction: discord.Interaction,
+                          channel: discord.TextChannel | None = None) -> None:
+        sub = self._pick(interaction, channel)
+        self.service.subscriptions.delete(sub.id)
+        self.service.refresh_slots()
+        await interaction.response.send_message(
+            f"Unsubscribed <#{sub.channel_id}>: no more briefings there.", ephemeral=True)
+
+    def _pick(self, interaction: discord.Interaction,
+              channel: discord.abc.Snowflake | None) -> Subscription:
+        assert interaction.guild_id is not None
+        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        if channel is not None:
+            found = [s for s in subs if s.channel_id == channel.id]
+            if not found:
+                raise BadInput(f"<#{channel.id}> is not subscribed to the briefing.")
+            return found[0]
+        if not subs:
+            raise BadInput("No channel in this server is subscribed. Use /briefing subscribe.")
+        if len(subs) > 1:
+            names = ", ".join(f"<#{s.channel_id}>" for s in subs)
+            raise BadInput(f"Several channels are subscribed ({names}); name one.")
+        return subs[0]
+
+    @briefing.command(name="settings", description="This server's briefing subscriptions, "
+                                                   "next run and last delivery")
+    async def settings(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        if not subs:
+            await interaction.response.send_message(
+                "No channel here is subscribed. An admin can use `/briefing subscribe`.",
+                ephemeral=True)
+            return
+        embed = discord.Embed(title="Morning briefing settings", colour=0x5865F2)
+        now = self.service.runtime.clock()
+        for sub in subs[:25]:
+            last = self.service.deliveries.last(sub.id)
+            lines = [f"**When:** {format_time(sub.local_time)} {sub.timezone}, "
+                     "NYSE trading days",
+                     f"**Charts:** {'on' if sub.options.charts else 'off'} · **Sections:** "
+                     f"{', '.join(sub.options.sections)}"]
+            if sub.enabled:
+                lines.append(f"**Next run:** {describe_next(sub, now)}")
+            else:
+                lines.append(f"**Disabled:** {sub.disabled_reason or 'unknown reason'} — "
+                             "fix the channel, then `/briefing subscribe` again")
+            lines.append(f"**Last delivery:** {describe_delivery(last)}")
+            if sub.created_at is not None:
+                lines.append(f"**Since:** {sub.created_at.astimezone(UTC):%Y-%m-%d} by "
+                             f"<@{sub.created_by}>")
+            embed.add_field(name=f"#{self._channel_name(sub.channel_id)}",
+                            value="\n".join(lines)[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    def _channel_name(self, channel_id: int) -> str:
+        channel = self.bot.get_channel(channel_id)
+        return getattr(channel, "name", None) or str(channel_id)
+
+    @briefing.command(name="preview", description="See the briefing as it would be posted now "
+                                                  "(only you see it)")
+    async def preview(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        post = await self.service.runtime.compose_now(BriefingOptions())
+        await interaction.followup.send(embeds=post.embeds(), files=post.files(), ephemeral=True)
+
+    @briefing.command(name="send-now", description="Post the briefing once, now")
+    @app_commands.describe(channel="Where to post (default: the subscribed channel)")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def send_now(self, interaction: discord.Interaction,
+                       channel: discord.TextChannel | None = None) -> None:
+        if channel is not None:
+            self._check_channel(interaction, channel)
+            target_id, options = channel.id, BriefingOptions()
+            sub = self.service.subscriptions.for_channel(channel.id)
+            if sub is not None:
+                options = sub.options
+        else:
+            sub = self._pick(interaction, None)
+            target_id, options = sub.channel_id, sub.options
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        post = await self.service.runtime.compose_now(options)
+        message_id = await self.service.runtime.sender.send(target_id, post)
+        log.info("send-now by %s to channel %s: message %s", interaction.user.id, target_id,
+                 message_id)
+        await interaction.followup.send(f"Posted the briefing in <#{target_id}>.",
+                                        ephemeral=True)
+
+
+async def setup(bot: CapbriefBot) -> None:
+    service = build_briefing_service(bot.services, bot)
+    await bot.add_cog(Briefing(bot, service))

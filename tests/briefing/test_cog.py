@@ -1,0 +1,188 @@
+"""``/briefing`` through the real bot and the fake Discord: permissions, validation, settings,
+preview and send-now. Subscriptions live in a temporary SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.briefing_service import BriefingService
+from bot.client import CapbriefBot
+from bot.services import Services
+from bot.settings import Settings
+from tests.conftest import market_data_dir
+from tests.fakes import discord_payloads as P
+from tests.fakes.discord_api import FakeDiscord, Recorded
+
+OPEN = 1_600_000_000_000_000_001
+LOCKED = 1_600_000_000_000_000_002
+ADMIN = P.MEMBER_PERMISSIONS | P.MANAGE_GUILD
+EPHEMERAL = 64
+
+
+@dataclass
+class Bot:
+    fake: FakeDiscord
+    bot: CapbriefBot
+    task: asyncio.Task[None]
+
+    @property
+    def service(self) -> BriefingService:
+        service = self.bot.services.scheduler
+        assert isinstance(service, BriefingService)
+        return service
+
+    async def run(self, sub: str, options: list[dict[str, Any]] | None = None, *,
+                  permissions: int = ADMIN, channels: tuple[int, ...] = ()
+                  ) -> tuple[Recorded, list[Recorded]]:
+        resolved = {"channels": {str(c): {"id": str(c), "name": f"ch{c % 100}", "type": 0,
+                                          "guild_id": str(P.GUILD_ID),
+                                          "permissions": str(P.MEMBER_PERMISSIONS)}
+                                 for c in channels}} if channels else None
+        ix = await self.fake.interact("briefing", options or [], subcommand=sub,
+                                      user_id=P.snowflake(), permissions=permissions,
+                                      resolved=resolved)
+        first = await ix.reply(within=60)
+        return first, ix.responses()
+
+
+def channel(cid: int) -> dict[str, Any]:
+    return {"name": "channel", "type": 7, "value": str(cid)}
+
+
+def opt(name: str, value: Any) -> dict[str, Any]:
+    return P.command_option(name, value)
+
+
+def text_of(rec: Recorded) -> str:
+    body = rec.json.get("data", rec.json) if isinstance(rec.json, dict) else {}
+    embeds = body.get("embeds") or []
+    parts = [body.get("content") or ""]
+    for e in embeds:
+        parts += [e.get("title") or "", e.get("description") or ""]
+        parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
+    return "\n".join(parts)
+
+
+def flags_of(rec: Recorded) -> int:
+    body = rec.json.get("data", rec.json) if isinstance(rec.json, dict) else {}
+    return int(body.get("flags") or 0)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot]:
+    db = tmp_path_factory.mktemp("briefing") / "capbrief.sqlite3"
+    data_dir = market_data_dir()
+    settings = Settings(data={"provider": "csv", "csv_dir": data_dir},  # type: ignore[arg-type]
+                        render={"pool_size": 1}, storage={"url": f"sqlite:///{db}"})  # type: ignore[arg-type]
+    fake = FakeDiscord()
+    fake.add_channel(OPEN, "briefing")
+    fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
+    await fake.start()
+    fake.install()
+    services = Services.build(settings, data_dir, pool_size=1)
+    bot = CapbriefBot(settings, data_dir=data_dir, services=services,
+                      extensions=("cogs.briefing",), guild_ready_timeout=0.05)
+    await bot.login("briefing-test-token")
+    task = asyncio.create_task(bot.connect(reconnect=True))
+    await fake.wait_ready(30)
+    await asyncio.wait_for(bot.wait_until_ready(), 30)
+    try:
+        yield Bot(fake, bot, task)
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 30)
+        await fake.close()
+        fake.uninstall()
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_group_is_synced_with_manage_server_default_permission(harness: Bot) -> None:
+    synced = {c["name"]: c for c in harness.fake.synced["global"]}
+    group = synced["briefing"]
+    assert int(group["default_member_permissions"]) == P.MANAGE_GUILD
+    assert {o["name"] for o in group["options"]} == {
+        "subscribe", "unsubscribe", "settings", "preview", "send-now"}
+    assert harness.service.scheduler.running
+
+
+async def test_non_admin_cannot_subscribe_and_nothing_is_stored(harness: Bot) -> None:
+    reply, _ = await harness.run("subscribe", [channel(OPEN)], permissions=P.MEMBER_PERMISSIONS,
+                                 channels=(OPEN,))
+    assert "Manage Server" in text_of(reply) and flags_of(reply) & EPHEMERAL
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+    assert harness.fake.channel_messages.get(OPEN) is None
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ([opt("time", "8h30")], "time must be HH:MM"),
+    ([opt("time", "24:00")], "time must be HH:MM"),
+    ([opt("timezone", "Mars/Olympus")], "unknown time zone"),
+])
+async def test_bad_time_or_zone_is_refused_clearly(harness: Bot, options: list[dict[str, Any]],
+                                                   expected: str) -> None:
+    reply, _ = await harness.run("subscribe", [channel(OPEN), *options], channels=(OPEN,))
+    assert expected in text_of(reply) and flags_of(reply) & EPHEMERAL
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+
+
+async def test_channel_where_the_bot_cannot_attach_files_is_refused(harness: Bot) -> None:
+    reply, _ = await harness.run("subscribe", [channel(LOCKED)], channels=(LOCKED,))
+    text = text_of(reply)
+    assert "Attach Files" in text and "Send Messages" not in text and "Nothing was changed" in text
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+
+
+async def test_subscribe_settings_and_unsubscribe(harness: Bot) -> None:
+    reply, _ = await harness.run("subscribe", [channel(OPEN), opt("time", "07:15"),
+                                               opt("timezone", "europe/london")],
+                                 channels=(OPEN,))
+    text = text_of(reply)
+    assert "07:15 Europe/London" in text and "Next post:" in text, text
+    [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)
+    assert (sub.channel_id, sub.timezone, sub.local_time.isoformat()) == (
+        OPEN, "Europe/London", "07:15:00")
+    assert harness.service.scheduler.job_ids() == ["briefing:07:15:Europe/London"]
+    reply, _ = await harness.run("settings")
+    text = text_of(reply)
+    assert "07:15 Europe/London" in text and "Next run:" in text and "none yet" in text
+    # A subscription disabled by failures shows why.
+    harness.service.subscriptions.record_failure(sub.id, "the channel no longer exists",
+                                                 max_failures=1, now=sub.created_at)  # type: ignore[arg-type]
+    reply, _ = await harness.run("settings", permissions=P.MEMBER_PERMISSIONS)
+    assert "Disabled:" in text_of(reply) and "no longer exists" in text_of(reply)
+    reply, _ = await harness.run("unsubscribe", permissions=P.MEMBER_PERMISSIONS)
+    assert "Manage Server" in text_of(reply)
+    assert len(harness.service.subscriptions.for_guild(P.GUILD_ID)) == 1
+    reply, _ = await harness.run("unsubscribe")
+    assert "Unsubscribed" in text_of(reply)
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+    assert harness.service.scheduler.job_ids() == []
+
+
+async def test_preview_is_ephemeral_and_send_now_posts_once(harness: Bot) -> None:
+    if market_data_dir() is None:
+        pytest.skip("real history absent: put ../shared/data/market beside the repo")
+    _, responses = await harness.run("preview", permissions=P.MEMBER_PERMISSIONS)
+    ix_token = responses[0].path.split("/")[3]
+    follow = await harness.fake.wait_for(
+        lambda r: ix_token in r.path and r.path.startswith("/webhooks/"), within=60)
+    assert flags_of(follow) & EPHEMERAL
+    assert "morning briefing" in follow.json["embeds"][0]["title"]
+    assert [f.filename for f in follow.files] == ["leadership.png", "records.png"]
+    before = len(harness.fake.channel_messages.get(OPEN, []))
+    _, responses = await harness.run("send-now", [channel(OPEN)], channels=(OPEN,))
+    token = responses[0].path.split("/")[3]
+    done = await harness.fake.wait_for(
+        lambda r: token in r.path and r.path.startswith("/webhooks/"), within=60)
+    assert "Posted the briefing" in text_of(done)
+    posts = harness.fake.channel_messages[OPEN][before:]
+    assert len(posts) == 1 and posts[0].json["embeds"][0]["title"].startswith("Small vs large")
