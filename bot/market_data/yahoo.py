@@ -237,7 +237,8 @@ class YahooProvider:
         self._session: Any = None
         self._session_lock = threading.Lock()
         self._answers = _AnswerLog()
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self.max_concurrency = max_concurrency
+        self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.max_backoff = max_backoff
@@ -258,6 +259,15 @@ class YahooProvider:
         }
         kwargs.update(overrides)
         return cls(**kwargs)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        """The bound on concurrent rounds, one per event loop (a semaphore is loop-bound)."""
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            self._semaphores = {lp: s for lp, s in self._semaphores.items() if not lp.is_closed()}
+            sem = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
+        return sem
 
     def _get_session(self) -> Any:
         with self._session_lock:
@@ -292,7 +302,7 @@ class YahooProvider:
                             next(iter(failed.values())), len(failed), attempt, self.retries,
                             delay)
                 await self._sleep(delay)
-            async with self._semaphore:
+            async with self._semaphore():
                 result = await asyncio.to_thread(self._round, pending, start, last)
             bars.update(result.bars)
             missing.update(result.unknown)

@@ -33,6 +33,8 @@ API
 - Quirks Yahoo really serves: ``add_nan_rows(symbol, days, volume=0.0)`` adds rows whose prices
   are all null (replacing real rows on those days if present); ``duplicate_last_row(symbol)``
   repeats the last visible bar at 16:00 the same day with a slightly higher volume.
+- Load: ``latency`` (seconds, default 0) delays every chart answer; ``max_in_flight`` is the
+  most chart requests the fake was answering at once (a concurrency bound shows here).
 - Request log: ``requests`` (list of :class:`Hit`), ``path_counts()`` (Counter per path),
   ``chart_requests`` (Counter symbol → chart DATA requests, i.e. with period1/period2),
   ``tz_requests`` (Counter symbol → yfinance's ``range=1d`` timezone look-ups),
@@ -167,6 +169,9 @@ class FakeYahoo:
         self._nan_rows: dict[str, tuple[list[pd.Timestamp], float]] = {}
         self._dup_last: set[str] = set()
         self.requests: list[Hit] = []
+        self.latency = 0.0
+        self.max_in_flight = 0
+        self._in_flight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -317,6 +322,7 @@ class FakeYahoo:
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.max_in_flight = 0
 
     # ---------------------------------------------------------------- handlers
     async def _crumb(self, request: web.Request) -> web.Response:
@@ -334,6 +340,18 @@ class FakeYahoo:
         return web.Response(status=404, text="<html>not here</html>", content_type="text/html")
 
     async def _chart(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return await self._chart_answer(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def _chart_answer(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"].upper()
         kind = "tz" if "range" in request.query else "chart"
         fault = self._take_fault(symbol, kind)
