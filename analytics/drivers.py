@@ -100,19 +100,18 @@ class _Spec:
 
 
 MARKET_SPECS: tuple[_Spec, ...] = (
-    _Spec("ten_year", "10-year Treasury yield", "10y yield", "yield", ("^TNX",)),
-    _Spec("three_month", "3-month T-bill yield", "3m bill yield", "yield", ("^IRX",)),
-    _Spec("curve", "Yield curve (10y − 3m)", "10y−3m curve", "yield", ("^TNX", "^IRX")),
-    _Spec("credit", "Credit (high yield / investment grade)", "HYG/LQD", "ratio",
-          ("HYG", "LQD")),
-    _Spec("dollar", "US dollar (UUP)", "the dollar", "price", ("UUP",)),
+    _Spec("ten_year", "10-year yield", "10y yield", "yield", ("^TNX",)),
+    _Spec("three_month", "3-month bill yield", "3m bill yield", "yield", ("^IRX",)),
+    _Spec("curve", "Curve (10y − 3m)", "10y−3m curve", "yield", ("^TNX", "^IRX")),
+    _Spec("credit", "Credit (HYG/LQD)", "HYG/LQD", "ratio", ("HYG", "LQD")),
+    _Spec("dollar", "Dollar (UUP)", "the dollar", "price", ("UUP",)),
     _Spec("volatility", "Volatility (VIX)", "the VIX", "points", ("^VIX",)),
-    _Spec("regional_banks", "Regional banks vs S&P 500 (KRE/SPY)", "KRE/SPY", "ratio",
+    _Spec("regional_banks", "Regional banks (KRE/SPY)", "KRE/SPY", "ratio",
           ("KRE", "SPY")),
-    _Spec("industrials", "Industrials vs S&P 500 (XLI/SPY)", "XLI/SPY", "ratio", ("XLI", "SPY")),
-    _Spec("small_value_growth", "Small-cap value vs growth (IWN/IWO)", "IWN/IWO", "ratio",
+    _Spec("industrials", "Industrials (XLI/SPY)", "XLI/SPY", "ratio", ("XLI", "SPY")),
+    _Spec("small_value_growth", "Small value/growth (IWN/IWO)", "IWN/IWO", "ratio",
           ("IWN", "IWO")),
-    _Spec("cyclicals_defensives", "Cyclicals vs defensives (XLY/XLP)", "XLY/XLP", "ratio",
+    _Spec("cyclicals_defensives", "Cyclicals/defensives (XLY/XLP)", "XLY/XLP", "ratio",
           ("XLY", "XLP")),
 )
 CREDIT_SPREAD = "BAMLH0A0HYM2"
@@ -337,7 +336,8 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
             continue
         levels, source = to_market_levels(bars, spec.key, asof, fred=fred)
         short = "HY credit spread" if use_spread else spec.short
-        readings.append(_reading(spec.key, spec.name, short, kind, source, levels,
+        name = "Credit (HY spread, FRED)" if use_spread else spec.name
+        readings.append(_reading(spec.key, name, short, kind, source, levels,
                                  relative.loc[start:], asof, per_year=252, lag_1m=21,
                                  lag_3m=63, lookback_weeks=lookback_weeks))
     for econ in ECONOMY_SPECS:
@@ -350,7 +350,8 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
     not_counted = tuple(r.key for r in readings if r.stale)
     lean = ("tailwinds lead" if tail > head else "headwinds lead" if head > tail
             else "balanced")
-    summary = f"{tail} tailwinds, {head} headwinds, {neutral} neutral: {lean}"
+    summary = (f"{tail} tailwind{'s' * (tail != 1)}, {head} headwind{'s' * (head != 1)}, "
+               f"{neutral} neutral: {lean}")
     if not_counted:
         summary += f" ({len(not_counted)} stale not counted)"
     return DriversPanel(asof=asof, lookback_weeks=lookback_weeks, readings=tuple(readings),

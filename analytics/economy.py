@@ -35,7 +35,7 @@ class EconomySpec:
 
 
 UNEMPLOYMENT = EconomySpec("unemployment", "Unemployment rate", ("UNRATE",), 12)
-GDP_GROWTH = EconomySpec("gdp_growth", "GDP growth (annualised q/q)", ("GDPC1", "GDP"), 4)
+GDP_GROWTH = EconomySpec("gdp_growth", "GDP growth (q/q annualised)", ("GDPC1", "GDP"), 4)
 JOBLESS_CLAIMS = EconomySpec("jobless_claims", "Initial jobless claims", ("ICSA",), 52)
 ECONOMY_SPECS: tuple[EconomySpec, ...] = (UNEMPLOYMENT, GDP_GROWTH, JOBLESS_CLAIMS)
 

@@ -1,0 +1,343 @@
+"""Plain-text tables and JSON documents for the ``/history`` studies and the ``/drivers`` panel.
+
+Text is for a terminal or a Discord code block (monospace, ≤ 100 columns). JSON uses stable
+snake_case keys, ISO dates and returns as fractions (NaN → null); see ``*_json`` below.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from analytics.drivers import DriverReading, DriversPanel
+from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
+from analytics.studies.cycles import CycleStudy
+from analytics.studies.droughts import Drought, DroughtTable
+from analytics.studies.rates import RateBucket, RateStudy
+from bot.ui.text import fmt_level, fmt_pct, to_jsonable
+
+NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
+HORIZON_LABELS = {5: "1W", 21: "1M", 63: "3M", 126: "6M", 252: "1Y", 504: "2Y"}
+
+
+def horizon_label(sessions: int) -> str:
+    """21 → "1M", 252 → "1Y"; other counts → "40d" (sessions)."""
+    return HORIZON_LABELS.get(sessions, f"{sessions}d")
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return fmt_pct(value, digits) if value is not None and math.isfinite(value) else "—"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+# ---------------------------------------------------------------- breakouts
+
+
+def _event_row(e: BreakoutEvent, width: int) -> str:
+    cells = [f"{_pct(x):>{width}}" for x in (*e.spx_returns, *e.rut_returns)]
+    half = len(cells) // 2
+    row = (f"{e.date.isoformat()}  {fmt_level(e.close):>9}  {e.gap_days:>5,}  "
+           f"{''.join(cells[:half])}  {''.join(cells[half:])}")
+    if not e.complete and e.sessions_so_far == 0:
+        row += "  live: today"
+    elif not e.complete:
+        row += (f"  {'live, ' if e.live else ''}{e.sessions_so_far} sessions so far: "
+                f"S&P {_pct(e.spx_so_far)}, Russell {_pct(e.rut_so_far)}")
+    return row.rstrip()
+
+
+def _stats_block(title: str, stats: tuple[HorizonStats, ...], width: int) -> list[str]:
+    head = "".join(f"{horizon_label(s.horizon):>{width}}" for s in stats)
+    lines = [title, f"{'':<10}{head}"]
+    lines.append(f"{'Higher':<10}" + "".join(
+        f"{(f'{s.hits}/{s.count}' if s.count else '—'):>{width}}" for s in stats))
+    for label, attr in (("Mean", "mean"), ("Median", "median"), ("Worst", "min"),
+                        ("Best", "max")):
+        lines.append(f"{label:<10}" + "".join(f"{_pct(getattr(s, attr)):>{width}}"
+                                              for s in stats))
+    return lines
+
+
+def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> str:
+    """The events table (one row per event) and the statistics across complete events."""
+    name = NAMES[study.event_index]
+    w = 8
+    labels = "".join(f"{horizon_label(h):>{w}}" for h in study.horizons)
+    lines = [f"{name} breakouts: first record close after more than {study.gap_days:,} days "
+             f"without one — as of {study.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    since = study.data_start.isoformat() if study.data_start else "n/a"
+    lines.append(f"Data since {since}. Forward PRICE returns, counted in sessions after the "
+                 "event.")
+    live = study.live_event
+    if live is not None:
+        when = ("TODAY" if live.date == study.asof
+                else f"{live.sessions_so_far} sessions ago, on {live.date.isoformat()}")
+        lines.append(f"LIVE: {when}, {name} closed at a record {fmt_level(live.close)}, ending "
+                     f"a {live.gap_days:,}-day drought (previous record "
+                     f"{fmt_level(live.previous_record_close)} on "
+                     f"{live.previous_record_date.isoformat()}).")
+    elif study.last_record_date is not None:
+        lines.append(f"No breakout is live: last record {fmt_level(study.last_record_close)} on "
+                     f"{study.last_record_date.isoformat()}, {study.days_since_record:,} days "
+                     "ago.")
+    lines.append("")
+    if not study.events:
+        lines.append("No breakout events in the data up to this date.")
+        return "\n".join(lines) + "\n"
+    pad = " " * 30
+    lines.append(f"{pad}{'S&P 500 forward':<{w * len(study.horizons)}}  Russell 2000 forward")
+    lines.append(f"{'Event':<10}  {'Close':>9}  {'Gap d':>5}  {labels}  {labels}")
+    lines.extend(_event_row(e, w) for e in study.events)
+    lines.append("")
+    open_ = study.incomplete_events
+    left_out = ""
+    if open_:
+        dates = ", ".join(e.date.isoformat() for e in open_)
+        left_out = f" ({dates} counted only at horizons already reached)"
+    lines += _stats_block(f"S&P 500 after {len(study.events)} breakouts{left_out}:",
+                          study.spx_stats, w)
+    lines.append("")
+    lines += _stats_block("Russell 2000 after the same events:", study.rut_stats, w)
+    return "\n".join(lines) + "\n"
+
+
+def breakouts_json(study: BreakoutStudy) -> dict[str, Any]:
+    """Events with ``spx_forward_returns`` / ``rut_forward_returns`` keyed by horizon in
+    sessions (null = window not complete), plus stats per index and horizon."""
+
+    def by_h(values: tuple[float | None, ...]) -> dict[str, float | None]:
+        return {str(h): to_jsonable(v) for h, v in zip(study.horizons, values, strict=True)}
+
+    def event(e: BreakoutEvent) -> dict[str, Any]:
+        return {"date": e.date.isoformat(), "close": e.close,
+                "previous_record_date": e.previous_record_date.isoformat(),
+                "previous_record_close": e.previous_record_close, "gap_days": e.gap_days,
+                "gap_sessions": e.gap_sessions, "spx_forward_returns": by_h(e.spx_returns),
+                "rut_forward_returns": by_h(e.rut_returns), "complete": e.complete,
+                "sessions_so_far": e.sessions_so_far, "spx_return_so_far": e.spx_so_far,
+                "rut_return_so_far": e.rut_so_far, "live": e.live}
+
+    return {"study": "breakouts", "asof": study.asof.isoformat(),
+            "event_index": study.event_index, "gap_days": study.gap_days,
+            "horizons_sessions": list(study.horizons), "return_type": "price",
+            "data_start": to_jsonable(study.data_start),
+            "last_record_date": to_jsonable(study.last_record_date),
+            "last_record_close": study.last_record_close,
+            "days_since_record": study.days_since_record,
+            "live_event_date": to_jsonable(study.live_event.date if study.live_event else None),
+            "events": [event(e) for e in study.events],
+            "stats": {"spx": to_jsonable(study.spx_stats), "rut": to_jsonable(study.rut_stats)}}
+
+
+# ---------------------------------------------------------------- droughts
+
+
+def _drought_row(d: Drought) -> str:
+    low = f"{_pct(d.depth)} ({d.low_date.isoformat()})" if d.depth < 0 else "—"
+    tag = "  ← open: today" if d.open else ""
+    return (f"{d.rank:>5,}  {d.start.isoformat()}  {d.end.isoformat()}  {d.days:>6,}  "
+            f"{d.sessions:>8,}  {fmt_level(d.record_close):>10}  {low:<22}{tag}").rstrip()
+
+
+def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
+                         note: str | None = None) -> str:
+    """The longest droughts (up to ``limit``) and today's, wherever it ranks."""
+    lines = [f"{name} record droughts (time between record closes) — as of "
+             f"{table.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    since = table.data_start.isoformat() if table.data_start else "n/a"
+    shown = table.droughts[:limit]
+    lines.append(f"{table.total:,} droughts since {since}; the {len(shown)} longest"
+                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the record.")
+    lines.append("")
+    if not table.total:
+        lines.append("No droughts: too little data.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{'Rank':>5}  {'Record':<10}  {'Next rec.':<10}  {'Days':>6}  "
+                 f"{'Sessions':>8}  {'Rec. close':>10}  Depth (low date)")
+    lines.extend(_drought_row(d) for d in shown)
+    cur = table.current
+    if cur is not None and cur not in shown:
+        lines.append(f"{'…':>5}")
+        lines.append(_drought_row(cur))
+    lines.append("")
+    if cur is not None:
+        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}, the "
+                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+    else:
+        lines.append(f"Today ({table.asof.isoformat()}) is a record close: no open drought.")
+    return "\n".join(lines) + "\n"
+
+
+def droughts_json(table: DroughtTable, symbol: str) -> dict[str, Any]:
+    return {"study": "droughts", "symbol": symbol, **to_jsonable(table)}
+
+
+# ---------------------------------------------------------------- cycles
+
+
+def render_cycles_text(study: CycleStudy, *, note: str | None = None) -> str:
+    """Every regime, oldest first, and a one-line tally."""
+    lines = [f"Small- vs large-cap leadership cycles (RUT/SPX ratio) — as of "
+             f"{study.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(f"Rule: a regime turns when the ratio reverses {study.swing:.0%} from its "
+                 "extreme; regimes are dated at the turning points.")
+    lines.append("")
+    if not study.regimes:
+        lines.append("No regimes: too little data.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{'Leader':<7} {'From':<10}  {'To':<10}  {'Years':>5}  {'RUT/SPX':>8}  "
+                 f"{'Russell':>8}  {'S&P 500':>8}")
+    for r in study.regimes:
+        leader = "Small" if r.leader == "small" else "Large"
+        end = "open" if r.open else r.end.isoformat()
+        lines.append(f"{leader:<7} {r.start.isoformat()}  {end:<10}  {r.years:>5.1f}  "
+                     f"{_pct(r.relative_return):>8}  {_pct(r.rut_return):>8}  "
+                     f"{_pct(r.spx_return):>8}")
+    lines.append("")
+    for side, word in (("small", "Small caps"), ("large", "Large caps")):
+        closed = [r for r in study.regimes if r.leader == side]
+        years = sum(r.years for r in closed)
+        lines.append(f"{word} led {len(closed)} regimes, {years:.1f} years in all.")
+    cur = study.current
+    if cur is not None and study.current_extreme_date is not None:
+        who = "Small" if cur.leader == "small" else "Large"
+        point = "peak" if cur.leader == "small" else "low"
+        lines.append(f"Now: {who} caps lead since {cur.start.isoformat()} "
+                     f"({_pct(cur.relative_return)} relative); the ratio is "
+                     f"{_pct(study.current_from_extreme)} from its "
+                     f"{study.current_extreme_date.isoformat()} {point}; a {study.swing:.0%} "
+                     "reversal from there would end the regime.")
+    return "\n".join(lines) + "\n"
+
+
+def cycles_json(study: CycleStudy) -> dict[str, Any]:
+    """Regimes and the rule; the ratio series itself is left out (charts use the dataclass)."""
+    return {"study": "cycles", "asof": study.asof.isoformat(), "rule": "swing",
+            "swing": study.swing, "regimes": to_jsonable(study.regimes),
+            "current_regime": to_jsonable(study.current),
+            "current_extreme_date": to_jsonable(study.current_extreme_date),
+            "current_from_extreme": to_jsonable(study.current_from_extreme)}
+
+
+# ---------------------------------------------------------------- rates
+
+
+def _bucket_row(label: str, b: RateBucket) -> str:
+    share = f"{b.small_beat_share:.0%}" if b.days else "—"
+    return (f"{label:<22}{b.days:>6,}  {_pct(b.rut_mean, 3):>9}  {_pct(b.spx_mean, 3):>9}  "
+            f"{_pct(b.difference, 3):>9}  {share:>7}")
+
+
+def _versus(diff: float) -> str:
+    word = "beat large caps by" if diff >= 0 else "trailed large caps by"
+    return f"{word} {abs(diff):.3%}"
+
+
+def render_rates_text(study: RateStudy, *, note: str | None = None) -> str:
+    """Falling / rising / all days, average daily returns."""
+    span = (f"{study.start.isoformat()} to {study.end.isoformat()}"
+            if study.start and study.end else "no common dates")
+    lines = [f"Small vs large caps on 10-year-yield days — {span}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append("Average daily price return; days common to ^RUT, ^GSPC and ^TNX "
+                 "(bond holidays excluded).")
+    lines.append("")
+    lines.append(f"{'Days':<22}{'Count':>6}  {'Russell':>9}  {'S&P 500':>9}  {'RUT−SPX':>9}  "
+                 f"{'RUT won':>7}")
+    bp = f"{study.bp:g}"
+    lines.append(_bucket_row(f"10y down ≥ {bp} bp", study.falling))
+    lines.append(_bucket_row(f"10y up ≥ {bp} bp", study.rising))
+    lines.append(_bucket_row("All days", study.all_days))
+    f, r = study.falling, study.rising
+    if f.days and r.days:
+        lines.append("")
+        lines.append(f"When the 10y fell {bp}+ bp, small caps {_versus(f.difference)} a day "
+                     f"on average; when it rose {bp}+ bp, they {_versus(r.difference)}.")
+    return "\n".join(lines) + "\n"
+
+
+def rates_json(study: RateStudy) -> dict[str, Any]:
+    return {"study": "rates", "yield_symbol": "^TNX", "return_type": "price_daily",
+            **to_jsonable(study)}
+
+
+# ---------------------------------------------------------------- drivers
+
+
+def _level(r: DriverReading) -> str:
+    if r.level is None:
+        return "—"
+    if r.level_unit == "%":
+        return f"{r.level:.2f}%"
+    if r.level_unit == "thousands":
+        return f"{r.level:,.0f}k"
+    if r.level_unit == "ratio":
+        return f"{r.level:.4f}"
+    return f"{r.level:,.2f}"
+
+
+def _change(r: DriverReading, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if r.change_unit == "bp":
+        return f"{value:+.0f} bp"
+    if r.change_unit == "fraction":
+        return _pct(value)
+    if r.change_unit == "pp":
+        return f"{value:+.1f} pp"
+    return f"{value:+.1f} pts"
+
+
+def _as_of(r: DriverReading, panel: DriversPanel) -> str:
+    """Economy: the period the figure is for; market: its own date when not the panel's."""
+    if r.period is not None:
+        if r.key == "gdp_growth":
+            when = f"{r.period.year} Q{(r.period.month - 1) // 3 + 1}"
+        elif r.key == "unemployment":
+            when = f"{r.period:%b %Y}"
+        else:
+            when = f"week to {r.period.isoformat()}"
+    else:
+        when = "" if r.asof is None or r.asof == panel.asof else r.asof.isoformat()
+    return f"{when} stale" if r.stale else when
+
+
+def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
+    """One row per driver, then each call's reason."""
+    lines = [f"Drivers of small-cap relative performance — as of {panel.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(f"Composite: {panel.summary}.")
+    lines.append("")
+    lines.append(f"{'Driver':<31}{'Level':>9}{'1M':>10}{'3M':>10}{'z 1y':>6}{'corr':>7}  "
+                 f"{'Call':<9}Data for")
+    for r in panel.readings:
+        z = f"{r.zscore:+.1f}" if r.zscore is not None else "—"
+        corr = f"{r.relation.corr:+.2f}" if r.relation else "—"
+        lines.append(f"{r.name[:30]:<31}{_level(r):>9}{_change(r, r.change_1m):>10}"
+                     f"{_change(r, r.change_3m):>10}{z:>6}{corr:>7}  {r.call:<9}"
+                     f"{_as_of(r, panel)}".rstrip())
+    lines.append("")
+    lines.extend(f"- {r.reason}" for r in panel.readings if r.call != "neutral")
+    lines.append("")
+    lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
+                 f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "
+                 "link or a small move.")
+    return "\n".join(lines) + "\n"
+
+
+def drivers_json(panel: DriversPanel) -> dict[str, Any]:
+    return {"panel": "drivers", **to_jsonable(panel)}
