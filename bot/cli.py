@@ -22,6 +22,9 @@ from bot.settings import ConfigError, load_settings
 SUBCOMMANDS: tuple[str, ...] = (
     "bot.subcommands.status",
     "bot.subcommands.briefing",
+    "bot.subcommands.history",
+    "bot.subcommands.drivers",
+    "bot.subcommands.charts",
 )
 
 
