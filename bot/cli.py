@@ -24,7 +24,6 @@ SUBCOMMANDS: tuple[str, ...] = (
     "bot.subcommands.briefing",
     "bot.subcommands.history",
     "bot.subcommands.drivers",
-    "bot.subcommands.charts",
 )
 
 
