@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "bot.subcommands.briefing",
     "bot.subcommands.history",
     "bot.subcommands.drivers",
+    "bot.subcommands.charts",
 )
 
 

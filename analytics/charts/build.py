@@ -1,0 +1,262 @@
+"""Builders: price Series (and analytics results) → the chart inputs of :mod:`.inputs`.
+
+Pure and cheap (no Matplotlib), so the bot builds inputs on its side and ships only what the
+chart shows to a render worker. Every builder cuts at ``asof`` first (no look-ahead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.charts.errors import ChartInputError
+from analytics.charts.inputs import (
+    CUSTOM_KINDS,
+    BreakoutPath,
+    BreakoutsInput,
+    Call,
+    CustomInput,
+    CustomKind,
+    CyclesInput,
+    DriverPanel,
+    DriversInput,
+    Footnote,
+    LeadershipInput,
+    RecordsInput,
+    Regime,
+    window_label,
+    window_start,
+)
+from analytics.drivers import DriverReading, DriversPanel, to_driver_series
+from analytics.records import RecordsSnapshot, calc_records_snapshot, to_record_dates
+from analytics.studies.breakouts import BreakoutStudy
+from analytics.studies.cycles import CycleStudy, calc_cycles
+
+MA_WARMUP = 200
+
+
+def _upto(prices: pd.Series, asof: date, name: str) -> pd.Series:
+    if prices is None or len(prices) == 0:
+        raise ChartInputError(f"no data for {name}")
+    clean = prices.dropna().astype("float64").loc[: pd.Timestamp(asof)]
+    if clean.empty:
+        raise ChartInputError(f"no data for {name} on or before {asof.isoformat()}")
+    return clean
+
+
+def base_position(index: pd.DatetimeIndex, start: date) -> int:
+    """Position of the base session: the last one on or before ``start`` (else the first)."""
+    pos = int(index.searchsorted(pd.Timestamp(start), side="right")) - 1
+    return max(pos, 0)
+
+
+def leadership_input(rut: pd.Series, spx: pd.Series, window: str, asof: date,
+                     footnote: Footnote) -> LeadershipInput:
+    """Trim both series to ``window`` ending at ``asof`` plus 200 warm-up sessions."""
+    label = window_label(window)
+    r, s = _upto(rut, asof, "Russell 2000"), _upto(spx, asof, "S&P 500")
+    common = r.index.intersection(s.index)
+    if len(common) < 2:
+        raise ChartInputError("not enough common sessions of Russell 2000 and S&P 500")
+    start = window_start(window, asof, common[0].date())
+    pos = base_position(pd.DatetimeIndex(common), start)
+    keep = common[max(pos - MA_WARMUP, 0):]
+    return LeadershipInput(rut=r.loc[keep], spx=s.loc[keep], start=common[pos].date(),
+                           window_label=label, footnote=footnote)
+
+
+def records_input(prices: pd.Series, asof: date, footnote: Footnote, *, round_step: float = 100.0,
+                  context_years: int = 1, min_years: int = 3,
+                  name: str = "Russell 2000") -> RecordsInput:
+    """Records view of ``prices`` at ``asof`` from :func:`analytics.records.calc_records_snapshot`
+    (full history, so records and drought ranks are right) and the record dates.
+
+    The window starts ``context_years`` before the drought began (or before the drought that
+    ended today, on a record day) and covers at least ``min_years``.
+    """
+    clean = _upto(prices, asof, name)
+    snap = calc_records_snapshot(clean, asof, round_step=round_step)
+    if snap is None:  # pragma: no cover - _upto already guarantees a close
+        raise ChartInputError(f"no data for {name}")
+    return from_records_snapshot(snap, clean, footnote, context_years=context_years,
+                                 min_years=min_years, name=name)
+
+
+def from_records_snapshot(snap: RecordsSnapshot, prices: pd.Series, footnote: Footnote, *,
+                          context_years: int = 1, min_years: int = 3,
+                          name: str = "Russell 2000") -> RecordsInput:
+    """Chart input from a :class:`RecordsSnapshot` and the prices it was computed from."""
+    clean = _upto(prices, snap.asof, name)
+    records = to_record_dates(clean)
+    previous = None
+    if snap.is_record and snap.prior_gap_days is not None and len(records) > 1:
+        previous = (records[-2].date(), snap.record_date)
+    anchor = previous[0] if previous else snap.record_date
+    end = clean.index[-1]
+    start = min(pd.Timestamp(anchor) - pd.DateOffset(years=context_years),
+                end - pd.DateOffset(years=min_years))
+    shown = clean.loc[start:]
+    return RecordsInput(
+        prices=shown, record_dates=tuple(d.date() for d in records if d >= shown.index[0]),
+        record_close=snap.record_close, record_date=snap.record_date,
+        round_level=snap.nearest_level,
+        drought_start=None if snap.is_record else snap.record_date,
+        days_since=snap.days_since_record, sessions_since=snap.sessions_since_record,
+        footnote=footnote, previous_drought=previous, drought_rank=snap.drought_rank,
+        history_start=snap.history_start, name=name)
+
+
+def breakouts_input(prices: pd.Series, events: Sequence[date], asof: date, footnote: Footnote,
+                    *, horizon: int = 252, symbol_name: str = "S&P 500",
+                    event_label: str = "first Russell 2000 record close in over a year"
+                    ) -> BreakoutsInput:
+    """Forward paths of ``prices`` (rebased to 100 on each event's close) for ``horizon``
+    sessions. An event whose horizon is not complete by ``asof`` is live (partial path); an
+    event on a date ``prices`` lacks uses the last session on or before it."""
+    clean = _upto(prices, asof, symbol_name)
+    values = clean.to_numpy()
+    paths: list[BreakoutPath] = []
+    for event in sorted(set(events)):
+        if event > asof:
+            continue
+        pos = int(clean.index.searchsorted(pd.Timestamp(event), side="right")) - 1
+        if pos < 0:
+            continue
+        segment = values[pos: pos + horizon + 1]
+        live = len(segment) < horizon + 1
+        paths.append(BreakoutPath(event=event, values=segment / segment[0] * 100.0, live=live))
+    if not paths:
+        raise ChartInputError("no breakout events to chart")
+    return BreakoutsInput(paths=tuple(paths), horizon=horizon, footnote=footnote,
+                          symbol_name=symbol_name, event_label=event_label)
+
+
+def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote, *,
+                        horizon: int | None = None) -> BreakoutsInput:
+    """S&P 500 paths after each event of a :class:`BreakoutStudy` (horizon: its longest)."""
+    span = horizon or max(study.horizons)
+    days = study.gap_days
+    index = "Russell 2000" if study.event_index == "^RUT" else "S&P 500"
+    years = f"{days // 365} year{'s' if days // 365 != 1 else ''}" if days % 365 == 0 \
+        else f"{days} days"
+    label = f"first {index} record close in over {'a year' if days == 365 else years}"
+    return breakouts_input(spx, [e.date for e in study.events], study.asof, footnote,
+                           horizon=span, event_label=label)
+
+
+def from_cycle_study(study: CycleStudy, footnote: Footnote) -> CyclesInput:
+    """Weekly RUT/SPX ratio and the regimes of a :class:`CycleStudy` (swing rule)."""
+    if len(study.ratio) < 2:
+        raise ChartInputError("not enough RUT/SPX history to chart leadership cycles")
+    regimes = tuple(Regime(start=r.start, end=r.end, side=r.leader) for r in study.regimes)
+    return CyclesInput(ratio=to_weekly(study.ratio.astype("float64")), regimes=regimes,
+                       footnote=footnote, swing=study.swing)
+
+
+def cycles_input(rut: pd.Series, spx: pd.Series, asof: date, footnote: Footnote, *,
+                 swing: float = 0.15) -> CyclesInput:
+    """:func:`from_cycle_study` of :func:`analytics.studies.cycles.calc_cycles`."""
+    return from_cycle_study(calc_cycles(rut, spx, asof, swing=swing), footnote)
+
+
+def custom_input(prices: Sequence[tuple[str, pd.Series]], kind: str, window: str, asof: date,
+                 footnote: Footnote) -> CustomInput:
+    """One to four symbols cut to ``window`` at ``asof`` (common base session for all)."""
+    if kind not in CUSTOM_KINDS:
+        raise ChartInputError(f"unknown chart kind {kind!r}: use {', '.join(CUSTOM_KINDS)}")
+    if not 1 <= len(prices) <= 4:
+        raise ChartInputError("chart one to four symbols")
+    if kind == "ratio" and len(prices) != 2:
+        raise ChartInputError("a ratio chart needs exactly two symbols (first / second)")
+    label = window_label(window)
+    cut = [(sym, _upto(series, asof, sym)) for sym, series in prices]
+    first = max(series.index[0] for _, series in cut).date()
+    start = window_start(window, asof, first)
+    out: list[tuple[str, pd.Series]] = []
+    for sym, series in cut:
+        pos = base_position(pd.DatetimeIndex(series.index), start)
+        out.append((sym, series.iloc[pos:]))
+    ck: CustomKind = kind  # type: ignore[assignment]
+    return CustomInput(series=tuple(out), kind=ck, period_label=label, footnote=footnote)
+
+
+def drivers_input(panels: Sequence[tuple[str, pd.Series, str, str]], asof: date,
+                  footnote: Footnote, *, window: str = "1y") -> DriversInput:
+    """Panels ``(name, values, call, label)`` cut to ``window`` ending at ``asof``. A call other
+    than tailwind/headwind is drawn as neutral; panels without data in the window are skipped."""
+    out: list[DriverPanel] = []
+    for name, values, call, label in panels:
+        clean = values.dropna().astype("float64").loc[: pd.Timestamp(asof)]
+        if clean.empty:
+            continue
+        start = window_start(window, asof, clean.index[0].date())
+        shown = clean.iloc[base_position(pd.DatetimeIndex(clean.index), start):]
+        if len(shown) < 2:
+            continue
+        kind: Call = call if call in ("tailwind", "headwind") else "neutral"  # type: ignore[assignment]
+        out.append(DriverPanel(name=name, values=shown, call=kind, label=label))
+    if not out:
+        raise ChartInputError("no driver has data to chart")
+    return DriversInput(panels=tuple(out), footnote=footnote)
+
+
+SHORT_NAMES = {"ten_year": "10y yield", "three_month": "3m bill", "curve": "10y−3m curve",
+               "credit": "HYG/LQD credit", "dollar": "Dollar (UUP)", "volatility": "VIX",
+               "regional_banks": "KRE/SPY", "industrials": "XLI/SPY",
+               "small_value_growth": "IWN/IWO", "cyclicals_defensives": "XLY/XLP"}
+
+
+def reading_label(reading: DriverReading) -> str:
+    """``"4.12% · −31 bp 1m"``: the level in its unit, then the 1-month (else 3-month) change."""
+    level = reading.level
+    if level is None:
+        return "no data"
+    unit = reading.level_unit
+    text = (f"{level:.2f}%" if unit == "%" else f"{level:.1f}" if unit == "pts"
+            else f"{level:.3g}")
+    change, span = ((reading.change_1m, "1m") if reading.change_1m is not None
+                    else (reading.change_3m, "3m"))
+    if change is not None:
+        cu = reading.change_unit
+        moved = (f"{change:+.0f} bp" if cu == "bp" else f"{change:+.1%}" if cu == "fraction"
+                 else f"{change:+.1f} {cu}")
+        text += f" · {moved.replace('-', '−')} {span}"
+    if reading.stale and reading.asof is not None:
+        text += f" (as of {reading.asof.isoformat()})"
+    return text
+
+
+def from_drivers_panel(panel: DriversPanel, bars: Mapping[str, pd.DataFrame], footnote: Footnote,
+                       *, fred: Mapping[str, pd.Series] | None = None,
+                       keys: Sequence[str] | None = None, limit: int = 8) -> DriversInput:
+    """One chart panel per reading of a :class:`DriversPanel` that has data (``keys`` picks and
+    orders them; default: the first ``limit`` in the panel's order), each with its last year
+    (:func:`analytics.drivers.to_driver_series`) and its call."""
+    by_key = {r.key: r for r in panel.readings if r.call != "absent" and r.level is not None}
+    chosen = [k for k in (keys or list(by_key)) if k in by_key][:limit]
+    rows: list[tuple[str, pd.Series, str, str]] = []
+    for key in chosen:
+        reading = by_key[key]
+        try:
+            values = to_driver_series(bars, key, panel.asof, fred=fred)
+        except KeyError:
+            continue
+        name = SHORT_NAMES.get(key, reading.name)
+        if key == "credit" and reading.source.startswith("FRED"):
+            name = "HY credit spread"
+        rows.append((name, values, reading.call,
+                     reading_label(reading)))
+    return drivers_input(rows, panel.asof, footnote)
+
+
+def to_weekly(series: pd.Series) -> pd.Series:
+    """Last value of each calendar week (keeps decade charts small and fast to draw)."""
+    if series.empty:
+        return series
+    weeks = pd.DatetimeIndex(series.index).to_period("W")
+    last = ~np.asarray(weeks[1:] == weeks[:-1])
+    mask = np.append(last, True)
+    return series[mask]

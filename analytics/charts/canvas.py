@@ -1,0 +1,228 @@
+"""Figure building blocks shared by every chart family: canvas, header, footnote, axes, PNG.
+
+Speed notes (see HARNESS-NOTES): no pyplot, no ``tight_layout`` (margins are fixed, in pixels),
+dates go to Matplotlib as plain float day numbers (no tz-aware conversion), PNG compression is
+light. Output is deterministic: no timestamp or software tag in the PNG metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from analytics.charts.errors import ChartInputError
+from analytics.charts.inputs import Footnote
+from analytics.charts.theme import (
+    DPI,
+    HEIGHT_IN,
+    NOTE_PT,
+    SIZE_PX,
+    TITLE_PT,
+    WIDTH_IN,
+    Theme,
+    get_theme,
+)
+
+W_PX, H_PX = SIZE_PX
+LEFT_PX, RIGHT_PX = 100, 28
+TITLE_TOP_PX = 14
+FOOT_PX = 8
+PNG_OPTIONS = {"compress_level": 3}
+
+
+@contextmanager
+def styled(theme: Theme) -> Iterator[None]:
+    """Apply the theme's rcParams while a figure is built and drawn (restored afterwards)."""
+    with mpl.rc_context(theme.rc()):  # type: ignore[arg-type]
+        yield
+
+
+class _Canvas(FigureCanvasAgg):
+    """Agg canvas that reuses one renderer per thread and size.
+
+    Matplotlib caches text metrics per renderer, so a fresh renderer per figure re-measures
+    every label; reusing it makes warm renders in a worker markedly faster. Safe because a
+    figure is drawn and encoded before the next one is drawn in the same thread.
+    """
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = (w, h, self.figure.dpi)
+        cache: dict[tuple[int, int, float], RendererAgg] = _RENDERERS.__dict__.setdefault(
+            "by_key", {})
+        renderer = cache.get(key)
+        if renderer is None:
+            renderer = cache[key] = RendererAgg(w, h, self.figure.dpi)
+        self.renderer = renderer
+        self._lastKey = key
+        return renderer
+
+
+_RENDERERS = threading.local()
+
+
+def new_figure(theme: Theme) -> Figure:
+    """A blank 16:9 canvas in the theme's background, attached to an Agg canvas."""
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor=theme.background)
+    _Canvas(fig)
+    return fig
+
+
+def shade_runs(ax: Axes, x: np.ndarray, states: np.ndarray, colours: dict[int, str],
+               alpha: float) -> None:
+    """Shade consecutive runs of equal ``states`` (ints; keys of ``colours``, others unshaded)
+    as full-height vertical bands; each band reaches the start of the next, so no gaps."""
+    if len(x) == 0:
+        return
+    change = np.flatnonzero(np.diff(states)) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(x) - 1]))
+    for a, b in zip(starts, ends, strict=True):
+        colour = colours.get(int(states[a]))
+        if colour is not None:
+            ax.axvspan(x[a], x[b], color=colour, alpha=alpha, linewidth=0)
+
+
+def px_x(px: float) -> float:
+    return px / W_PX
+
+
+def px_y(px: float) -> float:
+    """Figure fraction ``px`` pixels up from the bottom edge."""
+    return px / H_PX
+
+
+def add_header(fig: Figure, theme: Theme, title: str, subtitle: str | None = None) -> None:
+    """Bold title at the top left; an optional muted subtitle at the top right."""
+    fig.text(px_x(LEFT_PX - 80), 1 - px_y(TITLE_TOP_PX), title, ha="left", va="top",
+             fontsize=TITLE_PT, fontweight="bold", color=theme.text)
+    if subtitle:
+        fig.text(1 - px_x(RIGHT_PX), 1 - px_y(TITLE_TOP_PX + 4), subtitle, ha="right", va="top",
+                 fontsize=NOTE_PT + 2, color=theme.muted)
+
+
+def add_footnote(fig: Figure, theme: Theme, note: Footnote) -> None:
+    """Bottom right: "Data as of <session> · Source: <source>"; bottom left: a red STALE mark."""
+    fig.text(1 - px_x(RIGHT_PX), px_y(FOOT_PX), note.text(), ha="right", va="bottom",
+             fontsize=NOTE_PT, color=theme.muted)
+    if note.stale:
+        fig.text(px_x(LEFT_PX - 80), px_y(FOOT_PX), "⚠ STALE: latest refresh failed",
+                 ha="left", va="bottom", fontsize=NOTE_PT, fontweight="bold",
+                 color=theme.headwind)
+
+
+def grid_axes(fig: Figure, rows: int = 1, cols: int = 1, *, top_px: float = 120,
+              bottom_px: float = 78, left_px: float = LEFT_PX, right_px: float = RIGHT_PX,
+              height_ratios: Sequence[float] | None = None, hspace: float = 0.35,
+              wspace: float = 0.2, sharex: bool = True) -> list[Axes]:
+    """Axes on a grid with fixed pixel margins, row by row (no layout engine, so it is fast)."""
+    gs = fig.add_gridspec(rows, cols, left=px_x(left_px), right=1 - px_x(right_px),
+                          top=1 - px_y(top_px), bottom=px_y(bottom_px),
+                          height_ratios=height_ratios, hspace=hspace, wspace=wspace)
+    axes: list[Axes] = []
+    for r in range(rows):
+        for c in range(cols):
+            share = axes[c] if sharex and r > 0 else None
+            axes.append(fig.add_subplot(gs[r, c], sharex=share))
+    return axes
+
+
+def to_days(index: pd.Index) -> np.ndarray:
+    """Matplotlib date numbers (days since 1970-01-01) from a tz-naive DatetimeIndex, fast."""
+    values = pd.DatetimeIndex(index).to_numpy().astype("datetime64[s]").astype("int64")
+    return values / 86400.0
+
+
+def day_number(when: object) -> float:
+    """One date (date, datetime or Timestamp) as a Matplotlib date number."""
+    return float(to_days(pd.DatetimeIndex([pd.Timestamp(when)]))[0])  # type: ignore[arg-type]
+
+
+def date_axis(ax: Axes, *, maxticks: int = 7) -> None:
+    """Concise auto date ticks that read well from one month to five decades."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
+    formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
+    formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]  # one line each
+    formatter.formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%S.%f"]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(formatter)
+
+
+def y_ticks(ax: Axes, nbins: int = 5, fmt: str | None = None) -> None:
+    """At most ``nbins`` y ticks with a compact label (``fmt`` is a format spec, e.g. "+.0%")."""
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=nbins, min_n_ticks=3, steps=[1, 2, 5, 10]))
+    if fmt is not None:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format(v, fmt)))
+
+
+def number_label(value: float) -> str:
+    """A price-like label: thousands separated, decimals only for small values."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.3g}"
+
+
+def header_legend(ax: Axes, handles: Sequence[Any], labels: Sequence[str], *,
+                  ncol: int | None = None) -> None:
+    """A one-row legend just above ``ax`` (left aligned), so it can never cover the data."""
+    ax.legend(list(handles), list(labels), loc="lower left", bbox_to_anchor=(0.0, 1.0),
+              ncol=ncol or len(labels), borderaxespad=0.15, columnspacing=1.2,
+              handletextpad=0.5)
+
+
+def clean_series(series: pd.Series, name: str, *, min_points: int = 2) -> pd.Series:
+    """``series`` without NaNs, as float; ChartInputError if fewer than ``min_points`` remain."""
+    if series is None or len(series) == 0:
+        raise ChartInputError(f"no data for {name}")
+    clean = series.dropna().astype("float64")
+    if len(clean) < min_points:
+        raise ChartInputError(f"not enough data for {name}: {len(clean)} point(s), "
+                              f"need at least {min_points}")
+    if not isinstance(clean.index, pd.DatetimeIndex):
+        raise ChartInputError(f"{name} must be indexed by date")
+    return clean
+
+
+def to_png(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` at the house dpi; no timestamp or software tag (deterministic)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor=fig.get_facecolor(),
+                metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
+    return buf.getvalue()
+
+
+def render(figure_fn: Callable[[Any, Theme], Figure], data: Any, theme: Theme | str) -> bytes:
+    """PNG bytes of ``figure_fn(data, theme)``, drawn with the theme's rcParams in effect."""
+    chosen = get_theme(theme) if isinstance(theme, str) else theme
+    with styled(chosen):
+        return to_png(figure_fn(data, chosen))
+
+
+def compact_formatter() -> FuncFormatter:
+    """Tick labels of at most ~5 characters: 4.1, 25, 1.2k, 3.4M; 3 significant digits."""
+
+    def fmt(value: float, _pos: int | None = None) -> str:
+        a = abs(value)
+        if a >= 1e6:
+            return f"{value / 1e6:.3g}M"
+        if a >= 1e4:
+            return f"{value / 1e3:.3g}k"
+        if a >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.3g}"
+
+    return FuncFormatter(fmt)

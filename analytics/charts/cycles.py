@@ -1,0 +1,82 @@
+"""Cycles chart: the RUT/SPX ratio since 1979 on a log scale (equal heights = equal % moves),
+with small-cap (out-performance) and large-cap (under-performance) regimes shaded.
+
+Regimes of four years or more are labelled with the ratio's change over them; shorter ones are
+only shaded, so labels never crowd.
+"""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from analytics.charts import canvas as cv
+from analytics.charts.inputs import CyclesInput
+from analytics.charts.theme import ANNOTATION_PT, Theme
+
+SHADE_ALPHA = 0.17
+LABEL_MIN_YEARS = 4.0
+
+
+def log_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """"Nice" values (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) inside [lo, hi], thinned to ``most``."""
+    out: list[float] = []
+    for k in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
+        for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8):
+            v = m * 10.0 ** k
+            if lo <= v <= hi:
+                out.append(v)
+    while len(out) > most:
+        out = out[::2]
+    return out
+
+
+def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
+    """The cycles figure; ChartInputError for fewer than 2 ratio values."""
+    ratio = cv.clean_series(data.ratio, "the RUT/SPX ratio")
+    ratio = ratio[ratio > 0]
+    x = cv.to_days(ratio.index)
+    y = ratio.to_numpy()
+    with cv.styled(theme):
+        fig = cv.new_figure(theme)
+        first = ratio.index[0].year
+        swing = f", turns of {data.swing:.0%}+" if data.swing else ""
+        cv.add_header(fig, theme, f"Small- vs large-cap cycles since {first}",
+                      f"Russell 2000 / S&P 500, log scale{swing}")
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+        colours = {"small": theme.small_caps, "large": theme.large_caps}
+        span = (float(y.min()), float(y.max()))
+        for regime in data.regimes:
+            a, b = cv.day_number(regime.start), cv.day_number(regime.end)
+            ax.axvspan(max(a, x[0]), min(b, x[-1]), color=colours[regime.side],
+                       alpha=SHADE_ALPHA, linewidth=0)
+            years = (regime.end - regime.start).days / 365.25
+            if years >= LABEL_MIN_YEARS:
+                seg = ratio.loc[str(regime.start): str(regime.end)]
+                if len(seg) >= 2:
+                    change = float(seg.iloc[-1] / seg.iloc[0] - 1)
+                    ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
+                            ha="center", va="top", fontsize=ANNOTATION_PT - 1,
+                            color=colours[regime.side], fontweight="bold")
+        h_ratio, = ax.plot(x, y, color=theme.text, linewidth=2.0)
+        ax.set_yscale("log")
+        ax.set_ylim(span[0] / 1.05, span[1] * 1.22)
+        ax.yaxis.set_major_locator(FixedLocator(log_ticks(span[0] / 1.05, span[1] * 1.22)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_ylabel("RUT/SPX (log scale)", fontsize=cv.NOTE_PT + 1)
+        ax.set_xlim(x[0], x[-1])
+        cv.date_axis(ax, maxticks=10)
+        cv.header_legend(ax, [h_ratio, Patch(color=theme.small_caps, alpha=0.5),
+                              Patch(color=theme.large_caps, alpha=0.5)],
+                         ["RUT/SPX ratio", "small caps outperform", "large caps outperform"])
+        cv.add_footnote(fig, theme, data.footnote)
+    return fig
+
+
+def cycles_chart(data: CyclesInput, theme: Theme | str = "dark") -> bytes:
+    """PNG bytes of :func:`cycles_figure`."""
+    return cv.render(cycles_figure, data, theme)

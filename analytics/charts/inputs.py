@@ -1,0 +1,190 @@
+"""Plain, picklable chart inputs: one frozen dataclass per chart family, plus :class:`Footnote`.
+
+Chart functions take these, never analytics result objects, so charts and studies evolve apart;
+:mod:`analytics.charts.build` turns Series and analytics results into them. Every Series is a
+float Series on a tz-naive session-date index. Inputs are small on purpose (already trimmed to
+what the chart shows), because they are pickled to the render workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Side = Literal["small", "large"]
+Call = Literal["tailwind", "headwind", "neutral"]
+CustomKind = Literal["price", "rebased", "ratio", "drawdown"]
+CUSTOM_KINDS: tuple[str, ...] = ("price", "rebased", "ratio", "drawdown")
+
+SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """What every chart states at the bottom: the data's as-of session, staleness, and source."""
+
+    asof: date | None
+    stale: bool = False
+    source: str = "yahoo"
+
+    def text(self) -> str:
+        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``."""
+        when = f"Data to close of {self.asof.isoformat()}" if self.asof else "Data date unknown"
+        source = SOURCE_NAMES.get(self.source, self.source)
+        return f"{when} · Source: {source}" if source else when
+
+
+@dataclass(frozen=True)
+class LeadershipInput:
+    """RUT and SPX prices for the window, plus up to 200 earlier sessions for the averages.
+
+    The top panel rebases both to 100 at ``start`` (the first session of the window); the bottom
+    panel shows RUT/SPX with its 50- and 200-day averages, shaded by trend: ratio above its
+    200-day average (small-cap trend) or below it (large-cap trend).
+    """
+
+    rut: pd.Series
+    spx: pd.Series
+    start: date
+    window_label: str
+    footnote: Footnote
+
+
+@dataclass(frozen=True)
+class RecordsInput:
+    """^RUT over the display window with its record closes, record line and drought.
+
+    ``record_dates`` are the record closes inside the window (computed on the full history);
+    ``drought_start`` is the last record's date while a drought is open (None on a record day);
+    ``previous_drought`` is the drought that ended on the latest record when that record is
+    ``asof`` itself. ``days_since``/``sessions_since`` count from the last record to ``asof``.
+    """
+
+    prices: pd.Series
+    record_dates: tuple[date, ...]
+    record_close: float
+    record_date: date
+    round_level: float | None
+    drought_start: date | None
+    days_since: int
+    sessions_since: int
+    footnote: Footnote
+    previous_drought: tuple[date, date] | None = None
+    drought_rank: int | None = None
+    history_start: date | None = None
+    name: str = "Russell 2000"
+
+
+@dataclass(frozen=True)
+class BreakoutPath:
+    """The forward path after one event: ``values[k]`` = price k sessions later, 100 at k=0."""
+
+    event: date
+    values: np.ndarray
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class BreakoutsInput:
+    """Forward paths of ``symbol_name`` after each event; the live one (if any) is partial."""
+
+    paths: tuple[BreakoutPath, ...]
+    horizon: int
+    footnote: Footnote
+    symbol_name: str = "S&P 500"
+    event_label: str = "first Russell 2000 record close in over a year"
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A leadership regime from ``start`` to ``end``: "small" = small caps outperform."""
+
+    start: date
+    end: date
+    side: Side
+
+
+@dataclass(frozen=True)
+class CyclesInput:
+    """The RUT/SPX ratio (any sampling, e.g. weekly) with its leadership regimes."""
+
+    ratio: pd.Series
+    regimes: tuple[Regime, ...]
+    footnote: Footnote
+    swing: float | None = None
+
+
+@dataclass(frozen=True)
+class DriverPanel:
+    """One driver's last year; ``label`` is its reading, e.g. "4.12% (−0.31 pp in 3 months)"."""
+
+    name: str
+    values: pd.Series
+    call: Call
+    label: str
+
+
+@dataclass(frozen=True)
+class DriversInput:
+    panels: tuple[DriverPanel, ...]
+    footnote: Footnote
+
+
+@dataclass(frozen=True)
+class CustomInput:
+    """One to four symbols' prices over ``period_label``, drawn as ``kind``.
+
+    ``ratio`` divides the first symbol by the second (exactly two symbols needed).
+    """
+
+    series: tuple[tuple[str, pd.Series], ...]
+    kind: CustomKind
+    period_label: str
+    footnote: Footnote
+
+
+ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
+              | CustomInput)
+
+# Windows understood by every builder: label and calendar offset ("max" = everything).
+WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
+    "1m": ("1 month", pd.DateOffset(months=1)),
+    "3m": ("3 months", pd.DateOffset(months=3)),
+    "6m": ("6 months", pd.DateOffset(months=6)),
+    "ytd": ("year to date", None),
+    "1y": ("1 year", pd.DateOffset(years=1)),
+    "2y": ("2 years", pd.DateOffset(years=2)),
+    "3y": ("3 years", pd.DateOffset(years=3)),
+    "5y": ("5 years", pd.DateOffset(years=5)),
+    "10y": ("10 years", pd.DateOffset(years=10)),
+    "20y": ("20 years", pd.DateOffset(years=20)),
+    "max": ("all history", None),
+}
+
+
+def window_label(window: str) -> str:
+    """Human label of a window code ("1y" → "1 year"); ValueError for an unknown code."""
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r}: use one of {', '.join(WINDOWS)}")
+    return WINDOWS[window][0]
+
+
+def window_start(window: str, asof: date, first: date) -> date:
+    """First calendar day of ``window`` ending at ``asof``; never before ``first`` (data start).
+
+    "ytd" starts at the last close of the previous year (Jan 1 is used as the bound; the first
+    session on or before it is the base), "max" at ``first``.
+    """
+    window_label(window)
+    if window == "max":
+        return first
+    if window == "ytd":
+        return max(first, date(asof.year - 1, 12, 31))
+    offset = WINDOWS[window][1]
+    assert offset is not None
+    start = (pd.Timestamp(asof) - offset).date()
+    return max(first, start)

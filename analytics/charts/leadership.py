@@ -1,0 +1,87 @@
+"""Leadership chart: RUT and SPX rebased to 100 over the window (top), and the RUT/SPX ratio
+with its 50- and 200-day averages, the leadership regime shaded (bottom).
+
+Shading is the trend regime of ``analytics.leadership``: the ratio above its 200-day average is a
+small-cap trend, below it a large-cap trend (the averages use the sessions before the window
+too, so they exist from the first day shown).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from analytics.charts import canvas as cv
+from analytics.charts.errors import ChartInputError
+from analytics.charts.inputs import LeadershipInput
+from analytics.charts.theme import Theme
+
+SHADE_ALPHA = 0.16
+
+
+def _pct(value: float) -> str:
+    return f"{value - 100:+.1f}%"
+
+
+def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
+    """The two-panel leadership figure; ChartInputError if the window has < 2 common sessions."""
+    rut = cv.clean_series(data.rut, "Russell 2000")
+    spx = cv.clean_series(data.spx, "S&P 500")
+    both = pd.concat([rut, spx], axis=1, join="inner").dropna()
+    both.columns = ["rut", "spx"]
+    ratio_all = both["rut"] / both["spx"]
+    ma50 = ratio_all.rolling(50, min_periods=50).mean()
+    ma200 = ratio_all.rolling(200, min_periods=200).mean()
+    shown = both.loc[pd.Timestamp(data.start):]
+    if len(shown) < 2:
+        raise ChartInputError(f"not enough sessions in the {data.window_label} window "
+                              f"({len(shown)}) to draw the leadership chart")
+    base = shown.iloc[0]
+    rebased = shown / base * 100.0
+    x = cv.to_days(shown.index)
+    ratio = ratio_all.loc[shown.index]
+    fast, slow = ma50.loc[shown.index], ma200.loc[shown.index]
+
+    with cv.styled(theme):
+        fig = cv.new_figure(theme)
+        r_last, s_last = float(rebased["rut"].iloc[-1]), float(rebased["spx"].iloc[-1])
+        leader = "Small caps" if r_last > s_last else "Large caps"
+        cv.add_header(fig, theme, f"{leader} lead over {data.window_label}",
+                      "Russell 2000 vs S&P 500, rebased to 100")
+        top, bottom = cv.grid_axes(fig, 2, 1, top_px=104, bottom_px=70,
+                                   height_ratios=(3, 2), hspace=0.30)
+        top.axhline(100.0, color=theme.muted, linewidth=1.0, linestyle=(0, (4, 4)))
+        h_spx, = top.plot(x, rebased["spx"].to_numpy(), color=theme.large_caps)
+        h_rut, = top.plot(x, rebased["rut"].to_numpy(), color=theme.small_caps)
+        cv.header_legend(top, [h_rut, h_spx],
+                         [f"Russell 2000  {_pct(r_last)}", f"S&P 500  {_pct(s_last)}"])
+        cv.y_ticks(top, 4)
+        top.yaxis.set_major_formatter(cv.compact_formatter())
+        top.tick_params(labelbottom=False)
+
+        known = slow.notna().to_numpy()
+        states = np.where(known, np.where((ratio > slow).to_numpy(), 1, -1), 0)
+        cv.shade_runs(bottom, x, states, {1: theme.small_caps, -1: theme.large_caps},
+                      SHADE_ALPHA)
+        h_ratio, = bottom.plot(x, ratio.to_numpy(), color=theme.text, linewidth=2.0)
+        h_fast, = bottom.plot(x, fast.to_numpy(), color=theme.accent, linewidth=1.8)
+        h_slow, = bottom.plot(x, slow.to_numpy(), color=theme.muted, linewidth=1.8,
+                              linestyle=(0, (5, 3)))
+        handles = [h_ratio, h_fast, h_slow,
+                                 Patch(color=theme.small_caps, alpha=0.45),
+                                 Patch(color=theme.large_caps, alpha=0.45)]
+        labels = ["RUT/SPX", "50d avg", "200d avg", "above 200d", "below 200d"]
+        cv.header_legend(bottom, handles, labels)
+        cv.y_ticks(bottom, 3, ".3f")
+        bottom.set_xlim(x[0], x[-1])
+        cv.date_axis(bottom)
+        cv.add_footnote(fig, theme, data.footnote)
+    return fig
+
+
+
+def leadership_chart(data: LeadershipInput, theme: Theme | str = "dark") -> bytes:
+    """PNG bytes of :func:`leadership_figure`."""
+    return cv.render(leadership_figure, data, theme)

@@ -1,0 +1,228 @@
+"""Chart rendering off the event loop: a warmed process pool plus a single-flight render cache.
+
+- **Pool.** A :class:`~concurrent.futures.ProcessPoolExecutor` with the ``forkserver`` start
+  method (``spawn`` where unavailable; never ``fork``, which would copy the bot's threads and
+  sockets). The fork server preloads Matplotlib and the chart modules, and :meth:`Renderer.start`
+  renders one tiny chart in every worker, so the first real request pays no import or font cost.
+- **Cache.** Key = (chart kind, params, data version, theme). 50 identical concurrent requests
+  share one render (single-flight, one task per key that callers await through
+  :func:`asyncio.shield`, so a cancelled caller never cancels the shared render); finished PNGs
+  live in a bounded LRU (``settings.render.cache_entries``). Failures are not cached.
+- **Failure.** If a worker dies (``BrokenProcessPool``), the pool is replaced once (other
+  requests that saw the same broken pool wait for that replacement) and the request is retried
+  once. A :class:`~analytics.charts.ChartInputError` from a chart becomes :class:`ChartUnavailable`
+  (a :class:`~bot.errors.UserFacingError` whose text is safe to show).
+
+``data`` is the chart's input dataclass (see :mod:`analytics.charts.inputs`), or a zero-argument
+callable returning it: the callable runs (in a thread) only on a cache miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from analytics.charts import KINDS, ChartInputError, Footnote
+from analytics.charts.inputs import CustomInput
+from bot.errors import DataUnavailable
+from bot.market_data.snapshot import MarketSnapshot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PRELOAD = ["analytics.charts.registry"]
+CacheKey = tuple[str, Hashable, str, str]
+
+
+class ChartUnavailable(DataUnavailable):
+    """The chart cannot be drawn from this data (too little of it, or none); safe to show."""
+
+
+def footnote_for(snapshot: MarketSnapshot, asof: date | None = None) -> Footnote:
+    """The chart footnote of ``snapshot`` (as-of session, stale flag, source)."""
+    return Footnote(asof=asof or snapshot.asof, stale=snapshot.stale, source=snapshot.source)
+
+
+def render_job(kind: str, data: Any, theme: str) -> bytes:
+    """Worker side: PNG bytes of one chart (module-level so it pickles by reference)."""
+    from analytics.charts import render_png
+
+    return render_png(kind, data, theme)
+
+
+def warm_job(theme: str) -> int:
+    """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid."""
+    from analytics.charts import render_png
+
+    index = pd.date_range("2024-01-01", periods=40, freq="B")
+    values = pd.Series([100.0 + i for i in range(40)], index=index)
+    tiny = CustomInput(series=(("^RUT", values), ("^GSPC", values * 1.01)), kind="rebased",
+                       period_label="warm-up", footnote=Footnote(asof=index[-1].date()))
+    render_png("custom", tiny, theme)
+    return os.getpid()
+
+
+def freeze(params: Any) -> Hashable:
+    """A hashable, order-independent form of ``params`` (dicts, lists, sets, scalars)."""
+    if isinstance(params, Mapping):
+        return tuple(sorted((str(k), freeze(v)) for k, v in params.items()))
+    if isinstance(params, list | tuple):
+        return tuple(freeze(v) for v in params)
+    if isinstance(params, set | frozenset):
+        return tuple(sorted(repr(freeze(v)) for v in params))
+    if isinstance(params, Hashable):
+        return params
+    return repr(params)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class Renderer:
+    """Async chart rendering: ``await renderer.render(kind, params, data, version=...)``."""
+
+    def __init__(self, pool_size: int = 2, cache_entries: int = 256, theme: str = "dark") -> None:
+        if pool_size < 1 or cache_entries < 1:
+            raise ValueError("pool_size and cache_entries must be at least 1")
+        self.pool_size = pool_size
+        self.cache_entries = cache_entries
+        self.theme = theme
+        #: Renders performed by workers (cache hits and joined requests are not counted).
+        self.renders = 0
+        self.cache_hits = 0
+        self.pool_restarts = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._cache: OrderedDict[CacheKey, bytes] = OrderedDict()
+        self._inflight: dict[CacheKey, asyncio.Task[bytes]] = {}
+        self._pool_lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> Renderer:
+        """A renderer sized by ``settings.render`` and themed by ``settings.charts.theme``."""
+        return cls(pool_size=pool_size or settings.render.pool_size,
+                   cache_entries=settings.render.cache_entries, theme=settings.charts.theme)
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    async def start(self) -> None:
+        """Create the pool and warm every worker (about a second, spent off the event loop)."""
+        if self._pool is None:
+            self._pool = await self._new_pool()
+
+    async def close(self) -> None:
+        """Stop the workers; pending renders fail. Safe to call twice."""
+        pool, self._pool = self._pool, None
+        for task in list(self._inflight.values()):
+            task.cancel()
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for health checks and tests)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(processes)
+
+    def cache_info(self) -> dict[str, int]:
+        return {"entries": len(self._cache), "max_entries": self.cache_entries,
+                "hits": self.cache_hits, "renders": self.renders, "inflight": len(self._inflight)}
+
+    async def render(self, kind: str, params: Any, data: Any, *, version: str = "") -> bytes:
+        """PNG bytes of chart ``kind`` (one of :data:`analytics.charts.KINDS`).
+
+        ``params`` identify the request (window, symbols, ...; ``"theme"`` overrides the default
+        theme) and with ``version`` (the market snapshot's version) form the cache key, so they
+        must determine ``data``. Raises :class:`ChartUnavailable` when the chart cannot be drawn.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown chart kind {kind!r}")
+        theme = self.theme
+        if isinstance(params, Mapping) and "theme" in params:
+            theme = str(params["theme"])
+        key: CacheKey = (kind, freeze(params), version, theme)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            self.cache_hits += 1
+            return cached
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._produce(key, kind, data, theme))
+            self._inflight[key] = task
+            task.add_done_callback(self._forget(key))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: CacheKey) -> Callable[[asyncio.Task[bytes]], None]:
+        def done(task: asyncio.Task[bytes]) -> None:
+            self._inflight.pop(key, None)
+            if not task.cancelled():
+                task.exception()  # retrieved here: callers may all have gone away
+
+        return done
+
+    async def _produce(self, key: CacheKey, kind: str, data: Any, theme: str) -> bytes:
+        payload = await asyncio.to_thread(data) if callable(data) else data
+        try:
+            png = await self._run(kind, payload, theme)
+        except ChartInputError as exc:
+            raise ChartUnavailable(f"can't draw that chart: {exc}") from exc
+        self._cache[key] = png
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_entries:
+            self._cache.popitem(last=False)
+        return png
+
+    async def _run(self, kind: str, data: Any, theme: str) -> bytes:
+        if self._pool is None:
+            await self.start()
+        for attempt in (1, 2):
+            pool = self._pool
+            assert pool is not None
+            try:
+                png: bytes = await asyncio.wrap_future(pool.submit(render_job, kind, data, theme))
+            except BrokenProcessPool:
+                if attempt == 2:
+                    raise
+                log.warning("render worker died (%s chart); restarting the pool and retrying",
+                            kind)
+                await self._replace(pool)
+                continue
+            self.renders += 1
+            return png
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Replace ``broken`` with a fresh warmed pool, once, however many requests saw it."""
+        async with self._pool_lock:
+            if self._pool is not broken:
+                return
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = await self._new_pool()
+            self.pool_restarts += 1
+
+    async def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context())
+        loop = asyncio.get_running_loop()
+        warm: list[asyncio.Future[int]] = [
+            loop.run_in_executor(pool, warm_job, self.theme) for _ in range(self.pool_size)]
+        pids = await asyncio.gather(*warm)
+        log.info("render pool ready: %d worker(s) warmed (%s)", self.pool_size,
+                 ", ".join(str(p) for p in sorted(set(pids))))
+        return pool
+
