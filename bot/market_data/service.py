@@ -1,25 +1,37 @@
 """The one data path: CLI, cogs and scheduler ask :class:`MarketData` for a :class:`MarketSnapshot`.
 
-With a CSV directory (offline replay) the files are the store and are read directly. With Yahoo,
-bars come through the SQLite :class:`~bot.market_data.cache.BarCache`, which refreshes
-incrementally and falls back to its last good bars, labelled stale, when the source fails.
+With a CSV directory (offline replay) the files are the store and are read directly. Otherwise
+bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by default, any
+``storage.url``) in front of the Yahoo provider, which refreshes incrementally and falls back to
+its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
+injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
+migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
+use: building a :class:`MarketData` is instant and CSV replay never imports yfinance.
 History extensions (``[data.extend]``, e.g. ``^RUT`` ← ``RUT_since1979.csv``) are applied here,
 once, for every caller.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
+from bot.errors import UserFacingError
+from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
 from bot.market_data.frames import extend_history
+from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
+from bot.storage.db import create_engine, migrate
+from bot.storage.repositories import BarRepository
 
 log = logging.getLogger(__name__)
 EARLIEST = date(1900, 1, 1)
@@ -41,41 +53,120 @@ def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[st
     return loaded
 
 
-class MarketData:
-    """Facade over a provider (and, for remote providers, the SQLite cache)."""
+def history_start(settings: Settings) -> date:
+    """``data.history_start`` as a date; a bad value is a one-line config error."""
+    try:
+        return date.fromisoformat(settings.data.history_start)
+    except ValueError:
+        raise UserFacingError("config error: data.history_start: expected a date like "
+                              f"1979-01-01 (got {settings.data.history_start!r})") from None
 
-    def __init__(self, settings: Settings, data_dir: Path | None = None) -> None:
+
+class MarketData:
+    """Facade over a provider: CSV files read directly, or any provider behind the bar cache.
+
+    ``provider`` / ``engine`` / ``now`` are injection points for tests and benchmarks; by default
+    the provider is Yahoo (from ``[data]``) and the engine comes from ``storage.url``.
+    """
+
+    def __init__(self, settings: Settings, data_dir: Path | None = None, *,
+                 provider: BarProvider | None = None, engine: Engine | None = None,
+                 now: Clock = utc_now) -> None:
         self.settings = settings
         self.symbols: list[str] = settings.universe.symbols()
         csv_dir = data_dir or (settings.data.csv_dir if settings.data.provider == "csv" else None)
-        self.data_dir = csv_dir
+        self.data_dir = csv_dir if provider is None else None
         self.extensions = resolve_extensions(settings.data.extend, csv_dir or settings.data.csv_dir)
-        self._csv = CsvDirProvider(csv_dir) if csv_dir is not None else None
+        self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
+        self._provider = provider
+        self._engine = engine
+        self._owns_engine = engine is None
+        self._now = now
+        self._cache: BarCache | None = None
+        self._setup = asyncio.Lock()
+        self._extended_memo: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     @property
     def source(self) -> str:
-        return "csv" if self._csv is not None else "yahoo"
+        if self._csv is not None:
+            return "csv"
+        return self._provider.name if self._provider is not None else "yahoo"
 
     def _extended(self, bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         out = dict(bars)
         for symbol, older in self.extensions.items():
-            if symbol in out:
-                out[symbol] = extend_history(out[symbol], older)
+            frame = out.get(symbol)
+            if frame is None:
+                continue
+            memo = self._extended_memo.get(symbol)
+            if memo is None or memo[0] is not frame:  # frames are immutable once cached
+                memo = (frame, extend_history(frame, older))
+                self._extended_memo[symbol] = memo
+            out[symbol] = memo[1]
         return out
+
+    async def cache(self) -> BarCache:
+        """The bar cache (engine, migrations and provider built on first use, off the loop)."""
+        if self._csv is not None:
+            raise RuntimeError("CSV replay reads the files directly; there is no cache")
+        if self._cache is None:
+            async with self._setup:
+                if self._cache is None:
+                    self._cache = await asyncio.to_thread(self._build_cache)
+        return self._cache
+
+    def _build_cache(self) -> BarCache:
+        start = history_start(self.settings)
+        if self._engine is None:
+            self._engine = create_engine(self.settings.storage.url)
+        migrate(self._engine)
+        if self._provider is None:
+            from bot.market_data.yahoo import YahooProvider  # lazy: only this path needs yfinance
+
+            self._provider = YahooProvider.from_settings(self.settings, now=self._now)
+        return BarCache(self._provider, BarRepository(self._engine),
+                        overlap_sessions=self.settings.data.refresh_overlap_sessions,
+                        history_start=start, now=self._now)
+
+    async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
+        """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""
+        wanted = list(symbols) if symbols is not None else self.symbols
+        if self._csv is not None:
+            return RefreshReport(symbols=tuple(wanted), target=None)
+        return await (await self.cache()).refresh(wanted)
 
     async def snapshot(self, symbols: Sequence[str] | None = None, *,
                        refresh: bool = True) -> MarketSnapshot:
-        """Bars for ``symbols`` (default: the whole universe) over their full history."""
+        """Bars for ``symbols`` (default: the whole universe) over their full history.
+
+        Through the cache, ``refresh=True`` first fetches what is missing (one shared fetch for
+        concurrent callers); when that fails the last good bars come back with ``stale=True``
+        and a ``stale_reason``. Raises a :class:`~bot.market_data.errors.MarketDataError` when
+        no bars at all are held for ``symbols``.
+        """
         wanted = list(symbols) if symbols is not None else self.symbols
-        if self._csv is None:
-            raise NotImplementedError("the Yahoo path goes through BarCache")
-        result = await self._csv.fetch(wanted, EARLIEST, LATEST)
-        bars = self._extended(result.bars)
+        if self._csv is not None:
+            result = await self._csv.fetch(wanted, EARLIEST, LATEST)
+            bars = self._extended(result.bars)
+            return MarketSnapshot(bars=bars, asof=reference_asof(bars), source=self.source,
+                                  missing=dict(result.missing), version=compute_version(bars))
+        read = await (await self.cache()).read(wanted, refresh=refresh)
+        bars = self._extended(read.bars)
         return MarketSnapshot(bars=bars, asof=reference_asof(bars), source=self.source,
-                              missing=dict(result.missing), version=compute_version(bars))
+                              stale=read.stale, stale_reason=read.stale_reason,
+                              fetched_at=read.fetched_at, missing=dict(read.missing),
+                              version=compute_version(bars))
 
     async def close(self) -> None:
-        """Release connections and threads (nothing to do for CSV replay)."""
+        """Close the provider's HTTP session and the engine's connections (idempotent)."""
+        closer = getattr(self._provider, "close", None)
+        if self._cache is not None and callable(closer):
+            if inspect.iscoroutinefunction(closer):
+                await closer()
+            else:
+                await asyncio.to_thread(closer)
+        if self._engine is not None and self._owns_engine:
+            await asyncio.to_thread(self._engine.dispose)
 
 
 def build_market_data(settings: Settings, data_dir: Path | None = None) -> MarketData:
