@@ -24,7 +24,7 @@ from datetime import date
 import pandas as pd
 
 from analytics.drivers import DriversPanel
-from analytics.leadership import LeadershipSnapshot, calc_leadership_snapshot
+from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_snapshot_from_prices
 from analytics.records import RecordsSnapshot
 from analytics.series import to_price
 from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
@@ -236,13 +236,17 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
     ``data_asof``/``stale`` only label the result. ``drivers`` must be the panel as of the same
     date (``asof`` or the session answered), else ValueError.
     """
-    snapshot = calc_leadership_snapshot(bars, asof, gap_days=gap_days, round_step=round_step)
+    missing = [s for s in ("^RUT", "^GSPC") if s not in bars or bars[s].empty]
+    if missing:
+        raise InsufficientData(f"no data for {', '.join(missing)}")
+    rut, spx = to_price(bars["^RUT"]), to_price(bars["^GSPC"])
+    snapshot = calc_snapshot_from_prices(bars, rut, spx, asof, gap_days=gap_days,
+                                         round_step=round_step)
     leader, margin = _leader(snapshot)
     if drivers is not None and drivers.asof not in (asof, snapshot.asof):
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
-    study = calc_breakout_study(to_price(bars["^RUT"]), to_price(bars["^GSPC"]),
-                                snapshot.asof, gap_days=gap_days)
+    study = calc_breakout_study(rut, spx, snapshot.asof, gap_days=gap_days)
     analog = calc_breakout_analog(study)
     return Briefing(
         asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.records import RecordsSnapshot, calc_records_snapshot
-from analytics.returns import WINDOWS, ReturnRow, calc_return_row, calc_returns
-from analytics.series import to_price
+from analytics.returns import WINDOWS, ReturnRow, calc_returns, to_return_row
+from analytics.series import to_price, to_total_return
 
 SMALL, LARGE = "^RUT", "^GSPC"
 #: Scoreboard rows: (symbol, display name, basis). Missing symbols are skipped.
@@ -56,12 +56,20 @@ def to_ratio(bars: Mapping[str, pd.DataFrame], asof: date | None = None) -> pd.S
     """``^RUT / ^GSPC`` closes on common sessions up to ``asof``; empty when either is absent."""
     if SMALL not in bars or LARGE not in bars:
         return pd.Series(dtype="float64")
-    small, large = to_price(bars[SMALL]), to_price(bars[LARGE])
+    return _ratio_of(to_price(bars[SMALL]), to_price(bars[LARGE]), asof)
+
+
+def _ratio_of(small: pd.Series, large: pd.Series, asof: date | None) -> pd.Series:
     if asof is not None:
         end = pd.Timestamp(asof)
-        small, large = small.loc[:end], large.loc[:end]
-    ratio = (small / large).dropna()
-    return ratio[np.isfinite(ratio.to_numpy())]
+        small = small.iloc[: int(small.index.searchsorted(end, side="right"))]
+        large = large.iloc[: int(large.index.searchsorted(end, side="right"))]
+    common, ia, ib = np.intersect1d(small.index.to_numpy(), large.index.to_numpy(),
+                                    assume_unique=True, return_indices=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = small.to_numpy(dtype="float64")[ia] / large.to_numpy(dtype="float64")[ib]
+    ok = np.isfinite(values)
+    return pd.Series(values[ok], index=pd.DatetimeIndex(common[ok]), dtype="float64")
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,16 @@ def calc_leadership_snapshot(bars: Mapping[str, pd.DataFrame], asof: date, *,
     missing = [s for s in (SMALL, LARGE) if s not in bars or bars[s].empty]
     if missing:
         raise InsufficientData(f"no data for {', '.join(missing)}")
-    ratio = to_ratio(bars, asof)
+    return calc_snapshot_from_prices(bars, to_price(bars[SMALL]), to_price(bars[LARGE]), asof,
+                                     gap_days=gap_days, round_step=round_step)
+
+
+def calc_snapshot_from_prices(bars: Mapping[str, pd.DataFrame], rut: pd.Series, spx: pd.Series,
+                              asof: date, *, gap_days: int = 365,
+                              round_step: float = 100.0) -> LeadershipSnapshot:
+    """:func:`calc_leadership_snapshot` with the ^RUT and ^GSPC price series already extracted
+    (``analytics.series.to_price``), so a caller that needs them too extracts them once."""
+    ratio = _ratio_of(rut, spx, asof)
     if ratio.empty:
         raise InsufficientData(f"no session with both {SMALL} and {LARGE} on or before {asof}")
     relative = calc_relative_strength(ratio, asof)
@@ -185,20 +202,28 @@ def calc_leadership_snapshot(bars: Mapping[str, pd.DataFrame], asof: date, *,
     absent: list[str] = []
     for symbol, name, basis in SCOREBOARD:
         frame = bars.get(symbol)
-        row = calc_return_row(frame, session, symbol=symbol, name=name, basis=basis) \
-            if frame is not None else None
-        if row is None or row.level_date is None:
+        if frame is None or frame.empty:
+            absent.append(symbol)
+            continue
+        price = rut if symbol == SMALL else spx if symbol == LARGE else to_price(frame)
+        series = price if basis == "price" else to_total_return(frame)
+        row = to_return_row(series, price, session, symbol=symbol, name=name, basis=basis)
+        if row.level_date is None:
             absent.append(symbol)
         else:
             rows.append(row)
-    rut = calc_records_snapshot(to_price(bars[SMALL]), session, symbol=SMALL,
-                                gap_days=gap_days, round_step=round_step)
-    spx = calc_records_snapshot(to_price(bars[LARGE]), session, symbol=LARGE,
-                                gap_days=gap_days, round_step=round_step)
-    assert rut is not None and spx is not None  # both have a close on `session`
+    rut_records = calc_records_snapshot(rut, session, symbol=SMALL, gap_days=gap_days,
+                                        round_step=round_step)
+    spx_records = calc_records_snapshot(spx, session, symbol=LARGE, gap_days=gap_days,
+                                        round_step=round_step)
+    assert rut_records is not None and spx_records is not None  # both close on `session`
     return LeadershipSnapshot(asof=session, scoreboard=tuple(rows), relative=relative,
-                              rut_records=rut, spx_records=spx, missing=tuple(absent))
+                              rut_records=rut_records, spx_records=spx_records,
+                              missing=tuple(absent))
 
 
-__all__ = ["LARGE", "REGIME_LABELS", "SMALL", "WINDOWS", "InsufficientData", "LeadershipSnapshot",
-           "RelativeStrength", "calc_leadership_snapshot", "calc_relative_strength", "to_ratio"]
+__all__ = [
+    "LARGE", "REGIME_LABELS", "SMALL", "WINDOWS", "InsufficientData", "LeadershipSnapshot",
+    "RelativeStrength", "calc_leadership_snapshot", "calc_relative_strength",
+    "calc_snapshot_from_prices", "to_ratio",
+]

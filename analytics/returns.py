@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from analytics.series import to_price, to_total_return
@@ -40,18 +41,25 @@ WINDOW_SESSIONS: Mapping[str, int] = MappingProxyType(
 NAN = math.nan
 
 
-def _clean(prices: pd.Series, asof: date) -> pd.Series:
-    return prices.loc[: pd.Timestamp(asof)].dropna()
+def _cut(prices: pd.Series, asof: date) -> tuple[np.ndarray, np.ndarray]:
+    """(dates as datetime64, values) of the valid closes on or before ``asof`` (numpy: fast)."""
+    pos = int(prices.index.searchsorted(pd.Timestamp(asof), side="right"))
+    values = prices.to_numpy(dtype="float64")[:pos]
+    dates = prices.index.to_numpy()[:pos]
+    ok = ~np.isnan(values)
+    if not ok.all():
+        values, dates = values[ok], dates[ok]
+    return dates, values
 
 
-def _base_position(clean: pd.Series, window: str) -> int | None:
-    """Row position of the base close in ``clean`` (already cut at asof), or None."""
-    if clean.empty:
+def _base_position(dates: np.ndarray, window: str) -> int | None:
+    """Row position of the base close among ``dates`` (already cut at asof), or None."""
+    if len(dates) == 0:
         return None
-    end = len(clean) - 1
+    end = len(dates) - 1
     if window == "ytd":
-        year_start = pd.Timestamp(clean.index[end].year, 1, 1)
-        pos = int(clean.index.searchsorted(year_start, side="left")) - 1
+        year = pd.Timestamp(dates[end]).year
+        pos = int(np.searchsorted(dates, np.datetime64(f"{year:04d}-01-01"), side="left")) - 1
         return pos if pos >= 0 else None
     try:
         back = WINDOW_SESSIONS[window]
@@ -61,11 +69,17 @@ def _base_position(clean: pd.Series, window: str) -> int | None:
     return pos if pos >= 0 else None
 
 
+def _ratio(values: np.ndarray, pos: int | None) -> float:
+    if pos is None or values[pos] == 0.0:
+        return NAN
+    return float(values[-1] / values[pos] - 1.0)
+
+
 def calc_base_date(prices: pd.Series, asof: date, window: str) -> date | None:
     """The date of the base close for ``window`` (see module doc); None when history is short."""
-    clean = _clean(prices, asof)
-    pos = _base_position(clean, window)
-    return None if pos is None else clean.index[pos].date()
+    dates, _ = _cut(prices, asof)
+    pos = _base_position(dates, window)
+    return None if pos is None else pd.Timestamp(dates[pos]).date()
 
 
 def calc_return(prices: pd.Series, asof: date, window: str) -> float:
@@ -73,26 +87,15 @@ def calc_return(prices: pd.Series, asof: date, window: str) -> float:
 
     A zero base gives NaN (no meaningful return). ValueError for an unknown window name.
     """
-    clean = _clean(prices, asof)
-    pos = _base_position(clean, window)
-    if pos is None:
-        return NAN
-    base = float(clean.iloc[pos])
-    if base == 0.0:
-        return NAN
-    return float(clean.iloc[-1]) / base - 1.0
+    dates, values = _cut(prices, asof)
+    return _ratio(values, _base_position(dates, window))
 
 
 def calc_returns(prices: pd.Series, asof: date,
                  windows: tuple[str, ...] = WINDOWS) -> dict[str, float]:
     """:func:`calc_return` for each window, keyed by window name, in order."""
-    clean = _clean(prices, asof)
-    out: dict[str, float] = {}
-    for window in windows:
-        pos = _base_position(clean, window)
-        base = float(clean.iloc[pos]) if pos is not None else NAN
-        out[window] = NAN if pos is None or base == 0.0 else float(clean.iloc[-1]) / base - 1.0
-    return out
+    dates, values = _cut(prices, asof)
+    return {w: _ratio(values, _base_position(dates, w)) for w in windows}
 
 
 @dataclass(frozen=True)
@@ -118,15 +121,19 @@ def calc_return_row(bars: pd.DataFrame, asof: date, *, symbol: str, name: str,
     """A :class:`ReturnRow` from a bar frame; ``basis`` picks close ("price") or adj_close."""
     if basis not in ("price", "total"):
         raise ValueError(f"basis must be 'price' or 'total', not {basis!r}")
-    prices = to_price(bars) if basis == "price" else to_total_return(bars)
-    clean = _clean(prices, asof)
-    if clean.empty:
+    price = to_price(bars)
+    returns = price if basis == "price" else to_total_return(bars)
+    return to_return_row(returns, price, asof, symbol=symbol, name=name, basis=basis)
+
+
+def to_return_row(returns: pd.Series, level: pd.Series, asof: date, *, symbol: str, name: str,
+                  basis: str) -> ReturnRow:
+    """A :class:`ReturnRow` whose returns come from ``returns`` (price or total-return series)
+    and whose level is the last close of ``level`` (the traded price) on or before ``asof``."""
+    dates, values = _cut(returns, asof)
+    if len(values) == 0:
         return ReturnRow(symbol, name, basis, NAN, None, {w: NAN for w in WINDOWS})
-    if basis == "total":
-        # The level shown is always the traded price; only the returns are total returns.
-        raw = _clean(to_price(bars), asof)
-        level = float(raw.iloc[-1]) if not raw.empty else float(clean.iloc[-1])
-    else:
-        level = float(clean.iloc[-1])
-    return ReturnRow(symbol, name, basis, level, clean.index[-1].date(),
-                     calc_returns(clean, asof))
+    _, levels = _cut(level, asof) if level is not returns else (dates, values)
+    shown = float(levels[-1]) if len(levels) else float(values[-1])
+    return ReturnRow(symbol, name, basis, shown, pd.Timestamp(dates[-1]).date(),
+                     {w: _ratio(values, _base_position(dates, w)) for w in WINDOWS})
