@@ -302,8 +302,12 @@ class YahooProvider:
                             next(iter(failed.values())), len(failed), attempt, self.retries,
                             delay)
                 await self._sleep(delay)
-            async with self._semaphore():
-                result = await asyncio.to_thread(self._round, pending, start, last)
+            try:
+                async with self._semaphore():
+                    result = await asyncio.to_thread(self._round, pending, start, last)
+            except RETRYABLE as exc:  # the round failed as a whole
+                failed = dict.fromkeys(pending, exc)
+                continue
             bars.update(result.bars)
             missing.update(result.unknown)
             failed = result.failed
@@ -318,19 +322,19 @@ class YahooProvider:
 
     def _round(self, symbols: list[str], start: date, last: date) -> _Round:
         """One ``yf.download`` for ``symbols`` (worker thread), classified per symbol."""
-        session = self._get_session()
         yf.config.debug.hide_exceptions = False  # raise inside yfinance, not "empty frame"
         YfData.cache_get.cache_clear()  # never replay a cached (possibly failed) answer
         mark = self._answers.begin()
         self.rounds += 1
         try:
+            session = self._get_session()
             frame = yf.download(
                 symbols, start=start.isoformat(), end=(last + timedelta(days=1)).isoformat(),
                 interval="1d", auto_adjust=False, actions=False, progress=False,
                 group_by="column", repair=False, keepna=False, threads=True,
                 timeout=self.timeout_seconds, session=session, multi_level_index=True,
             )
-        except Exception as exc:  # yfinance failed as a whole (e.g. a bad session)
+        except Exception as exc:  # yfinance failed as a whole (e.g. no session could be made)
             self._answers.end(mark)
             log.exception("yf.download failed")
             raise SourceUnavailable("Yahoo Finance download failed; try again later") from exc

@@ -203,3 +203,33 @@ async def test_every_fault_kind_ends_in_data_or_our_error(
         except MarketDataError:
             continue
         assert kind == "unknown" and set(result.missing) == {"^GSPC"}
+
+
+async def test_source_down_is_source_unavailable(
+        yahoo_fake: FakeYahoo, frames: dict, make_provider: Make) -> None:
+    provider = make_provider(session_factory=lambda: yahoo_fake.session(), retries=1)
+    provider._get_session()  # aimed at the fake's port, which then closes
+    yahoo_fake.stop()
+
+    with pytest.raises(SourceUnavailable, match="could not be reached"):
+        await provider.fetch(SYMBOLS, FIRST, LAST)
+    assert provider.rounds == 2
+
+
+async def test_a_round_that_fails_as_a_whole_is_retried(
+        yahoo_fake: FakeYahoo, frames: dict, make_provider: Make) -> None:
+    calls = 0
+
+    def flaky_factory() -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("no TLS backend")
+        return yahoo_fake.session()
+
+    provider = make_provider(session_factory=flaky_factory)
+
+    result = await provider.fetch(SYMBOLS, FIRST, LAST)
+
+    assert_same(dict(result.bars), frames)
+    assert provider.rounds == 2
