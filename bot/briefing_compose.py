@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pandas as pd
+
 from analytics.briefing import Briefing, compose_briefing
 from analytics.charts import Footnote
 from analytics.charts.build import leadership_input, records_input
+from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
@@ -56,17 +59,34 @@ async def render_inline(kind: str, data: Any, version: str, theme: str = "dark")
     return await asyncio.to_thread(render_png, kind, data, theme)
 
 
-def briefing_for(market: MarketSnapshot, asof: date, settings: Settings) -> Briefing:
-    """The briefing as of ``asof`` (capped at the data's last session), labelled with freshness."""
+def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
+                 fred: Mapping[str, pd.Series] | None = None) -> Briefing:
+    """The briefing as of ``asof`` (capped at the data's last session), with the drivers panel
+    when it can be computed, labelled with the data's freshness."""
     capped = min(asof, market.asof) if market.asof is not None else asof
+    session = session_on_or_before(market, capped)
     try:
-        return compose_briefing(market.bars, capped,
+        panel = calc_drivers(market.bars, session, fred=fred)
+    except Exception:
+        log.warning("briefing drivers panel skipped", exc_info=True)
+        panel = None
+    try:
+        return compose_briefing(market.bars, session,
                                 gap_days=settings.analytics.breakout_gap_days,
-                                round_step=settings.analytics.round_step,
+                                round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
                                 stale_reason=market.stale_reason)
-    except InsufficientData as exc:
-        raise DataUnavailable(str(exc)) from None
+    except (InsufficientData, KeyError) as exc:
+        raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
+
+
+def session_on_or_before(market: MarketSnapshot, day: date) -> date:
+    """The last ``^GSPC`` session on or before ``day`` (the data's own calendar)."""
+    ref = market.bars.get("^GSPC")
+    if ref is None or ref.empty:
+        return day
+    held = ref.index[ref.index <= pd.Timestamp(day)]
+    return held[-1].date() if len(held) else day
 
 
 def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
@@ -92,10 +112,12 @@ class BriefingComposer:
     """Implements :class:`bot.delivery.Composer`; counts compositions and renders."""
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
-                 render: RenderFn = render_inline) -> None:
+                 render: RenderFn = render_inline, *,
+                 fred: Mapping[str, pd.Series] | None = None) -> None:
         self.settings = settings
         self._snapshot = snapshot
         self._render = render
+        self._fred = fred
         self.compositions = 0
         self.renders = 0
 
@@ -103,7 +125,12 @@ class BriefingComposer:
                       ) -> BriefingPost:
         self.compositions += 1
         market = await self._snapshot()
-        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings)
+        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, self._fred)
+        return await self.post_for(briefing, market, session, options)
+
+    async def post_for(self, briefing: Briefing, market: MarketSnapshot, session: date,
+                       options: BriefingOptions) -> BriefingPost:
+        """The post of an already composed ``briefing`` (charts rendered here)."""
         images = await self.images(market, briefing) if options.charts else []
         return build_post(briefing, session=session, options=options, images=images,
                           source=market.source)

@@ -13,6 +13,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from analytics.briefing import Briefing
 from bot.briefing_compose import BriefingComposer
 from bot.briefing_post import BriefingPost
 from bot.market_data import calendar
@@ -32,15 +33,16 @@ def post_session(asof: date) -> date:
         return (asof + BDay(1)).date()
 
 
-async def compose_preview(settings: Settings, market: MarketSnapshot, asof: date,
+async def compose_preview(settings: Settings, market: MarketSnapshot, briefing: Briefing,
                           options: BriefingOptions | None = None) -> BriefingPost:
-    """The post for the morning after ``asof`` (charts rendered inline)."""
+    """The post of ``briefing`` for the morning after its session (charts rendered inline)."""
 
     async def snapshot() -> MarketSnapshot:
         return market
 
     composer = BriefingComposer(settings, snapshot)
-    return await composer.compose(post_session(asof), asof, options or BriefingOptions())
+    return await composer.post_for(briefing, market, post_session(briefing.asof),
+                                   options or BriefingOptions())
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -64,8 +66,8 @@ def write_post(post: BriefingPost, out_dir: Path) -> list[Path]:
     return written
 
 
-def write_briefing_files(settings: Settings, market: MarketSnapshot, asof: date,
+def write_briefing_files(settings: Settings, market: MarketSnapshot, briefing: Briefing,
                          out_dir: Path) -> list[Path]:
-    """Compose the post for the morning after ``asof`` and write it to ``out_dir``."""
-    post = asyncio.run(compose_preview(settings, market, asof))
+    """Render the post of ``briefing`` (the morning after its session) into ``out_dir``."""
+    post = asyncio.run(compose_preview(settings, market, briefing))
     return write_post(post, out_dir)

@@ -118,6 +118,24 @@ def _renderer_fn(services: Services) -> Any:
     return render
 
 
+def _fred(services: Services) -> Any:
+    """FRED series for the drivers line (settings.analytics.fred_dir or DATA_DIR/fred)."""
+    root = services.settings.analytics.fred_dir
+    data_dir = services.market.data_dir
+    if root is None and data_dir is not None and (data_dir / "fred").is_dir():
+        root = data_dir / "fred"
+    if root is None:
+        return None
+    try:
+        from bot.subcommands.drivers import read_fred_dir
+
+        return read_fred_dir(root)
+    except Exception:
+        log.warning("FRED series in %s not read; the drivers line goes without them", root,
+                    exc_info=True)
+        return None
+
+
 def build_briefing_service(services: Services, client: discord.Client, *,
                            clock: Clock = utc_now, sender: Any = None) -> BriefingService:
     """Build the briefing service and register it as ``services.scheduler``."""
@@ -128,7 +146,8 @@ def build_briefing_service(services: Services, client: discord.Client, *,
     async def snapshot() -> Any:
         return await services.market.snapshot()
 
-    composer = BriefingComposer(services.settings, snapshot, _renderer_fn(services))
+    composer = BriefingComposer(services.settings, snapshot, _renderer_fn(services),
+                                fred=_fred(services))
     runtime = BriefingRuntime(
         subs, deliveries, composer, sender or DiscordSender(client),
         grace=timedelta(minutes=settings.misfire_grace_minutes),

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "out", None) is not None:
         from bot.briefing_files import write_briefing_files
 
-        for path in write_briefing_files(settings, market, session.session, args.out):
+        for path in write_briefing_files(settings, market, briefing, args.out):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(briefing_json(briefing, session, market), indent=2))
