@@ -79,3 +79,16 @@ def test_no_look_ahead_on_real_history(real_bars: Mapping[str, pd.DataFrame],
     cut = {s: f.loc[: pd.Timestamp(asof)] for s, f in real_bars.items()}
     full = to_jsonable(compose_briefing(real_bars, asof))
     assert full == to_jsonable(compose_briefing(cut, asof))
+
+
+def test_briefing_with_the_real_drivers_panel(market_dir: Path) -> None:
+    from analytics.drivers import calc_drivers
+
+    market = build_market_data(load_settings(), market_dir)
+    bars = asyncio.run(market.snapshot()).bars
+    asof = date(2024, 12, 2)
+    panel = calc_drivers(bars, asof)
+    b = compose_briefing(bars, asof, drivers=panel)
+    assert (b.drivers_tailwinds, b.drivers_headwinds) == (panel.tailwinds, panel.headwinds)
+    assert b.drivers_line is not None and b.drivers_line.startswith(
+        f"{panel.tailwinds} tailwind")
