@@ -43,14 +43,13 @@ API
   singleton with its cookie/crumb/strategy, its response ``lru_cache``, the tz/cookie caches,
   which it points at ``cache_dir``). Call it before each test.
 
-Timestamps are each session's 09:30 New York open, as Yahoo sends them; NaN becomes ``null``.
+The chart JSON itself is built in ``yahoo_payloads.py`` (session-open timestamps, NaN → null).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -64,12 +63,10 @@ import pandas as pd
 from aiohttp import web
 from curl_cffi import requests as curl_requests
 
-EXCHANGE_TZ = "America/New_York"
+from tests.fakes.yahoo_payloads import NOT_FOUND, chart_payload, with_nan_rows
+
 STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
 KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "unknown"}
-NOT_FOUND = {"chart": {"result": None, "error": {
-    "code": "Not Found", "description": "No data found, symbol may be delisted"}}}
-VALID_RANGES = ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]
 
 
 @dataclass(frozen=True)
@@ -137,24 +134,6 @@ def isolate_yfinance(cache_dir: Path | str) -> None:
     yf_cache._ISINCacheManager._isin_cache = None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     yf.set_tz_cache_location(str(cache_dir))
-
-
-def _epoch(day: pd.Timestamp, hour: int = 9, minute: int = 30) -> int:
-    local = pd.Timestamp(day.year, day.month, day.day, hour, minute).tz_localize(EXCHANGE_TZ)
-    return int(local.timestamp())
-
-
-def _opens(index: pd.DatetimeIndex) -> list[int]:
-    """Epoch seconds of each day's 09:30 New York open (vectorised)."""
-    local = (pd.DatetimeIndex(index) + pd.Timedelta(hours=9, minutes=30)).tz_localize(EXCHANGE_TZ)
-    return [int(x) for x in local.as_unit("s").asi8]
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    x = float(value)
-    return None if math.isnan(x) or math.isinf(x) else x
 
 
 class FakeYahoo:
@@ -395,76 +374,17 @@ class FakeYahoo:
                             content_type="application/json")
 
     # ---------------------------------------------------------------- payload
-    def _visible(self, symbol: str, frame: pd.DataFrame) -> pd.DataFrame:
+    def _payload(self, symbol: str, frame: pd.DataFrame,
+                 query: Mapping[str, str]) -> dict[str, Any]:
         with self._lock:
             cut = self._visible_until
             nan_rows = self._nan_rows.get(symbol)
+            dup = symbol in self._dup_last
         rows = frame if cut is None else frame.loc[frame.index <= cut]
         if nan_rows:
-            days = [d for d in nan_rows[0] if cut is None or d <= cut]
-            blank = pd.DataFrame(float("nan"), index=pd.DatetimeIndex(days), columns=frame.columns)
-            blank["volume"] = nan_rows[1]
-            rows = pd.concat([rows.drop(index=[d for d in days if d in rows.index]), blank])
-            rows = rows.sort_index()
-        return rows
-
-    def _payload(self, symbol: str, frame: pd.DataFrame, query: Mapping[str, str]) -> dict:
-        interval = query.get("interval", "1d")
-        if interval != "1d":
-            raise ValueError(f"the fake serves interval=1d only, not {interval}")
-        rows = self._visible(symbol, frame)
-        stamps = _opens(pd.DatetimeIndex(rows.index))
-        if "range" in query:
-            keep = list(range(max(0, len(rows) - 1), len(rows)))
-        else:
-            lo = int(query.get("period1", "-9999999999"))
-            hi = int(query.get("period2", "9999999999"))
-            keep = [i for i, ts in enumerate(stamps) if lo <= ts < hi]
-        sel = rows.iloc[keep]
-        ts_out = [stamps[i] for i in keep]
-        with self._lock:
-            dup = symbol in self._dup_last
-        if dup and len(sel):
-            sel = pd.concat([sel, sel.iloc[-1:]])
-            sel.iloc[-1, sel.columns.get_loc("volume")] = (sel["volume"].iloc[-1] or 0) + 1000
-            ts_out.append(_epoch(sel.index[-1], 16, 0))
-        return self._chart_json(symbol, rows, sel, ts_out)
-
-    def _chart_json(self, symbol: str, rows: pd.DataFrame, sel: pd.DataFrame,
-                    stamps: list[int]) -> dict:
-        def col(name: str) -> list[float | None]:
-            if name not in sel:
-                return [None] * len(sel)
-            return [None if math.isnan(x) or math.isinf(x) else x
-                    for x in sel[name].astype("float64").tolist()]
-
-        last = rows.iloc[-1] if len(rows) else None
-        last_day = rows.index[-1] if len(rows) else pd.Timestamp("2000-01-03")
-        offset = int(pd.Timestamp(last_day).tz_localize(EXCHANGE_TZ).utcoffset().total_seconds())
-        period = {"timezone": "EST" if offset == -18000 else "EDT", "gmtoffset": offset,
-                  "start": _epoch(last_day), "end": _epoch(last_day, 16, 0)}
-        price = None if last is None else _num(last.get("close")) or _num(last.get("adj_close"))
-        meta = {
-            "currency": "USD", "symbol": symbol, "exchangeName": "NYQ",
-            "fullExchangeName": "NYSE", "instrumentType": "INDEX" if symbol.startswith("^")
-            else "ETF", "firstTradeDate": _epoch(rows.index[0]) if len(rows) else None,
-            "regularMarketTime": _epoch(last_day, 16, 0), "hasPrePostMarketData": False,
-            "gmtoffset": offset, "timezone": period["timezone"],
-            "exchangeTimezoneName": EXCHANGE_TZ, "regularMarketPrice": price,
-            "chartPreviousClose": price, "priceHint": 2,
-            "currentTradingPeriod": {"pre": period, "regular": period, "post": period},
-            "dataGranularity": "1d", "range": "", "validRanges": VALID_RANGES,
-        }
-        result: dict[str, Any] = {"meta": meta}
-        if stamps:
-            result["timestamp"] = stamps
-        if not stamps:  # Yahoo's answer for a range without bars
-            result["indicators"] = {"quote": [{}], "adjclose": [{}]}
-            return {"chart": {"result": [result], "error": None}}
-        quote = {"open": col("open"), "high": col("high"), "low": col("low"),
-                 "close": col("close"), "volume": col("volume")}
-        result["indicators"] = {"quote": [quote], "adjclose": [{"adjclose": col("adj_close")}]}
-        return {"chart": {"result": [result], "error": None}}
+            rows = with_nan_rows(rows, [d for d in nan_rows[0] if cut is None or d <= cut],
+                                 nan_rows[1])
+        return chart_payload(symbol, rows, query, duplicate_last=dup)
 
 
 def _json(body: object, status: int = 200) -> web.Response:
