@@ -43,6 +43,10 @@ API
   singleton with its cookie/crumb/strategy, its response ``lru_cache``, the tz/cookie caches,
   which it points at ``cache_dir``). Call it before each test.
 
+Counting HTTP rounds: ``YahooProvider.rounds`` is the number of ``yf.download`` calls it made; one
+round asks each symbol once (``chart_requests``). Pytest fixtures in
+``tests/market_data/conftest.py``: ``yahoo_fake`` (started, yfinance isolated in ``tmp_path``),
+``make_provider(**overrides)`` (aimed at it, fixed clock, recorded sleeps) and ``tiny_bars()``.
 The chart JSON itself is built in ``yahoo_payloads.py`` (session-open timestamps, NaN → null).
 """
 
