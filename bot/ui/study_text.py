@@ -83,9 +83,15 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
                      f"{fmt_level(live.previous_record_close)} on "
                      f"{live.previous_record_date.isoformat()}).")
     elif study.last_record_date is not None:
-        lines.append(f"No breakout is live: last record {fmt_level(study.last_record_close)} on "
-                     f"{study.last_record_date.isoformat()}, {study.days_since_record:,} days "
-                     "ago.")
+        if study.days_since_record == 0:
+            lines.append(f"No breakout is live: today's close, "
+                         f"{fmt_level(study.last_record_close)}, is a record but not after a "
+                         "long gap.")
+        else:
+            lines.append(f"No breakout is live: last record "
+                         f"{fmt_level(study.last_record_close)} on "
+                         f"{study.last_record_date.isoformat()}, "
+                         f"{study.days_since_record:,} days ago.")
     lines.append("")
     if not study.events:
         lines.append("No breakout events in the data up to this date.")
@@ -103,7 +109,10 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
     lines += _stats_block(f"S&P 500 after {len(study.events)} breakouts{left_out}:",
                           study.spx_stats, w)
     lines.append("")
-    lines += _stats_block("Russell 2000 after the same events:", study.rut_stats, w)
+    no_rut = sum(1 for e in study.events if e.rut_so_far is None)
+    rut_title = "Russell 2000 after the same events" + (
+        f" ({no_rut} before its data begins left out):" if no_rut else ":")
+    lines += _stats_block(rut_title, study.rut_stats, w)
     return "\n".join(lines) + "\n"
 
 
