@@ -129,3 +129,23 @@ def test_official_russell_series_moves_the_2004_event(market_dir: Path,
     dates = [e.date for e in official.events]
     assert len(dates) == 10 and date(2004, 11, 10) in dates and date(2004, 4, 5) not in dates
     assert sum(1 for e in official.events if (e.spx_returns[-1] or 0) > 0) == 9
+
+
+@pytest.mark.parametrize("asof", ["2008-10-10", "2024-12-02"])
+def test_drivers_and_rates_have_no_look_ahead_on_real_history(market_dir: Path,
+                                                              asof: str) -> None:
+    from analytics.drivers import calc_drivers
+    from analytics.studies.rates import calc_rate_study
+    from bot.subcommands.drivers import read_fred_dir
+
+    snap = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
+    fred = read_fred_dir(market_dir / "fred")
+    day = date.fromisoformat(asof)
+    cut_bars = {s: f.loc[:asof] for s, f in snap.bars.items()}
+    cut_fred = {k: v.loc[:asof] for k, v in fred.items()}  # FRED period dates ≤ asof
+    full = calc_drivers(snap.bars, day, fred=fred)
+    assert full == calc_drivers(cut_bars, day, fred=cut_fred)
+    assert all(r.asof is None or r.asof <= day for r in full.readings)
+    rut, spx, tnx = (to_price(snap.frame(s)) for s in ("^RUT", "^GSPC", "^TNX"))
+    assert calc_rate_study(rut, spx, tnx, day, years=5) == calc_rate_study(
+        rut.loc[:asof], spx.loc[:asof], tnx.loc[:asof], day, years=5)
