@@ -89,7 +89,8 @@ class RecordsSnapshot:
     - ``days_since_record``/``sessions_since_record``: calendar days / sessions from the record
       date to ``asof`` (0 on a record day).
     - ``drought_rank``: the open drought's rank among every gap between record closes in the
-      history plus this one (1 = longest by calendar days; ties share the better rank); None on a
+      history plus this one (1 = longest by calendar days; on equal days more sessions rank
+      first, then the older gap: the order of :mod:`analytics.studies.droughts`); None on a
       record day. ``drought_count`` is how many gaps were ranked.
     - ``prior_gap_days``/``prior_gap_sessions``/``prior_gap_rank``: on a record day, the gap since
       the previous record (what just ended) and its rank among all gaps; None otherwise (and on
@@ -141,9 +142,13 @@ def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
     return float(above), float(nearest)
 
 
-def _rank(value: int, population: np.ndarray) -> int:
-    """1 + how many of ``population`` are strictly greater (1 = longest; ties share a rank)."""
-    return 1 + int(np.count_nonzero(population > value))
+def _rank(days: int, sessions: int, all_days: np.ndarray, all_sessions: np.ndarray) -> int:
+    """Rank of the newest gap (``days``, ``sessions``) among older gaps ``all_*`` (itself
+    excluded): 1 + older gaps that are longer in days, or as long with at least as many
+    sessions (older gaps win full ties, as in :mod:`analytics.studies.droughts`)."""
+    longer = all_days > days
+    as_long = (all_days == days) & (all_sessions >= sessions)
+    return 1 + int(np.count_nonzero(longer | as_long))
 
 
 def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
@@ -179,10 +184,11 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
         drought_count = len(closed_days)
         if len(positions) > 1:
             prior_days, prior_sessions = int(closed_days[-1]), int(closed_sessions[-1])
-            prior_rank = _rank(prior_days, closed_days)
+            prior_rank = _rank(prior_days, prior_sessions, closed_days[:-1],
+                               closed_sessions[:-1])
     else:
         drought_count = len(closed_days) + 1
-        drought_rank = _rank(days_since, closed_days)
+        drought_rank = _rank(days_since, sessions_since, closed_days, closed_sessions)
     breakout = bool(is_record and prior_days is not None and prior_days > gap_days)
 
     next_level, nearest = calc_round_levels(close, round_step)

@@ -95,3 +95,15 @@ def test_records_ytd_counts_only_the_asof_year() -> None:
     snap = calc_records_snapshot(s, date(2024, 1, 3))
     assert snap is not None and snap.records_ytd == 1
     assert not math.isnan(snap.drawdown)
+
+
+def test_equal_droughts_rank_the_older_one_first() -> None:
+    # Records Mon 1, Wed 3, Fri 5: two gaps of 2 days and 2 sessions each. The one that ends
+    # on Fri 5 ties the older one, which ranks first.
+    s = series([10, 9, 11, 9, 12])
+    snap = calc_records_snapshot(s, s.index[-1].date())
+    assert snap is not None and snap.prior_gap_days == 2 and snap.prior_gap_rank == 2
+    # The open drought from Fri 5 to Tue 9 (4 days) outranks both.
+    longer = series([10, 9, 11, 9, 12, 11, 11])
+    snap = calc_records_snapshot(longer, longer.index[-1].date())
+    assert snap is not None and snap.drought_rank == 1 and snap.drought_count == 3

@@ -92,3 +92,17 @@ def test_briefing_with_the_real_drivers_panel(market_dir: Path) -> None:
     assert (b.drivers_tailwinds, b.drivers_headwinds) == (panel.tailwinds, panel.headwinds)
     assert b.drivers_line is not None and b.drivers_line.startswith(
         f"{panel.tailwinds} tailwind")
+
+
+@pytest.mark.parametrize("asof", [date(1990, 10, 11), date(2003, 3, 11), date(2024, 12, 2),
+                                  date(2025, 4, 8)])
+def test_drought_rank_matches_the_droughts_study(real_bars: Mapping[str, pd.DataFrame],
+                                                 asof: date) -> None:
+    from analytics.series import to_price
+    from analytics.studies.droughts import calc_droughts
+
+    rec = calc_leadership_snapshot(real_bars, asof).rut_records
+    table = calc_droughts(to_price(real_bars["^RUT"]), asof)
+    assert table.current is not None
+    assert (rec.drought_rank, rec.drought_count) == (table.current.rank, table.total)
+    assert rec.days_since_record == table.current.days
