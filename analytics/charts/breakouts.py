@@ -43,7 +43,7 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         fig.text(cv.px_x(20), 1 - cv.px_y(56), f"Breakout = {data.event_label}",
                  ha="left", va="top", fontsize=cv.NOTE_PT + 1, color=theme.muted)
         top_px = 180 if live else 140
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=top_px, bottom_px=96)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=top_px, bottom_px=96, right_px=56)
         ax.axhline(0.0, color=theme.muted, linewidth=1.2)
         h_past = None
         for row in stack:
@@ -71,6 +71,9 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         cv.y_ticks(ax, 6)
         ax.yaxis.set_major_formatter(FuncFormatter(
             lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
+        if live:  # legend fills columns first: past + live in column 1, the median in column 2
+            handles = [handles[0], *handles[2:], handles[1]]
+            labels = [labels[0], *labels[2:], labels[1]]
         cv.header_legend(ax, handles, labels, ncol=2 if live else None)
         cv.add_footnote(fig, theme, data.footnote)
     return fig

@@ -1,0 +1,160 @@
+"""Every chart family from tiny hand-built frames: a valid 1200x675 PNG, identical bytes for
+identical input, a clear ChartInputError for empty or too-short input, both themes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from analytics.charts import KINDS, ChartInputError, Footnote, render_png
+from analytics.charts import build as cb
+from analytics.charts.inputs import (
+    BreakoutPath,
+    BreakoutsInput,
+    CustomInput,
+    CyclesInput,
+    DriverPanel,
+    DriversInput,
+    Regime,
+)
+from analytics.charts.registry import figure_for
+from analytics.charts.theme import DARK, LIGHT, SIZE_PX
+from tests.charts.conftest import FOOT, png_size, walk
+
+ASOF = date(2024, 6, 28)
+
+
+def tiny_inputs() -> dict[str, object]:
+    rut, spx = walk(400, 2000.0, seed=1), walk(400, 5000.0, seed=2)
+    paths = tuple(BreakoutPath(event=date(2000 + i, 1, 3), values=100 * np.exp(
+        np.cumsum(np.r_[0.0, np.random.default_rng(i).normal(0.0005, 0.01, 63)])))
+        for i in range(4))
+    live = BreakoutPath(event=date(2024, 6, 3), values=np.array([100.0, 101.0, 100.5]),
+                        live=True)
+    ratio = (rut / spx).iloc[::5]
+    return {
+        "leadership": cb.leadership_input(rut, spx, "6m", ASOF, FOOT),
+        "records": cb.records_input(rut, ASOF, FOOT, round_step=100.0),
+        "breakouts": BreakoutsInput(paths=(*paths, live), horizon=63, footnote=FOOT),
+        "cycles": CyclesInput(ratio=ratio, regimes=(
+            Regime(ratio.index[0].date(), ratio.index[40].date(), "small"),
+            Regime(ratio.index[40].date(), ratio.index[-1].date(), "large")), footnote=FOOT),
+        "drivers": DriversInput(panels=tuple(
+            DriverPanel(name=f"d{i}", values=walk(250, 4.0, seed=10 + i),
+                        call=("tailwind", "headwind", "neutral")[i % 3], label=f"{i} · +1 bp")
+            for i in range(5)), footnote=FOOT),
+        "custom": cb.custom_input([("^RUT", rut), ("^GSPC", spx)], "rebased", "1y", ASOF, FOOT),
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_family_renders_a_png_of_the_house_size(kind: str, theme: str) -> None:
+    png = render_png(kind, tiny_inputs()[kind], theme)
+    assert png_size(png) == SIZE_PX == (1200, 675)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_identical_input_gives_identical_bytes(kind: str) -> None:
+    data = tiny_inputs()
+    first, second = render_png(kind, data[kind]), render_png(kind, tiny_inputs()[kind])
+    assert first == second
+    assert b"Software" not in first and b"Creation" not in first
+
+
+def test_themes_differ_and_figure_variant_is_a_figure() -> None:
+    data = tiny_inputs()["leadership"]
+    assert render_png("leadership", data, "dark") != render_png("leadership", data, "light")
+    fig = figure_for("leadership", data, DARK)
+    assert isinstance(fig, Figure)
+    assert fig.get_facecolor()[:3] != figure_for("leadership", data, LIGHT).get_facecolor()[:3]
+
+
+@pytest.mark.parametrize("kind", ["price", "rebased", "ratio", "drawdown"])
+def test_every_custom_kind(kind: str) -> None:
+    rut, spx, vix = walk(300, seed=1), walk(300, seed=2), walk(300, seed=3)
+    symbols = [("^RUT", rut), ("^GSPC", spx)] + ([] if kind == "ratio" else [("^VIX", vix)])
+    png = render_png("custom", cb.custom_input(symbols, kind, "1y", ASOF, FOOT))
+    assert png_size(png) == SIZE_PX
+
+
+def test_small_and_large_caps_keep_their_colours_everywhere() -> None:
+    for theme in (DARK, LIGHT):
+        assert theme.symbol_colour("^RUT", 3) == theme.symbol_colour("IWM", 0) == theme.small_caps
+        assert theme.symbol_colour("^GSPC", 2) == theme.symbol_colour("SPY", 1) == theme.large_caps
+        assert theme.symbol_colour("QQQ", 0) not in (theme.small_caps, theme.large_caps)
+
+
+def test_custom_figure_colours_rut_as_small_caps() -> None:
+    data = cb.custom_input([("^GSPC", walk(60, seed=2)), ("^RUT", walk(60, seed=1))], "rebased",
+                           "1m", ASOF, FOOT)
+    fig = figure_for("custom", data, DARK)
+    colours = {line.get_color() for line in fig.axes[0].get_lines()}
+    assert {DARK.small_caps, DARK.large_caps} <= colours
+
+
+def test_log_scale_for_decades_is_stated() -> None:
+    long = walk(252 * 12, seed=4, drift=0.0008)
+    data = cb.custom_input([("^RUT", long)], "rebased", "max", ASOF, FOOT)
+    ax = figure_for("custom", data, DARK).axes[0]
+    assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
+    cyc = tiny_inputs()["cycles"]
+    cax = figure_for("cycles", cyc, DARK).axes[0]
+    assert cax.get_yscale() == "log" and "log scale" in cax.get_ylabel()
+
+
+def test_stale_footnote_is_marked() -> None:
+    data = tiny_inputs()["custom"]
+    stale = replace(data, footnote=Footnote(asof=ASOF, stale=True, source="yahoo"))
+    texts = [t.get_text() for t in figure_for("custom", stale, DARK).texts]
+    assert any("STALE" in t for t in texts)
+    assert any("2024-06-28" in t and "Yahoo Finance" in t for t in texts)
+    fresh = [t.get_text() for t in figure_for("custom", data, DARK).texts]
+    assert not any("STALE" in t for t in fresh)
+
+
+EMPTY = pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: cb.leadership_input(EMPTY, walk(10), "1y", ASOF, FOOT),
+    lambda: cb.records_input(EMPTY, ASOF, FOOT),
+    lambda: cb.custom_input([("^RUT", EMPTY)], "price", "1y", ASOF, FOOT),
+    lambda: cb.custom_input([("^RUT", walk(10))], "ratio", "1y", ASOF, FOOT),
+    lambda: cb.custom_input([], "price", "1y", ASOF, FOOT),
+    lambda: cb.breakouts_input(walk(10), [], ASOF, FOOT),
+    lambda: cb.drivers_input([("x", EMPTY, "tailwind", "")], ASOF, FOOT),
+    lambda: render_png("custom", CustomInput(series=(("^RUT", walk(1)),), kind="price",
+                                             period_label="1d", footnote=FOOT)),
+    lambda: render_png("cycles", CyclesInput(ratio=EMPTY, regimes=(), footnote=FOOT)),
+    lambda: render_png("drivers", DriversInput(panels=(), footnote=FOOT)),
+    lambda: render_png("breakouts", BreakoutsInput(paths=(), horizon=10, footnote=FOOT)),
+    lambda: render_png("nonsense", None),
+    lambda: render_png("records", tiny_inputs()["custom"]),
+])
+def test_empty_or_too_short_input_raises_a_clear_error(make: object) -> None:
+    with pytest.raises(ChartInputError) as err:
+        make()  # type: ignore[operator]
+    assert str(err.value) and "Traceback" not in str(err.value)
+
+
+def test_leadership_window_too_short_is_a_chart_input_error() -> None:
+    rut, spx = walk(3, seed=1), walk(3, seed=2)
+    data = cb.leadership_input(rut, spx, "1m", ASOF, FOOT)
+    data = replace(data, start=date(2030, 1, 1))
+    with pytest.raises(ChartInputError, match="not enough sessions"):
+        render_png("leadership", data)
+
+
+def test_builders_never_look_past_asof() -> None:
+    rut, spx = walk(400, seed=1), walk(400, seed=2)
+    cut = date(2024, 3, 1)
+    data = cb.leadership_input(rut, spx, "1m", cut, FOOT)
+    assert data.rut.index[-1] <= pd.Timestamp(cut) and data.spx.index[-1] <= pd.Timestamp(cut)
+    later = cb.leadership_input(pd.concat([rut, walk(5, end="2024-07-08")]), spx, "1m", cut, FOOT)
+    assert later.rut.equals(data.rut)

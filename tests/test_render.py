@@ -1,0 +1,165 @@
+"""The render service: a warmed forkserver/spawn pool, off the event loop, single-flight cache,
+bounded LRU, user-safe errors, and recovery from a killed worker. One small pool (2 workers)
+is shared by the whole module to keep the suite fast."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from analytics.charts import build as cb
+from analytics.charts import render_png
+from bot.errors import UserFacingError
+from bot.render import ChartUnavailable, Renderer, freeze
+from bot.settings import Settings
+from tests.charts.conftest import FOOT, png_size, walk
+
+ASOF = date(2024, 6, 28)
+RUT, SPX = walk(1500, 2000.0, seed=1), walk(1500, 5000.0, seed=2)
+
+
+def leadership(window: str = "1y") -> object:
+    return cb.leadership_input(RUT, SPX, window, ASOF, FOOT)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    r = Renderer(pool_size=2, cache_entries=64)
+    asyncio.run(r.start())
+    yield r
+    asyncio.run(r.close())
+
+
+def test_pool_is_warmed_at_start_and_never_forks(renderer: Renderer) -> None:
+    assert renderer.started and len(renderer.worker_pids()) == 2
+    pool = renderer._pool
+    assert pool is not None
+    assert pool._mp_context.get_start_method() in ("forkserver", "spawn")
+
+
+def test_from_settings_reads_pool_size_cache_and_theme() -> None:
+    settings = Settings(render={"pool_size": 3, "cache_entries": 7}, charts={"theme": "light"})
+    r = Renderer.from_settings(settings)
+    assert (r.pool_size, r.cache_entries, r.theme) == (3, 7, "light")
+    assert Renderer.from_settings(settings, pool_size=1).pool_size == 1
+
+
+async def test_render_returns_the_same_png_as_an_inline_render(renderer: Renderer) -> None:
+    before = renderer.renders
+    png = await renderer.render("leadership", {"window": "1y"}, leadership(), version="v-basic")
+    assert png == render_png("leadership", leadership(), "dark")
+    assert png_size(png) == (1200, 675)
+    assert renderer.renders == before + 1
+
+
+async def test_fifty_identical_concurrent_requests_render_once(renderer: Renderer) -> None:
+    before, hits = renderer.renders, renderer.cache_hits
+    results = await asyncio.gather(*(
+        renderer.render("leadership", {"window": "6m", "symbols": ["^RUT", "^GSPC"]},
+                        leadership("6m"), version="v-flight") for _ in range(50)))
+    assert renderer.renders == before + 1
+    assert len(set(results)) == 1
+    again = await renderer.render("leadership", {"symbols": ["^RUT", "^GSPC"], "window": "6m"},
+                                  leadership("6m"), version="v-flight")
+    assert again == results[0]
+    assert renderer.renders == before + 1 and renderer.cache_hits == hits + 1
+
+
+async def test_new_data_version_or_theme_renders_again(renderer: Renderer) -> None:
+    params = {"window": "3m"}
+    await renderer.render("leadership", params, leadership("3m"), version="v-a")
+    before = renderer.renders
+    dark_b = await renderer.render("leadership", params, leadership("3m"), version="v-b")
+    light_b = await renderer.render("leadership", {**params, "theme": "light"}, leadership("3m"),
+                                    version="v-b")
+    assert renderer.renders == before + 2 and dark_b != light_b
+
+
+async def test_lazy_input_is_built_only_on_a_miss(renderer: Renderer) -> None:
+    calls = []
+
+    def build() -> object:
+        calls.append(1)
+        return leadership("1m")
+
+    for _ in range(3):
+        await renderer.render("leadership", {"window": "1m"}, build, version="v-lazy")
+    assert calls == [1]
+
+
+async def test_cache_is_a_bounded_lru(renderer: Renderer) -> None:
+    saved = renderer.cache_entries
+    renderer.cache_entries = 2
+    try:
+        for window in ("1m", "3m", "6m"):
+            await renderer.render("leadership", {"w": window}, leadership(window), version="v-lru")
+        assert renderer.cache_info()["entries"] == 2
+        before = renderer.renders
+        await renderer.render("leadership", {"w": "6m"}, leadership("6m"), version="v-lru")
+        assert renderer.renders == before
+        await renderer.render("leadership", {"w": "1m"}, leadership("1m"), version="v-lru")
+        assert renderer.renders == before + 1  # the oldest entry was evicted
+    finally:
+        renderer.cache_entries = saved
+
+
+async def test_bad_input_becomes_a_user_facing_error_and_is_not_cached(renderer: Renderer
+                                                                       ) -> None:
+    short = cb.custom_input([("^RUT", walk(1))], "price", "1m", ASOF, FOOT)
+    for _ in range(2):
+        with pytest.raises(ChartUnavailable) as err:
+            await renderer.render("custom", {"s": "short"}, short, version="v-bad")
+        assert isinstance(err.value, UserFacingError) and "not enough data" in err.value.message
+    assert renderer.cache_info()["inflight"] == 0
+    with pytest.raises(ValueError, match="unknown chart kind"):
+        await renderer.render("pie", {}, short)
+
+
+def test_params_are_frozen_order_independently() -> None:
+    assert freeze({"b": [1, 2], "a": {"x": 1}}) == freeze({"a": {"x": 1}, "b": (1, 2)})
+    assert freeze({"a": 1}) != freeze({"a": 2})
+
+
+async def _max_loop_gap(work: asyncio.Future[object]) -> float:
+    gaps: list[float] = []
+    last = time.perf_counter()
+    while not work.done():
+        await asyncio.sleep(0.001)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    await work
+    return max(gaps)
+
+
+async def test_event_loop_keeps_turning_while_renders_run(renderer: Renderer) -> None:
+    """Structural check, not a wall-clock target: while 10 renders run in the pool, the longest
+    loop stall is far below what ONE inline render would block the loop for."""
+    data = leadership("5y")
+    render_png("leadership", data)  # warm this process's caches for a fair inline time
+    started = time.perf_counter()
+    render_png("leadership", data)
+    inline = time.perf_counter() - started
+    work = asyncio.ensure_future(asyncio.gather(*(
+        renderer.render("leadership", {"w": "5y", "n": i}, data, version="v-lag")
+        for i in range(10))))
+    gap = await _max_loop_gap(work)
+    assert gap < inline / 2, f"loop stalled {gap * 1e3:.0f} ms; inline render {inline * 1e3:.0f} ms"
+
+
+async def test_recovers_from_a_killed_worker(renderer: Renderer) -> None:
+    victim = renderer.worker_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    await asyncio.sleep(0.2)
+    restarts = renderer.pool_restarts
+    png = await renderer.render("leadership", {"w": "1y"}, leadership(), version="v-killed")
+    assert png_size(png) == (1200, 675)
+    assert renderer.pool_restarts == restarts + 1
+    assert victim not in renderer.worker_pids() and len(renderer.worker_pids()) == 2
+    assert png == await renderer.render("leadership", {"w": "1y"}, leadership(), version="v-2")
