@@ -35,6 +35,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -216,7 +217,12 @@ class _Round:
 
 
 class YahooProvider:
-    """A :class:`~bot.market_data.provider.BarProvider` over yfinance (see module doc)."""
+    """A :class:`~bot.market_data.provider.BarProvider` over yfinance (see module doc).
+
+    ``tz_cache_dir`` points yfinance's timezone cache somewhere writable and persistent (default:
+    its user cache dir); without a working cache every round costs a second, ``range=1d``,
+    request per symbol.
+    """
 
     name = "yahoo"
 
@@ -232,7 +238,11 @@ class YahooProvider:
         now: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        tz_cache_dir: Path | None = None,
     ) -> None:
+        if tz_cache_dir is not None:  # yfinance's tz/cookie caches (process-wide)
+            Path(tz_cache_dir).mkdir(parents=True, exist_ok=True)
+            yf.set_tz_cache_location(str(tz_cache_dir))
         self._session_factory = session_factory or new_session
         self._session: Any = None
         self._session_lock = threading.Lock()

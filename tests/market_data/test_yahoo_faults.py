@@ -84,13 +84,13 @@ async def test_5xx_is_retried_then_succeeds(
 async def test_5xx_that_persists_ends_in_source_unavailable_after_all_retries(
         yahoo_fake: FakeYahoo, frames: dict, make_provider: Make, sleeps: Sleeps) -> None:
     yahoo_fake.fail_next("500", times=100)
-    provider = make_provider(retries=3, backoff_seconds=2.0)
+    provider = make_provider(retries=3, backoff_seconds=2.0, max_backoff=5.0)
 
     with pytest.raises(SourceUnavailable, match="HTTP 500"):
         await provider.fetch(SYMBOLS, FIRST, LAST)
 
     assert provider.rounds == 4
-    caps = [2.0, 4.0, 8.0]  # full jitter: uniform(0, base * 2**k)
+    caps = [2.0, 4.0, 5.0]  # full jitter: uniform(0, min(cap, base * 2**k))
     assert len(sleeps.delays) == 3
     assert all(0.0 <= d <= cap for d, cap in zip(sleeps.delays, caps, strict=True))
     assert len(set(sleeps.delays)) == 3  # jittered, not a fixed schedule

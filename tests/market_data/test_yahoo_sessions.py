@@ -144,3 +144,13 @@ async def test_shared_history_comes_through_yfinance_unchanged(
         pd.testing.assert_frame_equal(got, frame, check_freq=False, check_index_type=False,
                                       obj=symbol)
     assert result.bars["^RUT"].loc["2026-08-27", "close"] == pytest.approx(3014.34)
+
+
+async def test_timezone_cache_lives_where_it_is_told(
+        tmp_path: Path, yahoo_fake: FakeYahoo, make_provider: Make) -> None:
+    yahoo_fake.set_frames({"SPY": tiny_bars()})
+    where = tmp_path / "yf-tz"
+
+    await make_provider(tz_cache_dir=where).fetch(["SPY"], FIRST, LAST)
+
+    assert (where / "tkr-tz.db").is_file()
