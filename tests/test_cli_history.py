@@ -143,3 +143,23 @@ def test_real_drivers_label_symbols_that_end_early(market_dir: Path,
     assert readings["dollar"]["asof"] == "2026-08-20" and not readings["dollar"]["stale"]
     assert "regional_banks" in doc["not_counted"]
     assert readings["unemployment"]["call"] != "absent"
+
+
+def test_breakouts_text_marks_live_and_incomplete_rows() -> None:
+    from datetime import date
+
+    from analytics.studies.breakouts import calc_breakout_study
+    from bot.ui.study_text import breakouts_json, render_breakouts_text
+
+    days = pd.date_range("2020-01-01", periods=15, freq="D")
+    rut = pd.Series([10, 9, 8, 9, 10, 11, 12, 11, 10, 11, 12, 12, 13, 12, 14.0], index=days)
+    spx = pd.Series(np.linspace(100, 116, 15), index=days)
+    study = calc_breakout_study(rut, spx, date(2020, 1, 15), gap_days=4, horizons=(1, 3))
+    text = render_breakouts_text(study, note="a note")
+    assert "LIVE: 2 sessions ago, on 2020-01-13" in text and "Note: a note" in text
+    assert "live, 2 sessions so far: S&P +" in text
+    assert "S&P 500 after 2 breakouts (2020-01-13 counted only at horizons already reached)" in text
+    assert "Higher         2/2     1/1" in text
+    doc = breakouts_json(study)
+    assert doc["events"][-1]["spx_forward_returns"]["3"] is None
+    assert doc["events"][-1]["live"] is True and doc["live_event_date"] == "2020-01-13"
