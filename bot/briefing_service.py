@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bot.briefing_compose import BriefingComposer, render_inline
 from bot.briefing_post import BriefingPost
-from bot.delivery import BriefingRuntime, ChannelError
+from bot.delivery import BriefingRuntime, ChannelError, Throttled
 from bot.scheduler import BriefingScheduler, Clock, utc_now
 from bot.services import Services
 from bot.storage.db import create_engine, migrate
@@ -50,6 +50,10 @@ class DiscordSender:
                                     f"Messages, Embed Links or Attach Files): {exc.text}") from exc
         except discord.NotFound as exc:
             raise ChannelError(404, f"the channel no longer exists: {exc.text}") from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise Throttled(f"429 after discord.py's retries: {exc.text}") from exc
+            raise
         self.sent += 1
         return message.id
 

@@ -6,6 +6,9 @@ Exactly-once bookkeeping, per (subscription, session), in ``briefing_deliveries`
    to ``sending``). A row that is ``sent``, ``sending``, ``interrupted`` or ``missed`` is never
    claimed again, so a second job firing, a restart or a second process cannot post twice.
 2. **send** – post to Discord (discord.py waits out 429s using ``retry-after`` itself).
+   A 429 that outlasts discord.py's retries is retried here after a pause (Discord did not
+   take the message, so this cannot double-post); a 5xx or timeout is NOT retried, because
+   Discord may have posted it.
 3. **record** – ``sent`` with the message id, or ``failed`` with the error; a failure also bumps
    the subscription's consecutive-failure count, and at ``settings.briefing.max_failures`` the
    subscription is disabled with the reason (shown by ``/briefing settings``).
@@ -61,6 +64,10 @@ class ChannelError(Exception):
         super().__init__(f"{status}: {reason}")
         self.status = status
         self.reason = reason
+
+
+class Throttled(Exception):
+    """Discord still answered 429 after discord.py's own retries: not posted, safe to retry."""
 
 
 class Composer(Protocol):
@@ -133,7 +140,8 @@ class BriefingRuntime:
 
     def __init__(self, subscriptions: SubscriptionRepository, deliveries: DeliveryRepository,
                  composer: Composer, sender: PostSender, *, grace: timedelta,
-                 max_failures: int = 3, concurrency: int = 5, clock: Clock = utc_now) -> None:
+                 max_failures: int = 3, concurrency: int = 5, clock: Clock = utc_now,
+                 throttle_retries: int = 3, throttle_backoff: float = 2.0) -> None:
         self.subscriptions = subscriptions
         self.deliveries = deliveries
         self.cache = ComposeCache(composer)
@@ -142,6 +150,8 @@ class BriefingRuntime:
         self.max_failures = max_failures
         self.concurrency = concurrency
         self.clock = clock
+        self.throttle_retries = throttle_retries
+        self.throttle_backoff = throttle_backoff
 
     @property
     def compositions(self) -> int:
@@ -234,11 +244,23 @@ class BriefingRuntime:
         if not self.deliveries.claim(sub.id, slot.session, self.clock()):
             report.skipped.append(sub.id)
             return
-        try:
-            message_id = await self.sender.send(sub.channel_id, post)
-        except Exception as exc:
-            self._failed(sub, slot, exc, report)
-            return
+        attempt = 0
+        while True:
+            try:
+                message_id = await self.sender.send(sub.channel_id, post)
+                break
+            except Throttled as exc:
+                # A 429 means Discord did not take the message: retrying cannot double-post.
+                attempt += 1
+                if attempt > self.throttle_retries:
+                    self._failed(sub, slot, exc, report)
+                    return
+                log.info("channel %s still rate limited; retry %d in %.1f s", sub.channel_id,
+                         attempt, self.throttle_backoff * attempt)
+                await asyncio.sleep(self.throttle_backoff * attempt)
+            except Exception as exc:  # 403/404, or 5xx/timeouts: maybe posted, never retried
+                self._failed(sub, slot, exc, report)
+                return
         if os.environ.get(CRASH_ENV) == "after-send":
             os._exit(CRASH_EXIT_CODE)
         now = self.clock()

@@ -86,3 +86,21 @@ async def test_403_and_404_from_discord_recorded_then_disabled(
         assert after.disabled_reason is not None and "after 2 failed posts" in after.disabled_reason
     assert subs.get(ok.id).enabled  # type: ignore[union-attr]
     assert len(fake.channel_messages[ok.channel_id]) == 2
+
+
+async def test_429_outlasting_discordpy_retries_is_retried_once_delivered(
+        client: tuple[FakeDiscord, discord.Client], subs: SubscriptionRepository,
+        deliveries: DeliveryRepository) -> None:
+    fake, bot = client
+    sub = add_sub(subs, CHANNEL_BASE + 7)
+    # discord.py gives up after 5 tries; 7 consecutive 429s exhaust it once, then ours retries.
+    fake.fail("POST", rf"/channels/{sub.channel_id}/messages", 429, times=7, retry_after=0.01)
+    runtime = make_runtime(subs, deliveries, Clock(datetime(2026, 11, 24, 13, 30, tzinfo=UTC)),
+                           DiscordSender(bot))
+    runtime.throttle_backoff = 0.01
+    report = await runtime.run_slot(time(8, 30), NY)
+    assert report is not None and report.sent == [sub.id]
+    statuses = [r.status for r in fake.find("POST", rf"/channels/{sub.channel_id}/messages$")]
+    assert statuses == [429] * 7 + [200]
+    assert len(fake.channel_messages[sub.channel_id]) == 1
+    assert subs.get(sub.id).consecutive_failures == 0  # type: ignore[union-attr]
