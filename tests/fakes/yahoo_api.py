@@ -25,8 +25,9 @@ API
   cache is cold, with yfinance's own hard-coded 10 s timeout) count and fail too. Kinds:
   ``"429"``; any 5xx code (``"500"``, ``"503"``); ``"timeout"`` (the answer waits ``delay``
   seconds, past the client's timeout); ``"empty"`` (200, empty body); ``"malformed"`` (200,
-  invalid JSON); ``"unknown"`` (Yahoo's 404 "No data found, symbol may be delisted" JSON).
-  Symbols not in the frames always get that 404. NOTE: yfinance itself re-sends a request once
+  invalid JSON); ``"noresult"`` (200, valid JSON without a chart result); ``"unknown"``
+  (Yahoo's 404 "No data found, symbol may be delisted" JSON). Symbols not in the frames always
+  get that 404. NOTE: yfinance itself re-sends a request once
   after any HTTP status >= 400 (toggling its cookie strategy), so one failed *round* of a status
   fault costs two requests: use ``times=2`` to make a 429/5xx reach the caller.
   ``clear_faults()`` drops pending faults.
@@ -70,7 +71,7 @@ from curl_cffi import requests as curl_requests
 from tests.fakes.yahoo_payloads import NOT_FOUND, chart_payload, with_nan_rows
 
 STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
-KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "unknown"}
+KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "noresult", "unknown"}
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,8 @@ class FakeYahoo:
         self._log(request, kind, symbol, 200)
         if fault == "empty":
             return web.Response(status=200, body=b"", content_type="application/json")
+        if fault == "noresult":
+            return _json({"chart": {"result": None, "error": None}})
         return web.Response(status=200, text='{"chart": {"result": [{"meta": {"currency"',
                             content_type="application/json")
 

@@ -116,7 +116,7 @@ async def test_timeout_that_persists_is_a_clear_source_unavailable(
         await provider.fetch(SYMBOLS, FIRST, LAST)
 
 
-@pytest.mark.parametrize("kind", ["empty", "malformed"])
+@pytest.mark.parametrize("kind", ["empty", "malformed", "noresult"])
 async def test_bad_body_is_retried_then_succeeds(
         yahoo_fake: FakeYahoo, frames: dict, make_provider: Make, kind: str) -> None:
     yahoo_fake.fail_next(kind, times=1)
@@ -129,7 +129,8 @@ async def test_bad_body_is_retried_then_succeeds(
 
 
 @pytest.mark.parametrize(("kind", "text"), [("empty", "empty answer"),
-                                            ("malformed", "not valid JSON")])
+                                            ("malformed", "not valid JSON"),
+                                            ("noresult", "chart without data")])
 async def test_bad_body_that_persists_is_a_clear_malformed_response(
         yahoo_fake: FakeYahoo, frames: dict, make_provider: Make, kind: str, text: str) -> None:
     yahoo_fake.fail_next(kind, times=100, symbols=["^RUT"])
@@ -195,7 +196,7 @@ async def test_duplicated_last_row_gives_one_row_per_date(
 async def test_every_fault_kind_ends_in_data_or_our_error(
         yahoo_fake: FakeYahoo, frames: dict, make_provider: Make) -> None:
     """No fault leaks a yfinance, curl or JSON exception: it is data or a MarketDataError."""
-    for kind in ("429", "500", "502", "empty", "malformed", "unknown"):
+    for kind in ("429", "500", "502", "empty", "malformed", "noresult", "unknown"):
         yahoo_fake.clear_faults()
         yahoo_fake.fail_next(kind, times=100, symbols=["^GSPC"])
         try:
