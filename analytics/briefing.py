@@ -5,9 +5,11 @@
 - *Notable* (first that applies, in this order): a Russell breakout today (first record close
   after more than ``gap_days``); a Russell record close; the Russell within
   :data:`NEAR_RECORD` (5%) of its record; otherwise the RUT/SPX trend regime.
-- *What history says*: only when an analog is live: a Russell breakout dated ``asof`` or less
-  than a year (252 sessions) old → the breakouts study's forward returns after the earlier,
-  complete events.
+- *What history says*: only when an analog is live. ``"live"``: a Russell breakout dated
+  ``asof`` or less than a year (252 sessions) old → the breakouts study's forward returns after
+  the earlier, complete events. ``"pending"``: no live one, but the Russell is within
+  :data:`NEAR_RECORD` of a record it has not beaten for more than ``gap_days`` (the next record
+  would be a breakout) → the same statistics, over every complete event.
 - *Drivers*: the tailwind/headwind count of an :class:`analytics.drivers.DriversPanel` computed
   by the caller for the same session (it costs more than the rest together, so callers cache
   it) and passed in; None leaves the drivers fields empty.
@@ -39,16 +41,22 @@ WINDOW_WORDS = {"1d": "on the day", "1w": "over the week", "1m": "over the past 
 
 @dataclass(frozen=True)
 class BreakoutAnalog:
-    """A live Russell breakout and what followed the earlier, complete ones.
+    """A Russell breakout setup and what followed the earlier, complete breakouts.
 
-    ``event_date``/``gap_days``: the live breakout and the record drought it ended.
-    ``sessions_so_far``, ``spx_so_far``, ``rut_so_far``: since the event (0 on the day).
-    ``horizon`` (sessions) and, over the ``count`` complete earlier events at that horizon:
-    ``spx_hits`` (S&P 500 higher), ``spx_mean``, ``rut_hits``, ``rut_mean`` (fractions).
+    ``kind``: ``"live"`` (a breakout dated ``asof`` or under a year old) or ``"pending"`` (the
+    Russell within :data:`NEAR_RECORD` of a record older than ``gap_days``: a new record would
+    be a breakout). ``event_date``: the live breakout (None when pending). ``gap_days``: the
+    drought it ended (live) or the open drought (pending). ``record_close``: the level to beat
+    (pending) or the breakout close (live). ``sessions_so_far``, ``spx_so_far``, ``rut_so_far``:
+    since a live event (0/None when pending). ``horizon`` (sessions) and, over the ``count``
+    complete earlier events at that horizon: ``spx_hits`` (S&P 500 higher), ``spx_mean``,
+    ``rut_hits``, ``rut_mean`` (fractions).
     """
 
-    event_date: date
+    kind: str
+    event_date: date | None
     gap_days: int
+    record_close: float
     sessions_so_far: int
     spx_so_far: float | None
     rut_so_far: float | None
@@ -173,21 +181,25 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
     return f"{head}; {level}. {spx_part}."
 
 
-def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON
-                         ) -> BreakoutAnalog | None:
-    """The live breakout of ``study`` and its forward stats at ``horizon``; None when none is
-    live or the horizon is not one of the study's."""
-    live = study.live_event
-    if live is None or horizon not in study.horizons:
+def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON, *,
+                         records: RecordsSnapshot | None = None) -> BreakoutAnalog | None:
+    """The live breakout of ``study`` (else, given the Russell ``records``, a pending one) with
+    the forward stats at ``horizon``; None when neither applies or the horizon is not studied."""
+    if horizon not in study.horizons:
         return None
     k = study.horizons.index(horizon)
     spx, rut = study.spx_stats[k], study.rut_stats[k]
-    return BreakoutAnalog(
-        event_date=live.date, gap_days=live.gap_days, sessions_so_far=live.sessions_so_far,
-        spx_so_far=live.spx_so_far, rut_so_far=live.rut_so_far, horizon=horizon,
-        count=spx.count, spx_hits=spx.hits, spx_mean=spx.mean, rut_hits=rut.hits,
-        rut_mean=rut.mean, history_start=study.data_start,
-    )
+    live = study.live_event
+    if live is not None:
+        return BreakoutAnalog("live", live.date, live.gap_days, live.close, live.sessions_so_far,
+                              live.spx_so_far, live.rut_so_far, horizon, spx.count, spx.hits,
+                              spx.mean, rut.hits, rut.mean, study.data_start)
+    if (records is not None and not records.is_record
+            and records.days_since_record > study.gap_days and -records.drawdown <= NEAR_RECORD):
+        return BreakoutAnalog("pending", None, records.days_since_record, records.record_close,
+                              0, None, None, horizon, spx.count, spx.hits, spx.mean, rut.hits,
+                              rut.mean, study.data_start)
+    return None
 
 
 def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
@@ -195,13 +207,18 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
     if analog is None or analog.count == 0:
         return None
     since = f" since {analog.history_start:%Y}" if analog.history_start else ""
-    if analog.sessions_so_far == 0:
+    if analog.kind == "pending":
+        now = (f"A close above {analog.record_close:,.2f} would end a {analog.gap_days:,}-day "
+               f"record drought with a breakout")
+    elif analog.sessions_so_far == 0:
         now = f"Today's breakout ended a {analog.gap_days:,}-day record drought"
     else:
+        assert analog.event_date is not None
         now = (f"Since the {analog.event_date.isoformat()} breakout ({analog.sessions_so_far} "
                f"sessions): Russell {_pct(analog.rut_so_far)}, S&P 500 {_pct(analog.spx_so_far)}")
     n = analog.count
-    return (f"{now}. After the {n} earlier Russell breakout{'s' if n != 1 else ''}{since}, "
+    earlier = "earlier " if analog.kind == "live" else ""
+    return (f"{now}. After the {n} {earlier}Russell breakout{'s' if n != 1 else ''}{since}, "
             f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
             f"{analog.spx_hits} of {n} (average {_pct(analog.spx_mean)}), the Russell in "
             f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}).")
@@ -247,7 +264,7 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
     study = calc_breakout_study(rut, spx, snapshot.asof, gap_days=gap_days)
-    analog = calc_breakout_analog(study)
+    analog = calc_breakout_analog(study, records=snapshot.rut_records)
     return Briefing(
         asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,
         lead_window=LEAD_WINDOW, lead_margin=margin, leadership=snapshot,

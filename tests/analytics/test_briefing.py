@@ -84,3 +84,19 @@ def test_appending_data_after_asof_changes_nothing() -> None:
 def test_requires_both_indices() -> None:
     with pytest.raises(InsufficientData):
         compose_briefing({"^GSPC": bars(trending(10))}, date(2020, 2, 1))
+
+
+def test_pending_breakout_when_near_a_record_older_than_the_gap() -> None:
+    rut, spx = _breakout_history()
+    asof = rut.index[1715].date()  # 0.8% under the 260 record set ~2.3 years earlier
+    b = compose_briefing(_pair(rut, spx), asof)
+    rec = b.leadership.rut_records
+    assert not rec.is_record and rec.days_since_record > 365 and -rec.drawdown < 0.05
+    assert b.analog is not None and b.analog.kind == "pending"
+    assert b.analog.event_date is None and b.analog.record_close == rec.record_close
+    assert (b.analog.count, b.analog.gap_days) == (1, rec.days_since_record)
+    assert b.history_line is not None
+    assert b.history_line.startswith(f"A close above {rec.record_close:,.2f} would end a")
+    # Far below the record: no analog.
+    far = compose_briefing(_pair(rut, spx), rut.index[1500].date())
+    assert far.analog is None and far.history_line is None

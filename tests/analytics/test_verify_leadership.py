@@ -106,3 +106,11 @@ def test_drought_rank_matches_the_droughts_study(real_bars: Mapping[str, pd.Data
     assert table.current is not None
     assert (rec.drought_rank, rec.drought_count) == (table.current.rank, table.total)
     assert rec.days_since_record == table.current.days
+
+
+def test_late_2024_briefing_shows_the_pending_breakout(
+        real_bars: Mapping[str, pd.DataFrame]) -> None:
+    b = compose_briefing(real_bars, date(2024, 12, 2))
+    assert b.analog is not None and b.analog.kind == "pending"
+    assert b.analog.record_close == pytest.approx(2442.739990, abs=1e-6)
+    assert (b.analog.count, b.analog.spx_hits) == (11, 10)
