@@ -342,6 +342,7 @@ class YahooProvider:
                 symbols, start=start.isoformat(), end=(last + timedelta(days=1)).isoformat(),
                 interval="1d", auto_adjust=False, actions=False, progress=False,
                 group_by="column", repair=False, keepna=False, threads=True,
+                ignore_tz=True,  # exchange-local session dates, never shifted through UTC
                 timeout=self.timeout_seconds, session=session, multi_level_index=True,
             )
         except Exception as exc:  # yfinance failed as a whole (e.g. no session could be made)
