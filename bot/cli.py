@@ -25,6 +25,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "bot.subcommands.history",
     "bot.subcommands.drivers",
     "bot.subcommands.charts",
+    "bot.subcommands.data",
+    "bot.subcommands.run",
 )
 
 
