@@ -18,12 +18,13 @@ from bot.market_data.frames import is_valid_symbol
 MAX_SYMBOLS = 4
 MAX_SYMBOLS_TEXT = 100
 _SEPARATORS = re.compile(r"[\s,]+")
-_UNSAFE = re.compile(r"[^A-Za-z0-9^.\-= ]")
+_UNSAFE = re.compile(r"[`\\\x00-\x1f\x7f]")
 
 
 def shown(text: str, limit: int = 20) -> str:
-    """User text made safe to echo: only ticker-ish characters, cut to ``limit``."""
-    clean = _UNSAFE.sub("?", text)
+    """User text made safe to echo inside `code`: no backticks, backslashes or control
+    characters, cut to ``limit`` (the bot sends with mentions disabled)."""
+    clean = _UNSAFE.sub("", text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 

@@ -17,6 +17,7 @@ from datetime import date
 
 import discord
 
+from analytics.briefing import compose_headline
 from analytics.charts.inputs import CustomInput
 from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
@@ -158,11 +159,16 @@ def record_block(rec: RecordsSnapshot) -> str:
 
 def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
                  stale_reason: str | None, note: str | None = None) -> discord.Embed:
-    """/status: who leads, the scoreboard, the RUT/SPX ratio and both indexes' records."""
+    """/status: who leads, the scoreboard, the RUT/SPX ratio and both indexes' records.
+
+    Who leads (title and colour) follows the briefing's headline: the RUT/SPX change over the
+    past month, "even" inside ±0.5%; the description adds the 200-day trend and the streak."""
     rel = lead.relative
-    who = {"small": "Small caps lead", "large": "Large caps lead"}.get(rel.leader,
-                                                                       "Leadership unclear")
-    lines = [rel.regime_label + "."]
+    headline = compose_headline(lead)  # the same sentence the morning briefing opens with
+    who = headline.split(":", 1)[0]
+    leader = "small" if who.startswith("Small caps lead") else \
+        "large" if who.startswith("Large caps lead") else "even"
+    lines = [headline, f"Trend: {rel.regime_label}."]
     if rel.leader in ("small", "large") and rel.streak_start is not None:
         side = "above" if rel.leader == "small" else "below"
         lines.append(f"RUT/SPX {side} its 50-day average for "
@@ -170,7 +176,7 @@ def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
                      f"(since {rel.streak_start.isoformat()}).")
     if note:
         lines.append(f"*{note}*")
-    embed = base_embed(f"{who} · {lead.asof.isoformat()}", leader=rel.leader, asof=lead.asof,
+    embed = base_embed(f"{who} · {lead.asof.isoformat()}", leader=leader, asof=lead.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     for row in lead.scoreboard:

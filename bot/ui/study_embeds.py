@@ -9,6 +9,8 @@ from datetime import date
 
 import discord
 
+from analytics.charts.build import reading_label
+from analytics.drivers import DriverReading, DriversPanel
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
@@ -145,4 +147,39 @@ def rates_embed(study: RateStudy, *, source: str, stale: bool, stale_reason: str
     add_fields(embed, [(f"Yield down ≥ {study.bp:g} bp", _bucket(study.falling), False),
                        (f"Yield up ≥ {study.bp:g} bp", _bucket(study.rising), False),
                        ("All days", _bucket(study.all_days), False)])
+    return fit(embed)
+
+
+CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral": "⚪ neutral",
+              "absent": "▫️ no data"}
+
+
+def driver_value(reading: DriverReading) -> str:
+    """Call, reading and change, then the measured link to small-cap relative returns."""
+    parts = [f"**{CALL_MARKS.get(reading.call, reading.call)}** · {reading_label(reading)}"]
+    if reading.relation is not None:
+        rel = reading.relation
+        parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
+    if reading.call != "neutral" and reading.reason:
+        parts.append(reading.reason)
+    return "\n".join(parts)
+
+
+def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason: str | None,
+                  note: str | None = None) -> discord.Embed:
+    """/drivers: tailwinds and headwinds for small caps, one field per driver. Colour: small
+    caps when tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
+    leader = ("small" if panel.tailwinds > panel.headwinds else
+              "large" if panel.headwinds > panel.tailwinds else None)
+    lines = [f"{panel.summary[0].upper()}{panel.summary[1:]}."]
+    if note:
+        lines.append(f"*{note}*")
+    lines.append(f"corr: weekly changes vs the weekly RUT/SPX relative return over "
+                 f"{panel.lookback_weeks} weeks (economy: per release).")
+    counts = (f"{panel.tailwinds} tailwind{'s' if panel.tailwinds != 1 else ''}, "
+              f"{panel.headwinds} headwind{'s' if panel.headwinds != 1 else ''}")
+    embed = base_embed(f"Drivers · {counts} for small caps", leader=leader, asof=panel.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    add_fields(embed, [(r.name, driver_value(r), True) for r in panel.readings])
     return fit(embed)

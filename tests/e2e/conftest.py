@@ -9,7 +9,6 @@ Every log record of the run (DEBUG and up, tracebacks included) is kept in ``har
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.client import EXTENSIONS, CapbriefBot
+from bot.client import CapbriefBot
 from bot.services import Services
 from bot.settings import Settings
 from tests.fakes import discord_payloads as P
@@ -68,12 +67,16 @@ class Harness:
         return callback, await ix.followup()
 
 
-def e2e_settings(market_dir: Path, **overrides: Any) -> Settings:
+def e2e_settings(market_dir: Path, workdir: Path, **overrides: Any) -> Settings:
+    """CSV replay, one render worker, storage in ``workdir`` (never the repo's data/)."""
     return Settings(data={"provider": "csv", "csv_dir": market_dir},  # type: ignore[arg-type]
-                    render={"pool_size": 1}, **overrides)
+                    render={"pool_size": 1},  # type: ignore[arg-type]
+                    storage={"url": f"sqlite:///{workdir / 'e2e.sqlite3'}"},  # type: ignore[arg-type]
+                    **overrides)
 
 
-async def start_harness(market_dir: Path, *, settings: Settings | None = None) -> Harness:
+async def start_harness(market_dir: Path, workdir: Path, *,
+                        settings: Settings | None = None) -> Harness:
     logs = LogCapture()
     root = logging.getLogger()
     root.addHandler(logs)
@@ -82,11 +85,10 @@ async def start_harness(market_dir: Path, *, settings: Settings | None = None) -
     logs.extra_restore = previous  # type: ignore[attr-defined]
     fake = await FakeDiscord().start()
     fake.install()
-    settings = settings or e2e_settings(market_dir)
+    settings = settings or e2e_settings(market_dir, workdir)
     services = Services.build(settings, market_dir, pool_size=1)
-    present = tuple(e for e in EXTENSIONS if importlib.util.find_spec(e) is not None)
     bot = CapbriefBot(settings, data_dir=market_dir, services=services,
-                      extensions=present, guild_ready_timeout=0.05)
+                      guild_ready_timeout=0.05)
     await bot.login(TOKEN)
     harness = Harness(fake=fake, bot=bot, logs=logs, market_dir=market_dir)
     harness.task = asyncio.create_task(bot.connect(reconnect=True))
@@ -108,8 +110,9 @@ async def stop_harness(h: Harness) -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def harness(market_dir: Path) -> AsyncIterator[Harness]:
-    h = await start_harness(market_dir)
+async def harness(market_dir: Path, tmp_path_factory: pytest.TempPathFactory
+                  ) -> AsyncIterator[Harness]:
+    h = await start_harness(market_dir, tmp_path_factory.mktemp("e2e"))
     try:
         yield h
     finally:

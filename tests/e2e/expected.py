@@ -39,6 +39,13 @@ def ratio_and_leader(rut: pd.Series, spx: pd.Series, asof: pd.Timestamp) -> tupl
     return last, "small" if last > mean50 else "large" if last < mean50 else "even"
 
 
+def month_leader(rut: pd.Series, spx: pd.Series, asof: pd.Timestamp, band: float) -> str:
+    """Who led over 21 common sessions: RUT/SPX change beyond ±``band``, else "even"."""
+    ratio = (rut / spx).dropna().loc[:asof]
+    change = float(ratio.iloc[-1] / ratio.iloc[-22] - 1.0)
+    return "even" if abs(change) < band else "small" if change > 0 else "large"
+
+
 def period_change(series: pd.Series, asof: pd.Timestamp, years: int) -> float:
     """``last / base - 1``, base = last close on or before ``asof`` minus ``years``."""
     cut = series.loc[:asof]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bot.ui.embeds import LARGE_COLOUR, SMALL_COLOUR
+from analytics.briefing import EVEN_BAND
+from bot.ui.embeds import LARGE_COLOUR, NEUTRAL_COLOUR, SMALL_COLOUR
 from tests.e2e import expected as X
 from tests.e2e.conftest import Harness, png_size
 from tests.fakes.discord_api import Recorded
@@ -57,9 +58,14 @@ async def test_status_numbers_colour_and_chart(harness: Harness) -> None:
     if draw < 0:
         want = f"{X.fmt_pct(draw)} from record {top:,.2f} ({when.date()})"
         assert want in got["S&P 500 vs record"]
-    ratio, leader = X.ratio_and_leader(rut, spx, asof)
+    ratio, _ = X.ratio_and_leader(rut, spx, asof)
     assert got["RUT/SPX ratio (small vs large)"].startswith(f"**{ratio:.4f}**")
-    assert embed["color"] == {"small": SMALL_COLOUR, "large": LARGE_COLOUR}[leader].value
+    leader = X.month_leader(rut, spx, asof, EVEN_BAND)
+    colours = {"small": SMALL_COLOUR, "large": LARGE_COLOUR, "even": NEUTRAL_COLOUR}
+    assert embed["color"] == colours[leader].value
+    title = {"small": "Small caps lead", "large": "Large caps lead",
+             "even": "Small and large caps are level"}[leader]
+    assert embed["title"].startswith(title)
     assert asof.date().isoformat() in embed["title"]
     assert f"Data to close of {asof.date()}" in embed["footer"]["text"]
 
@@ -130,3 +136,18 @@ async def test_history_other_studies(harness: Harness, study: str) -> None:
     (embed,) = followup.embeds()
     within_limits(embed)
     assert embed["title"].startswith("History · ")
+
+
+async def test_drivers_readings_and_chart(harness: Harness) -> None:
+    callback, followup = await harness.reply("drivers")
+    assert callback.json["type"] == 5
+    one_png(followup, "drivers.png")
+    (embed,) = followup.embeds()
+    within_limits(embed)
+    got = fields(followup)
+    tnx = X.closes(harness.market_dir, "TNX")
+    asof = X.last_date(harness.market_dir, "GSPC")
+    assert f"{tnx.loc[:asof].iloc[-1]:.2f}%" in got["10-year yield"]
+    assert embed["title"].startswith("Drivers · ")
+    calls = {v.split("**")[1] for v in got.values()}
+    assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "▫️ no data"}

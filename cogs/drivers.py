@@ -1,0 +1,83 @@
+"""``/drivers [asof]``: what pushes or pulls small caps against large caps, with its chart.
+
+parse (asof) → defer → fetch (^RUT ^GSPC and every driver symbol; FRED series from
+``[analytics] fred_dir`` or ``<data dir>/fred`` when present) → analyse
+(:func:`analytics.drivers.calc_drivers`, memoised per data version) → render the ``drivers``
+chart (its input is built only on a render-cache miss) → one follow-up: embed + PNG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from analytics.charts.build import from_drivers_panel
+from analytics.charts.inputs import Footnote
+from analytics.drivers import MARKET_SPECS, calc_drivers
+from bot.asof import resolve_asof
+from bot.tree import heavy_cooldown, market_today, send_reply
+from bot.ui.study_embeds import drivers_embed
+from bot.validate import parse_asof
+
+if TYPE_CHECKING:
+    from bot.client import CapbriefBot
+
+SYMBOLS = ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols))
+
+
+def fred_root(bot: CapbriefBot) -> Path | None:
+    """``[analytics] fred_dir``, else ``<CSV dir>/fred`` when it exists, else None."""
+    root = bot.settings.analytics.fred_dir
+    data_dir = bot.services.market.data_dir
+    if root is None and data_dir is not None and (Path(data_dir) / "fred").is_dir():
+        root = Path(data_dir) / "fred"
+    return root
+
+
+class Drivers(commands.Cog):
+    def __init__(self, bot: CapbriefBot) -> None:
+        self.bot = bot
+
+    async def _fred(self) -> Any:
+        root = fred_root(self.bot)
+        if root is None:
+            return None
+        from bot.subcommands.drivers import read_fred_dir
+
+        return await self.bot.services.memo.get(("fred", str(root)),
+                                                lambda: asyncio.to_thread(read_fred_dir, root))
+
+    @app_commands.command(name="drivers", description="Rates, credit, dollar, volatility, "
+                                                      "rotation, economy: small-cap tailwinds")
+    @app_commands.describe(asof="Replay a past trading day, YYYY-MM-DD (default: latest)")
+    @app_commands.checks.dynamic_cooldown(heavy_cooldown)
+    async def drivers(self, interaction: discord.Interaction,
+                      asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+        requested = parse_asof(asof, today=market_today())
+        await interaction.response.defer(thinking=True)
+
+        services = self.bot.services
+        snap = await services.market.snapshot(SYMBOLS)
+        resolved = resolve_asof(snap.bars, requested, today=market_today())
+        session = resolved.session
+        fred = await self._fred()
+        panel = await services.memo.get(
+            ("drivers", snap.version, session),
+            lambda: asyncio.to_thread(calc_drivers, snap.bars, session, fred=fred))
+        footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
+        png = await services.renderer.render(
+            "drivers", {"asof": session.isoformat()},
+            lambda: from_drivers_panel(panel, snap.bars, footnote, fred=fred),
+            version=snap.version)
+        embed = drivers_embed(panel, source=snap.source, stale=snap.stale,
+                              stale_reason=snap.stale_reason, note=resolved.note)
+        await send_reply(interaction, embed=embed, png=png, filename="drivers.png")
+
+
+async def setup(bot: CapbriefBot) -> None:
+    await bot.add_cog(Drivers(bot))
