@@ -13,6 +13,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from analytics.briefing import Briefing
 from bot.briefing_compose import BriefingComposer
 from bot.briefing_post import BriefingPost
@@ -71,3 +73,41 @@ def write_briefing_files(settings: Settings, market: MarketSnapshot, briefing: B
     """Render the post of ``briefing`` (the morning after its session) into ``out_dir``."""
     post = asyncio.run(compose_preview(settings, market, briefing))
     return write_post(post, out_dir)
+
+
+def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> Path:
+    """``make run`` without a token: the post for the latest session held → ``out_dir``.
+
+    Returns the path of ``briefing.html``. FRED series for the drivers line are read from
+    ``settings.analytics.fred_dir`` or ``DATA_DIR/fred`` when present.
+    """
+    from bot.briefing_compose import briefing_for
+    from bot.market_data.service import build_market_data
+
+    async def load() -> MarketSnapshot:
+        market = build_market_data(settings, data_dir)
+        try:
+            return await market.snapshot()
+        finally:
+            await market.close()
+
+    snapshot = asyncio.run(load())
+    if snapshot.asof is None:
+        from bot.errors import DataUnavailable
+
+        raise DataUnavailable("no market data to build the briefing preview from")
+    briefing = briefing_for(snapshot, snapshot.asof, settings, _fred(settings, data_dir))
+    write_briefing_files(settings, snapshot, briefing, out_dir)
+    return out_dir / "briefing.html"
+
+
+def _fred(settings: Settings, data_dir: Path | None) -> dict[str, pd.Series] | None:
+    root = settings.analytics.fred_dir
+    base = data_dir or settings.data.csv_dir
+    if root is None and base is not None and (Path(base) / "fred").is_dir():
+        root = Path(base) / "fred"
+    if root is None:
+        return None
+    from bot.subcommands.drivers import read_fred_dir
+
+    return dict(read_fred_dir(root))
