@@ -120,14 +120,6 @@ UNITS: dict[Kind, tuple[str, str]] = {"yield": ("%", "bp"), "ratio": ("ratio", "
                                       "rate": ("%", "pp")}
 
 
-def _change(levels: pd.Series, lag: int, kind: Kind) -> pd.Series:
-    if kind == "yield":
-        return (levels - levels.shift(lag)) * 100.0
-    if kind in ("ratio", "price"):
-        return levels / levels.shift(lag) - 1.0
-    return levels - levels.shift(lag)
-
-
 def _fmt(value: float, kind: Kind) -> str:
     size = abs(value)
     if kind == "yield":
@@ -179,14 +171,11 @@ def to_relative(bars: Mapping[str, pd.DataFrame], asof: date) -> pd.Series:
     return both.iloc[:, 0] / both.iloc[:, 1]
 
 
-def calc_relation(changes: pd.Series, relative: pd.Series) -> Relation | None:
-    """Correlation and beta of ``relative`` returns on ``changes`` (same dates); None with fewer
-    than 26 pairs or no variation."""
-    both = pd.concat([changes, relative], axis=1, join="inner").dropna()
-    if len(both) < MIN_PAIRS:
-        return None
-    x, y = both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy()
-    if x.std() == 0 or y.std() == 0:
+def _relation(x: np.ndarray, y: np.ndarray) -> Relation | None:
+    """Correlation and beta of ``y`` on ``x`` (paired, finite values only)."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < MIN_PAIRS or x.std() == 0 or y.std() == 0:
         return None
     corr = float(np.corrcoef(x, y)[0, 1])
     beta = float(np.cov(x, y)[0, 1] / x.var(ddof=1))
@@ -194,21 +183,42 @@ def calc_relation(changes: pd.Series, relative: pd.Series) -> Relation | None:
     strength: Literal["none", "weak", "moderate", "strong"] = (
         "none" if size < 0.1 else "weak" if size < 0.3 else "moderate" if size < 0.5
         else "strong")
-    return Relation(periods=len(both), corr=corr, beta=beta,
+    return Relation(periods=int(x.size), corr=corr, beta=beta,
                     sign="positive" if corr >= 0 else "negative", strength=strength)
 
 
-def _weekly(series: pd.Series) -> pd.Series:
-    """Last value of each Saturday–Friday week, labelled with that Friday (numpy; a resample
-    costs ~10 ms a call)."""
-    series = series.dropna()
-    if series.empty:
-        return series
-    days = series.index.to_numpy().astype("datetime64[D]").astype(np.int64)
-    week = (days - 2) // 7  # 1970-01-03 was a Saturday
-    last = np.append(week[1:] != week[:-1], True)
-    friday = (week[last] * 7 + 2 + 6).astype("datetime64[D]")
-    return pd.Series(series.to_numpy()[last], index=pd.DatetimeIndex(friday))
+def calc_relation(changes: pd.Series, relative: pd.Series) -> Relation | None:
+    """Correlation and beta of ``relative`` returns on ``changes`` (same dates); None with fewer
+    than 26 pairs or no variation."""
+    both = pd.concat([changes, relative], axis=1, join="inner").dropna()
+    return _relation(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy())
+
+
+def _diff(values: np.ndarray, lag: int, kind: Kind) -> np.ndarray:
+    """Changes over ``lag`` observations, aligned with ``values[lag:]`` (empty if too short)."""
+    if values.size <= lag:
+        return np.zeros(0)
+    a, b = values[:-lag], values[lag:]
+    if kind == "yield":
+        return (b - a) * 100.0
+    if kind in ("ratio", "price"):
+        return b / a - 1.0
+    return b - a
+
+
+def _week_ids(index: pd.DatetimeIndex) -> np.ndarray:
+    """Saturday–Friday week number of each date (1970-01-03 was a Saturday)."""
+    return (index.to_numpy().astype("datetime64[D]").astype(np.int64) - 2) // 7
+
+
+def _weekly_changes(values: np.ndarray, weeks: np.ndarray, kind: Kind
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(week ids, change from the previous week's last value to this week's last value)."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    last = np.append(weeks[1:] != weeks[:-1], True)
+    ids, closes = weeks[last], values[last]
+    return ids[1:], _diff(closes, 1, kind)
 
 
 def _call(kind: Kind, short: str, change: float | None, typical: float | None,
@@ -241,27 +251,36 @@ def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: p
     if levels.empty:
         return _absent(key, name, source, kind, f"no {source} data on or before {asof}")
     own = levels.index[-1].date()
-    ch1 = _change(levels, lag_1m, kind) if lag_1m else None
-    ch3 = _change(levels, lag_3m, kind)
-    year = levels.iloc[-per_year:]
-    z = (float((year.iloc[-1] - year.mean()) / year.std())
-         if len(year) >= (20 if per_year >= 52 else 12) and year.std() > 0 else None)
+    values = levels.to_numpy(dtype="float64")
+    ch1 = _diff(values, lag_1m, kind) if lag_1m else None
+    ch3 = _diff(values, lag_3m, kind)
+    year = values[-per_year:]
+    spread = float(year.std(ddof=1)) if year.size > 1 else 0.0
+    z = ((float(year[-1]) - float(year.mean())) / spread
+         if year.size >= (20 if per_year >= 52 else 12) and spread > 0 else None)
+    rel_values = relative.to_numpy(dtype="float64")
     if per_year >= 52:
-        x = _change(_weekly(levels), 1, kind)
-        y = _weekly(relative).pct_change()
-        periods = lookback_weeks
+        xw, x = _weekly_changes(values, _week_ids(pd.DatetimeIndex(levels.index)), kind)
+        yw, y = _weekly_changes(rel_values, _week_ids(pd.DatetimeIndex(relative.index)),
+                                "ratio")
+        xw, x = xw[-lookback_weeks:], x[-lookback_weeks:]
+        _, ix, iy = np.intersect1d(xw, yw, assume_unique=True, return_indices=True)
+        relation = _relation(x[ix], y[iy])
     else:
-        x = _change(levels, 1, kind)
-        y = relative.reindex(levels.index, method="ffill").pct_change()
+        pos = np.searchsorted(relative.index.to_numpy(), levels.index.to_numpy(),
+                              side="right") - 1
+        sampled = np.where(pos >= 0, rel_values[np.clip(pos, 0, None)], np.nan)
         periods = max(MIN_PAIRS, lookback_weeks * per_year // 52)
-    relation = calc_relation(x.iloc[-periods:], y)
-    last_1m = None if ch1 is None else ch1.iloc[-1]
+        relation = _relation(_diff(values, 1, kind)[-periods:],
+                             _diff(sampled, 1, "ratio")[-periods:])
+    last_1m = None if ch1 is None or ch1.size == 0 else float(ch1[-1])
     typical = None
     if ch1 is not None:
-        recent = ch1.iloc[-3 * per_year:].dropna()
-        typical = float(recent.std()) if len(recent) > 2 else None
-    move = last_1m if ch1 is not None else ch3.iloc[-1]
-    call, reason = _call(kind, short, None if move is None else float(move), typical, relation)
+        recent = ch1[-3 * per_year:]
+        typical = float(recent.std(ddof=1)) if recent.size > 2 else None
+    last_3m = float(ch3[-1]) if ch3.size else None
+    move = last_1m if ch1 is not None else last_3m
+    call, reason = _call(kind, short, move, typical, relation)
     if ch1 is None and move is not None and np.isfinite(move):
         reason = reason.replace("in a month", "since the previous quarter")
     stale = (pd.Timestamp(asof) - levels.index[-1]).days > MAX_AGE_DAYS.get(per_year, 7)
@@ -275,7 +294,7 @@ def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: p
     return DriverReading(
         key=key, name=name, source=source, level_unit=level_unit, change_unit=change_unit,
         level=float(levels.iloc[-1]), asof=own, period=period, stale=stale,
-        change_1m=opt(last_1m), change_3m=opt(ch3.iloc[-1]), zscore=opt(z), relation=relation,
+        change_1m=opt(last_1m), change_3m=opt(last_3m), zscore=opt(z), relation=relation,
         call=call, reason=reason)
 
 
@@ -322,9 +341,12 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
     FRED series by id (``UNRATE``, ``GDPC1``/``GDP``, ``ICSA``, optional ``BAMLH0A0HYM2``).
     Only data dated on or before ``asof`` is read.
     """
+    # Only the last ~9 years matter (3 years of 1M changes, 156 weeks, 26 quarters of GDP plus
+    # its release lag); slicing once keeps the panel fast and changes no answer.
+    start = pd.Timestamp(asof) - pd.DateOffset(days=max(lookback_weeks * 7, 3000) + 300)
+    wanted = {"^RUT", "^GSPC", *(s for spec in MARKET_SPECS for s in spec.symbols)}
+    bars = {s: bars[s].loc[start:] for s in wanted if s in bars}
     relative = to_relative(bars, asof)
-    start = pd.Timestamp(asof) - pd.DateOffset(days=max(lookback_weeks * 7, 3 * 366) + 200)
-    bars = {s: f.loc[start:] for s, f in bars.items()}  # less to scan; answers unchanged
     readings: list[DriverReading] = []
     for spec in MARKET_SPECS:
         use_spread = spec.key == "credit" and _use_spread(bars, fred, asof)
@@ -338,7 +360,7 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
         short = "HY credit spread" if use_spread else spec.short
         name = "Credit (HY spread, FRED)" if use_spread else spec.name
         readings.append(_reading(spec.key, name, short, kind, source, levels,
-                                 relative.loc[start:], asof, per_year=252, lag_1m=21,
+                                 relative, asof, per_year=252, lag_1m=21,
                                  lag_3m=63, lookback_weeks=lookback_weeks))
     for econ in ECONOMY_SPECS:
         readings.append(_economy(econ, fred, relative, asof, lookback_weeks))
