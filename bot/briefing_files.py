@@ -75,10 +75,12 @@ def write_briefing_files(settings: Settings, market: MarketSnapshot, briefing: B
     return write_post(post, out_dir)
 
 
-def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> Path:
+def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Path,
+                         snapshot: MarketSnapshot | None = None) -> Path:
     """``make run`` without a token: the post for the latest session held → ``out_dir``.
 
-    Returns the path of ``briefing.html``. FRED series for the drivers line are read from
+    Returns the path of ``briefing.html``. ``snapshot`` (if given) saves reloading the data.
+    FRED series for the drivers line are read from
     ``settings.analytics.fred_dir`` or ``DATA_DIR/fred`` when present.
     """
     from bot.briefing_compose import briefing_for
@@ -91,7 +93,8 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
         finally:
             await market.close()
 
-    snapshot = asyncio.run(load())
+    if snapshot is None:
+        snapshot = asyncio.run(load())
     if snapshot.asof is None:
         from bot.errors import DataUnavailable
 

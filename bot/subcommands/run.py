@@ -57,8 +57,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def write_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> Path:
     """Write the no-token preview into ``out_dir`` and return its path.
 
-    For now: ``summary.md``, a data summary of the universe (per symbol: group, first and last
-    session, sessions held, last close, and whether it is stale or lags the as-of session).
+    ``summary.md``, a data summary of the universe (per symbol: group, first and last session,
+    sessions held, last close, and whether it is stale or lags the as-of session), then the
+    morning briefing for the latest session held: ``briefing.html`` (returned), ``briefing.md``
+    and the chart PNGs (:func:`bot.briefing_files.write_latest_preview`).
     """
     snap = asyncio.run(_universe(settings, data_dir))
     groups = _groups(settings)
@@ -68,7 +70,13 @@ def write_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> P
     partial = path.with_suffix(".md.partial")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)  # never leave a half-written preview behind
-    return path
+    from bot.briefing_files import write_latest_preview  # the real briefing preview
+
+    try:
+        return write_latest_preview(settings, data_dir, out_dir, snapshot=snap)
+    except DataUnavailable as exc:  # e.g. a data directory without ^RUT: keep the summary
+        print(f"No briefing preview: {exc.message}")
+        return path
 
 
 async def _universe(settings: Settings, data_dir: Path | None) -> MarketSnapshot:

@@ -125,3 +125,14 @@ async def test_scheduled_post_on_2026_11_27_notes_the_early_close(market_dir: Pa
     # The data ends before the session: the post says which close it reports.
     assert post.asof <= date(2026, 11, 25) and "Data to close of" in post.footer
     engine.dispose()
+
+
+def test_run_without_token_writes_the_briefing_preview(market_dir: Path, tmp_path: Path,
+                                                       capsys: object) -> None:
+    out = tmp_path / "out"
+    assert main(["run", "--data-dir", str(market_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert f"Preview written to {out / 'briefing.html'}" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"briefing.html", "briefing.md", "leadership.png", "summary.md"} <= names
+    assert "morning briefing" in (out / "briefing.md").read_text()
