@@ -225,6 +225,8 @@ def _call(kind: Kind, short: str, change: float | None, typical: float | None,
           relation: Relation | None) -> tuple[Call, str]:
     if change is None or not np.isfinite(change):
         return "neutral", f"{short}: not enough history for a 1-month change"
+    if change == 0:
+        return "neutral", f"{short} unchanged over the month"
     direction = "up" if change > 0 else "down"
     moved = f"{short} {direction} {_fmt(change, kind)} in a month"
     if relation is None:

@@ -152,3 +152,11 @@ def test_one_row_and_empty_driver_do_not_crash() -> None:
     assert _reading(panel, "dollar").call == "absent"
     vix = _reading(panel, "volatility")
     assert vix.level == 20.0 and vix.change_1m is None and vix.call == "neutral"
+
+
+def test_flat_driver_is_neutral_and_unchanged() -> None:
+    bars = _world()
+    bars["UUP"] = _bars(np.full(len(DAYS), 27.0), adjusted_only=True)
+    dollar = _reading(calc_drivers(bars, ASOF), "dollar")
+    assert dollar.change_1m == 0 and dollar.zscore is None and dollar.relation is None
+    assert (dollar.call, dollar.reason) == ("neutral", "The dollar unchanged over the month")
