@@ -154,7 +154,8 @@ def _describe(err: ValidationError) -> str:
     if first["type"] == "extra_forbidden":
         msg = "unknown key (see config.example.toml for the valid keys)"
     given = first.get("input")
-    shown = "" if isinstance(given, dict) or first["type"] == "extra_forbidden" else f" (got {given!r})"
+    hide = isinstance(given, dict) or first["type"] == "extra_forbidden"
+    shown = "" if hide else f" (got {given!r})"
     return f"config error: {key}: {msg}{shown}"
 
 
@@ -169,7 +170,8 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def load_settings(path: Path | None = None) -> Settings:
     """Load settings from ``path`` (or ``$CAPBRIEF_CONFIG``, or ``./config.toml`` if present)."""
-    explicit = path or (Path(os.environ["CAPBRIEF_CONFIG"]) if "CAPBRIEF_CONFIG" in os.environ else None)
+    env_path = os.environ.get("CAPBRIEF_CONFIG")
+    explicit = path or (Path(env_path) if env_path else None)
     if explicit is not None and not explicit.is_file():
         raise ConfigError(f"config error: {explicit}: file not found")
     source = explicit or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)

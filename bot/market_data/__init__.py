@@ -1,1 +1,1 @@
-"""Market data: one provider interface, a Yahoo and a CSV provider, a SQLite cache, NYSE calendar."""
+"""Market data: one provider interface, Yahoo and CSV providers, SQLite cache, NYSE calendar."""

@@ -37,10 +37,13 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     idx = pd.DatetimeIndex(pd.to_datetime(df.index))
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    df.index = idx.normalize().rename("date")
+    df.index = idx.normalize().as_unit("ns").rename("date")
     out = pd.DataFrame(index=df.index)
     for col in BAR_COLUMNS:
-        out[col] = pd.to_numeric(df[col], errors="coerce").astype("float64") if col in df else np.nan
+        if col in df:
+            out[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        else:
+            out[col] = np.nan
     out = out.replace([np.inf, -np.inf], np.nan)
     out = out.dropna(how="all", subset=list(PRICE_COLUMNS))
     out = out[~out.index.duplicated(keep="last")].sort_index()
@@ -70,9 +73,10 @@ def extend_history(bars: pd.DataFrame, older: pd.DataFrame) -> pd.DataFrame:
     first = bars.index[0]
     scale = 1.0
     if first in older.index:
-        mine, theirs = bars.at[first, "close"], older.at[first, "close"]
-        if pd.notna(mine) and pd.notna(theirs) and theirs != 0:
-            scale = float(mine / theirs)
+        mine = float(bars["close"].iloc[0])
+        theirs = float(older["close"].loc[first])
+        if np.isfinite(mine) and np.isfinite(theirs) and theirs != 0.0:
+            scale = mine / theirs
     head = older.loc[older.index < first].copy()
     head[list(PRICE_COLUMNS)] = head[list(PRICE_COLUMNS)] * scale
     return pd.concat([head, bars]) if not head.empty else bars
