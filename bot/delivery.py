@@ -265,7 +265,8 @@ class BriefingRuntime:
             os._exit(CRASH_EXIT_CODE)
         now = self.clock()
         self.deliveries.mark_sent(sub.id, slot.session, message_id, now)
-        self.subscriptions.record_success(sub.id, now)
+        if sub.consecutive_failures:
+            self.subscriptions.record_success(sub.id, now)
         report.sent.append(sub.id)
 
     def _failed(self, sub: Subscription, slot: Slot, exc: Exception,

@@ -130,3 +130,16 @@ def parse_timezone(text: str) -> str:
         return folded[name.lower()]
     raise BadInput(f"unknown time zone {text!r}: use an IANA name such as America/New_York, "
                    "Europe/London or Asia/Tokyo")
+
+
+def parse_sections(text: str | None) -> tuple[str, ...]:
+    """``"leadership, records"`` → ``("leadership", "records")``; None/empty → every section."""
+    if not text or not text.strip():
+        return SECTIONS
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown or not names:
+        shown = ", ".join(unknown) if unknown else repr(text)
+        raise BadInput(f"unknown briefing section(s): {shown}; "
+                       f"choose from {', '.join(SECTIONS)}")
+    return names

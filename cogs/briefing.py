@@ -21,11 +21,13 @@ from bot.briefing_service import BriefingService, build_briefing_service
 from bot.errors import BadInput, UserFacingError
 from bot.scheduler import next_slot
 from bot.subscriptions import (
+    SECTIONS,
     BriefingOptions,
     Delivery,
     Subscription,
     format_time,
     parse_local_time,
+    parse_sections,
     parse_timezone,
 )
 
@@ -92,19 +94,22 @@ class Briefing(commands.Cog):
                                                     "NYSE trading day")
     @app_commands.describe(channel="Where to post", time="Local time, HH:MM (default 08:30)",
                            timezone="IANA time zone, e.g. America/New_York, Europe/London",
-                           charts="Attach charts (default: yes)")
+                           charts="Attach charts (default: yes)",
+                           sections="Comma-separated, from: " + ", ".join(SECTIONS)
+                                    + " (default: all)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel,
                         time: str | None = None, timezone: str | None = None,
-                        charts: bool = True) -> None:
+                        charts: bool = True, sections: str | None = None) -> None:
         defaults = self.bot.settings.briefing
         at = parse_local_time(time) if time else defaults.default_time
         tz = parse_timezone(timezone) if timezone else defaults.default_timezone
+        options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
         assert interaction.guild_id is not None
         sub = self.service.subscriptions.upsert(
             guild_id=interaction.guild_id, channel_id=channel.id, local_time=at, timezone=tz,
-            options=BriefingOptions(charts=charts), created_by=interaction.user.id,
+            options=options, created_by=interaction.user.id,
             now=self.service.runtime.clock())
         self.service.refresh_slots()
         log.info("guild %s subscribed channel %s at %s %s", sub.guild_id, sub.channel_id,

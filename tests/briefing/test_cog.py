@@ -125,6 +125,7 @@ async def test_non_admin_cannot_subscribe_and_nothing_is_stored(harness: Bot) ->
     ([opt("time", "8h30")], "time must be HH:MM"),
     ([opt("time", "24:00")], "time must be HH:MM"),
     ([opt("timezone", "Mars/Olympus")], "unknown time zone"),
+    ([opt("sections", "records, weather")], "unknown briefing section(s): weather"),
 ])
 async def test_bad_time_or_zone_is_refused_clearly(harness: Bot, options: list[dict[str, Any]],
                                                    expected: str) -> None:
@@ -142,13 +143,15 @@ async def test_channel_where_the_bot_cannot_attach_files_is_refused(harness: Bot
 
 async def test_subscribe_settings_and_unsubscribe(harness: Bot) -> None:
     reply, _ = await harness.run("subscribe", [channel(OPEN), opt("time", "07:15"),
-                                               opt("timezone", "europe/london")],
+                                               opt("timezone", "europe/london"),
+                                               opt("sections", "History, records")],
                                  channels=(OPEN,))
     text = text_of(reply)
     assert "07:15 Europe/London" in text and "Next post:" in text, text
     [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)
     assert (sub.channel_id, sub.timezone, sub.local_time.isoformat()) == (
         OPEN, "Europe/London", "07:15:00")
+    assert sub.options.sections == ("records", "history") and sub.options.charts
     assert harness.service.scheduler.job_ids() == ["briefing:07:15:Europe/London"]
     reply, _ = await harness.run("settings")
     text = text_of(reply)
