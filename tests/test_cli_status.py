@@ -128,3 +128,31 @@ def test_status_on_real_history_2025_09_18(market_dir: Path,
     assert code == 0
     assert "BREAKOUT: first record in 1,410 days" in out
     assert "Russell 2000          2,467.70" in out
+
+
+def test_resolve_asof_edges() -> None:
+    from datetime import date
+
+    from bot.asof import resolve_asof
+    from bot.errors import BadInput, DataUnavailable
+    from tests.analytics._frames import bars, series
+
+    spx = series([1.0, 2.0, 3.0, 4.0], start="2024-07-02")  # Tue 2 .. Fri 5
+    spx = spx.drop(spx.index[2])  # Thu 4 July: no session
+    rut = series([1.0, 2.0, 3.0], start="2024-07-03")        # starts a day later
+    b = {"^GSPC": bars(spx), "^RUT": bars(rut)}
+    today = date(2024, 7, 10)
+    assert resolve_asof(b, None, today=today).session == date(2024, 7, 5)
+    first = resolve_asof(b, date(2024, 7, 3), today=today)
+    assert first.session == date(2024, 7, 3) and first.note is None
+    holiday = resolve_asof(b, date(2024, 7, 4), today=today)
+    assert holiday.session == date(2024, 7, 3)
+    assert holiday.note is not None
+    assert "2024-07-04 (Thursday) was not a trading session" in holiday.note
+    with pytest.raises(BadInput, match="before the data begins"):
+        resolve_asof(b, date(2024, 7, 2), today=today)  # ^GSPC has it, ^RUT does not yet
+    with pytest.raises(BadInput, match="in the future"):
+        resolve_asof(b, date(2024, 7, 11), today=today)
+    assert resolve_asof(b, date(2024, 7, 10), today=today).note is not None
+    with pytest.raises(DataUnavailable):
+        resolve_asof({"^GSPC": bars(spx)}, None, today=today)
