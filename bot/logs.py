@@ -7,18 +7,26 @@ import sys
 
 QUIET = ("discord", "discord.http", "discord.gateway", "yfinance", "matplotlib", "apscheduler",
          "urllib3", "peewee", "asyncio")
-_configured = False
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
+    """Writes to whatever ``sys.stdout`` is *now* (test runners swap it between tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Idempotent: the first call installs the handler; later calls only change the level."""
-    global _configured
+    """Idempotent: one stdout handler on the root logger however often it is called."""
     root = logging.getLogger()
     root.setLevel(level)
-    if not _configured:
-        handler = logging.StreamHandler(sys.stdout)
+    if not any(isinstance(h, _StdoutHandler) for h in root.handlers):
+        handler = _StdoutHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
         root.addHandler(handler)
-        _configured = True
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
