@@ -73,7 +73,8 @@ class BreakoutAnalog:
 class Briefing:
     """The briefing as of ``asof`` (the session answered; see :class:`LeadershipSnapshot`).
 
-    ``headline``: one sentence. ``leader``: ``"small"``, ``"large"`` or ``"even"`` over
+    ``headline``: one sentence. ``leader``: ``"small"``, ``"large"``, ``"even"`` (or
+    ``"unknown"`` with under a month of common history) over
     ``lead_window``, by ``lead_margin`` (relative return of RUT over SPX, a fraction).
     ``leadership``: the full /status snapshot (scoreboard, ratio trend, records).
     ``records_line``: records, drought and breakout in one line. ``history_line`` and
@@ -125,7 +126,9 @@ def _horizon_words(sessions: int) -> str:
 
 def _leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
     margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
-    if math.isnan(margin) or abs(margin) < EVEN_BAND:
+    if math.isnan(margin):
+        return "unknown", margin
+    if abs(margin) < EVEN_BAND:
         return "even", margin
     return ("small" if margin > 0 else "large"), margin
 
@@ -154,7 +157,8 @@ def compose_headline(snapshot: LeadershipSnapshot) -> str:
     rut_r = rut.returns[LEAD_WINDOW] if rut else math.nan
     spx_r = spx.returns[LEAD_WINDOW] if spx else math.nan
     lead = {"small": "Small caps lead", "large": "Large caps lead",
-            "even": "Small and large caps are level"}[leader]
+            "even": "Small and large caps are level",
+            "unknown": "Too little history to call a leader"}[leader]
     return (f"{lead}: Russell 2000 {_pct(rut_r)} vs S&P 500 {_pct(spx_r)} {words}; "
             f"{_notable(snapshot.rut_records, snapshot)}.")
 
@@ -175,9 +179,10 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
                 f"{_rank_words(rut.drought_rank)} drought since {rut.history_start:%Y}")
     level = f"next round level {rut.next_level:,.0f} ({_pct(rut.next_level_distance)})"
     plural = "s" if spx.records_ytd != 1 else ""
+    count = f"{spx.records_ytd} record close{plural}" if spx.records_ytd else "no record close"
     spx_part = (f"S&P 500: record close today, {spx.records_ytd} this year" if spx.is_record else
-                f"S&P 500: {spx.records_ytd} record close{plural} this year, "
-                f"{spx.drawdown:.1%} from the last ({spx.record_date.isoformat()})")
+                f"S&P 500: {count} this year, {spx.drawdown:.1%} from its record of "
+                f"{spx.record_date.isoformat()}")
     return f"{head}; {level}. {spx_part}."
 
 

@@ -99,7 +99,7 @@ class RecordsSnapshot:
       (the ``gap_days`` argument).
     - ``next_level``: the first multiple of ``round_step`` strictly above ``close``;
       ``next_level_distance = next_level / close - 1`` (> 0). ``nearest_level`` is the closest
-      multiple (ties go up) and ``nearest_level_distance`` its signed distance.
+      multiple (ties go up; at least one step) and ``nearest_level_distance`` its signed distance.
     - ``records_ytd``: record closes dated in ``asof``'s calendar year, up to ``asof``.
     - ``history_start``: the first valid close (droughts are ranked from there).
     """
@@ -130,7 +130,8 @@ class RecordsSnapshot:
 
 
 def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
-    """``(next level strictly above close, nearest level)``, both multiples of ``round_step``.
+    """``(next level strictly above close, nearest level)``, both multiples of ``round_step``;
+    the nearest is never below one step (zero is no level to watch).
 
     ValueError when ``round_step`` is not positive.
     """
@@ -138,7 +139,7 @@ def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
         raise ValueError(f"round_step must be positive, not {round_step!r}")
     steps = close / round_step
     above = (np.floor(steps) + 1.0) * round_step
-    nearest = np.floor(steps + 0.5) * round_step
+    nearest = max(np.floor(steps + 0.5), 1.0) * round_step
     return float(above), float(nearest)
 
 

@@ -100,3 +100,10 @@ def test_pending_breakout_when_near_a_record_older_than_the_gap() -> None:
     # Far below the record: no analog.
     far = compose_briefing(_pair(rut, spx), rut.index[1500].date())
     assert far.analog is None and far.history_line is None
+
+
+def test_too_little_history_names_no_leader() -> None:
+    rut, spx = series([100.0, 101.0, 102.0]), series([200.0, 201.0, 203.0])
+    b = compose_briefing(_pair(rut, spx), rut.index[-1].date())
+    assert b.leader == "unknown" and b.headline.startswith("Too little history")
+    assert "Russell 2000 n/a" in b.headline

@@ -107,3 +107,7 @@ def test_equal_droughts_rank_the_older_one_first() -> None:
     longer = series([10, 9, 11, 9, 12, 11, 11])
     snap = calc_records_snapshot(longer, longer.index[-1].date())
     assert snap is not None and snap.drought_rank == 1 and snap.drought_count == 3
+
+
+def test_nearest_round_level_is_never_zero() -> None:
+    assert calc_round_levels(42.51, 100) == (100.0, 100.0)
