@@ -124,7 +124,9 @@ def _horizon_words(sessions: int) -> str:
         sessions, f"{sessions} sessions")
 
 
-def _leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
+def calc_leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
+    """``(leader, margin)`` over :data:`LEAD_WINDOW`: ``"small"``/``"large"`` by the RUT/SPX
+    relative return ``margin``; ``"even"`` inside ±:data:`EVEN_BAND`; ``"unknown"`` when NaN."""
     margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
     if math.isnan(margin):
         return "unknown", margin
@@ -151,7 +153,7 @@ def _notable(rut: RecordsSnapshot, snapshot: LeadershipSnapshot) -> str:
 
 def compose_headline(snapshot: LeadershipSnapshot) -> str:
     """One sentence: who leads over :data:`LEAD_WINDOW`, by how much, and what is notable."""
-    leader, _ = _leader(snapshot)
+    leader, _ = calc_leader(snapshot)
     rut, spx = snapshot.row("^RUT"), snapshot.row("^GSPC")
     words = WINDOW_WORDS[LEAD_WINDOW]
     rut_r = rut.returns[LEAD_WINDOW] if rut else math.nan
@@ -264,7 +266,7 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
     rut, spx = to_price(bars["^RUT"]), to_price(bars["^GSPC"])
     snapshot = calc_snapshot_from_prices(bars, rut, spx, asof, gap_days=gap_days,
                                          round_step=round_step)
-    leader, margin = _leader(snapshot)
+    leader, margin = calc_leader(snapshot)
     if drivers is not None and drivers.asof not in (asof, snapshot.asof):
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
