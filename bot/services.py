@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.market_data.service import MarketData, build_market_data
+from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class Services:
     storage: Any = None
     scheduler: Any = None
     memo: AsyncMemo = field(default_factory=AsyncMemo)
+    _snapshots: dict[tuple[str, ...], asyncio.Future[MarketSnapshot]] = field(
+        default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _started: bool = False
 
@@ -92,6 +95,17 @@ class Services:
         ``settings.render.pool_size`` (tests use 1)."""
         return cls(settings=settings, market=build_market_data(settings, data_dir),
                    renderer=_build_renderer(settings, pool_size))
+
+    async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
+        """``market.snapshot(symbols)`` with concurrent identical requests joined: a burst of
+        the same command shares one read (nothing is kept once it completes)."""
+        key = tuple(symbols)
+        task = self._snapshots.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self.market.snapshot(list(symbols)))
+            self._snapshots[key] = task
+            task.add_done_callback(lambda done: _forget(self._snapshots, key, done))
+        return await asyncio.shield(task)
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
@@ -138,6 +152,12 @@ def _build_renderer(settings: Settings, pool_size: int | None) -> Any:
         log.warning("bot.render is not available: chart commands will fail")
         return None
     return Renderer.from_settings(settings, pool_size=pool_size)
+
+
+def _forget(pending: dict[Any, Any], key: Any, done: asyncio.Future[Any]) -> None:
+    pending.pop(key, None)
+    if not done.cancelled():
+        done.exception()  # retrieved: every caller may have gone away
 
 
 async def _quietly(fn: Callable[[], Awaitable[None]], what: str) -> None:

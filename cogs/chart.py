@@ -75,7 +75,7 @@ class Chart(commands.Cog):
         await interaction.response.defer(thinking=True)
 
         services = self.bot.services
-        snap = await services.market.snapshot(wanted)
+        snap = await services.snapshot(wanted)
         empty = [s for s in wanted if s in snap.bars and snap.bars[s].empty]
         check_known(wanted, [*snap.missing, *empty, *(s for s in wanted if s not in snap.bars)])
         asof = max(snap.bars[s].index[-1] for s in wanted).date()

@@ -62,7 +62,7 @@ class Drivers(commands.Cog):
         await interaction.response.defer(thinking=True)
 
         services = self.bot.services
-        snap = await services.market.snapshot(SYMBOLS)
+        snap = await services.snapshot(SYMBOLS)
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         fred = await self._fred()

@@ -129,7 +129,7 @@ class History(commands.Cog):
 
         services = self.bot.services
         symbols = (RUT, SPX, TNX) if study == "rates" else (RUT, SPX)
-        snap = await services.market.snapshot(symbols)
+        snap = await services.snapshot(symbols)
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         basis = TNX if study == "rates" else RUT

@@ -49,7 +49,7 @@ class Status(commands.Cog):
         await interaction.response.defer(thinking=True)
 
         services = self.bot.services
-        snap = await services.market.snapshot(SYMBOLS)
+        snap = await services.snapshot(SYMBOLS)
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         opts = self.bot.settings.analytics
