@@ -17,7 +17,7 @@ from datetime import date
 
 import discord
 
-from analytics.briefing import compose_headline
+from analytics.briefing import calc_leader, compose_headline
 from analytics.charts.inputs import CustomInput
 from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
@@ -165,9 +165,8 @@ def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
     past month, "even" inside ±0.5%; the description adds the 200-day trend and the streak."""
     rel = lead.relative
     headline = compose_headline(lead)  # the same sentence the morning briefing opens with
+    leader, _ = calc_leader(lead)  # the same rule as the headline
     who = headline.split(":", 1)[0]
-    leader = "small" if who.startswith("Small caps lead") else \
-        "large" if who.startswith("Large caps lead") else "even"
     lines = [headline, f"Trend: {rel.regime_label}."]
     if rel.leader in ("small", "large") and rel.streak_start is not None:
         side = "above" if rel.leader == "small" else "below"

@@ -9,6 +9,7 @@ import pytest
 
 import bot as bot_package
 from tests.e2e.conftest import Harness
+from tests.fakes import discord_payloads as P
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -31,7 +32,7 @@ def _check_option(opt: dict, path: str) -> None:
 async def test_sync_payload_within_discord_limits(harness: Harness) -> None:
     commands = harness.fake.synced["global"]
     names = {c["name"] for c in commands}
-    assert "about" in names
+    assert {"status", "history", "drivers", "chart", "about"} <= names
     assert harness.fake.find("PUT", r"^/applications/\d+/commands$"), "no global sync happened"
     for cmd in commands:
         assert NAME_RE.fullmatch(cmd["name"]), cmd["name"]
@@ -65,3 +66,19 @@ async def test_login_used_the_token_but_logs_never_show_it(harness: Harness, tok
     assert me and me[0].authorized
     assert harness.logs.lines, "no logs were captured"
     assert token not in harness.logs.text
+
+
+async def test_dev_guild_sync_goes_to_that_guild(harness: Harness) -> None:
+    bot = harness.bot
+    original = bot.settings
+    guild = P.GUILD_ID
+    bot.settings = original.model_copy(
+        update={"discord": original.discord.model_copy(update={"dev_guild_id": guild})})
+    try:
+        await bot.sync_commands()
+    finally:
+        bot.settings = original
+    assert harness.fake.find("PUT", rf"^/applications/\d+/guilds/{guild}/commands$")
+    synced = {c["name"] for c in harness.fake.synced[str(guild)]}
+    assert synced == {c["name"] for c in harness.fake.synced["global"]}
+    assert {"status", "history", "drivers", "chart", "about"} <= synced

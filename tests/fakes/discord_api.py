@@ -32,6 +32,7 @@ Control:
   list of option dicts for nesting; ``subcommand=`` wraps them; ``permissions`` a bit set);
 - :meth:`fail` injects faults on a route (``status`` 429 with ``retry_after``, 403, 404, 5xx)
   for the next ``times`` matching requests; :meth:`delay` slows a route down;
+- ``reject_login = True`` makes login fail (401), as with a revoked token;
 - :meth:`drop_gateway` closes the socket (code 1000 or 4000 → the client RESUMEs),
   :meth:`invalidate_session` sends op 9 (→ fresh IDENTIFY); counters :attr:`identifies`,
   :attr:`resumes`; :meth:`wait_for` waits for any recorded request matching a predicate.
@@ -147,6 +148,7 @@ class FakeDiscord:
         self.requests: list[Recorded] = []
         self.synced: dict[str, list[dict[str, Any]]] = {}
         self.channel_messages: dict[int, list[Recorded]] = {}
+        self.reject_login = False  # True: GET /users/@me answers 401 (a revoked token)
         self.identifies = 0
         self.resumes = 0
         self.gateway_payloads: list[dict[str, Any]] = []
@@ -402,6 +404,8 @@ class FakeDiscord:
             return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}, {}
         if path == "/users/@me":
+            if self.reject_login:
+                return 401, {"message": "401: Unauthorized", "code": 0}, {}
             return 200, P.bot_user(), {}
         if path == "/oauth2/applications/@me":
             return 200, P.application(), {}
