@@ -92,6 +92,11 @@ def fit(embed: discord.Embed) -> discord.Embed:
         embed.add_field(name=name, value=value, inline=inline)
     if embed.footer.text:
         embed.set_footer(text=_cut(embed.footer.text, FOOTER))
+    excess = len(embed) - TOTAL
+    if excess > 0 and embed.description and len(embed.description) > FIELD_VALUE:
+        # prose goes first: shorten the description (to no less than 1024) before any field
+        embed.description = _cut(embed.description,
+                                 max(FIELD_VALUE, len(embed.description) - excess))
     while len(embed) > TOTAL and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     if len(embed) > TOTAL and embed.description:
