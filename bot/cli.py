@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    setup_logging(settings.logging.level)
+    # The long-running bot logs to stdout; one-shot commands keep stdout for their output.
+    setup_logging(settings.logging.level, to_stderr=args.command != "run")
     try:
         return int(args.handler(args, settings))
     except UserFacingError as exc:

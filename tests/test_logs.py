@@ -20,3 +20,13 @@ def test_setup_is_idempotent_and_quiets_libraries(capsys: pytest.CaptureFixture[
     logging.getLogger("capbrief.test").info("hello %s", "there")
     assert "capbrief.test: hello there" in capsys.readouterr().out
     root.removeHandler(ours[0])
+
+
+def test_cli_commands_can_log_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging("INFO", to_stderr=True)
+    logging.getLogger("capbrief.test").warning("to stderr")
+    captured = capsys.readouterr()
+    assert "to stderr" in captured.err and "to stderr" not in captured.out
+    setup_logging("INFO")
+    logging.getLogger("capbrief.test").warning("to stdout")
+    assert "to stdout" in capsys.readouterr().out
