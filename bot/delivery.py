@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 #: before the delivery is recorded (used by the crash test; never set in production).
 CRASH_ENV = "CAPBRIEF_TEST_CRASH_AFTER_SEND"
 CRASH_EXIT_CODE = 77
+#: How far back a firing job looks for its slot (well under a day: yesterday's is never it).
+JOB_LOOKBACK = timedelta(hours=12)
 
 
 class ChannelError(Exception):
@@ -159,14 +161,20 @@ class BriefingRuntime:
 
     # -- scheduled ------------------------------------------------------------------------
     async def run_slot(self, at: time, tz: str) -> FanoutReport | None:
-        """The cron job for slot (``at``, ``tz``): deliver today's post if NYSE trades today."""
+        """The cron job for slot (``at``, ``tz``): deliver the post of the slot that just fired.
+
+        The slot is the latest one at or before now within :data:`JOB_LOOKBACK` (so a 23:30 job
+        running at 00:10 still serves yesterday's slot); none means NYSE did not trade that
+        day. A slot older than the grace window is recorded as missed, not posted.
+        """
         now = self.clock()
-        day = local_date(now, tz)
-        slot = slot_on(day, at, tz)
         key = (format_time(at), tz)
-        if slot is None:
-            log.info("briefing %s %s: %s is not an NYSE session; nothing posted", *key, day)
+        fired = recent_slots(now, at, tz, lookback=JOB_LOOKBACK)
+        if not fired:
+            log.info("briefing %s %s: %s is not an NYSE session; nothing posted", *key,
+                     local_date(now, tz))
             return None
+        slot = fired[-1]
         subs = [s for s in self.subscriptions.enabled(key) if _wanted(s, slot)]
         if classify(now, slot, self.grace) == "missed":
             return self._record_missed(slot, subs, now)

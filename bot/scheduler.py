@@ -21,6 +21,7 @@ delivered once; an older one is recorded as missed and logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -157,6 +159,7 @@ class BriefingScheduler:
         self.grace = timedelta(minutes=grace_minutes)
         self.runtime_key = runtime_key
         self._runner = runner
+        self._pending: set[asyncio.Future[None]] = set()
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1,
@@ -171,7 +174,20 @@ class BriefingScheduler:
         """Start the scheduler (needs the running event loop)."""
         _RUNTIMES[self.runtime_key] = self._runner
         if not self.scheduler.running:
+            self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
             self.scheduler.start()
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        """APScheduler skipped a run (later than the grace window, e.g. the host slept): run
+        the job anyway so the runtime records the miss and logs it, instead of silence."""
+        job = self.scheduler.get_job(event.job_id)
+        if job is None or not event.job_id.startswith(JOB_PREFIX):
+            return
+        log.warning("briefing job %s missed its run time %s", event.job_id,
+                    event.scheduled_run_time)
+        task = asyncio.ensure_future(run_slot_job(*job.args))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def shutdown(self) -> None:
         if self.scheduler.running:

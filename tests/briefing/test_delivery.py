@@ -185,3 +185,26 @@ def test_claim_is_exclusive_and_stale_sending_becomes_interrupted(
     deliveries.mark_failed(sub.id, date(2026, 11, 25), "boom", now)
     assert deliveries.claim(sub.id, date(2026, 11, 25), now)
     assert deliveries.get(sub.id, date(2026, 11, 25)).attempts == 2  # type: ignore[union-attr]
+
+
+async def test_late_evening_slot_run_after_midnight_serves_its_own_day(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    add_sub(subs, 11, at=time(23, 30))
+    sender = RecordingSender()
+    # 23:30 New York on Tue 2026-11-24 = 04:30 UTC Wed; the job runs 40 min late, after
+    # local midnight: it is still Tuesday's post (not Wednesday's, hours early).
+    runtime = make_runtime(subs, deliveries, Clock(utc(date(2026, 11, 25), 5, 10)), sender)
+    await runtime.run_slot(time(23, 30), NY)
+    assert sender.sent == [(11, TUE)]
+
+
+async def test_job_beyond_grace_records_and_logs_the_miss(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository,
+        caplog: pytest.LogCaptureFixture) -> None:
+    add_sub(subs, 11)
+    sender = RecordingSender()
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        report = await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender
+                                    ).run_slot(AT, NY)
+    assert report is not None and report.missed == [1] and sender.sent == []
+    assert "MISSED" in caplog.text

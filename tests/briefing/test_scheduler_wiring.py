@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -58,3 +58,20 @@ async def test_job_for_an_unknown_runtime_is_a_logged_no_op(
     with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
         await run_slot_job("nobody-home", "08:30", "America/New_York")
     assert "no runtime 'nobody-home'" in caplog.text
+
+
+async def test_a_run_apscheduler_skips_as_too_late_is_still_handed_to_the_runtime() -> None:
+    runner = Runner()
+    sched = BriefingScheduler(runner, grace_minutes=1, runtime_key="missed-test")
+    sched.start()
+    try:
+        sched.ensure_slot(time(8, 30), "America/New_York")
+        job = sched.scheduler.get_job("briefing:08:30:America/New_York")
+        assert job is not None
+        # As if the host slept through the slot: 10 min late with a 1-min grace.
+        job.modify(next_run_time=datetime.now(UTC) - timedelta(minutes=10))
+        sched.scheduler.wakeup()
+        await asyncio.wait_for(runner.fired.wait(), 10)
+        assert runner.calls == [(time(8, 30), "America/New_York")]  # it records the miss
+    finally:
+        sched.shutdown()
