@@ -47,8 +47,10 @@ def describe(rec: Recorded, out: Path, stem: str) -> list[str]:
     if data.get("content"):
         lines.append(f"    content: {data['content']!r}")
     for embed in data.get("embeds") or []:
-        text = json.dumps(embed, indent=2, ensure_ascii=False)
-        lines.extend("    " + line for line in text.splitlines())
+        head = {k: v for k, v in embed.items() if k != "fields"}
+        lines.append("    embed " + json.dumps(head, ensure_ascii=False))
+        lines.extend("      field " + json.dumps(f, ensure_ascii=False)
+                     for f in embed.get("fields") or [])
     for i, f in enumerate(rec.files):
         size = f"{png_size(f.data)[0]}x{png_size(f.data)[1]}" if f.data[:4] == b"\x89PNG" else "?"
         target = out / f"{stem}-{i}-{f.filename}"
