@@ -1,11 +1,12 @@
 """Briefing fan-out to 1,000 subscriptions against the loopback fake Discord.
 
-Real pieces: SQLite ledger (claim → send → record per subscription), the real composer (analytics
-briefing + Matplotlib charts rendered in worker threads) on the shared CSV history, the real
-discord.py REST client posting embeds + PNGs, the fake Discord answering (and injecting 429s) on
-127.0.0.1 in the same process. Two options variants (charts on / off) → 2 compositions and one
-render per chart of the charts variant. Figures: total fan-out time, compositions, renders,
-messages the fake received, 429s met, and peak Python memory during the fan-out (tracemalloc).
+Real pieces: the SQLite ledger (claim → send → record per subscription); the real composer
+(analytics briefing + Matplotlib charts in the warmed process-pool renderer) on the shared CSV
+history; the real discord.py REST client posting embeds + PNGs; the fake Discord answering (and
+injecting 429s) on 127.0.0.1 in the same process. Two options variants (charts on / off) → 2
+compositions and one render per chart of the charts variant. Figures: total fan-out time,
+compositions, renders, messages the fake received, 429s met, peak Python memory during the
+fan-out (tracemalloc) and the process's max RSS.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     import discord
 
     from bot.briefing_compose import CHARTS, BriefingComposer
-    from bot.briefing_service import DiscordSender
+    from bot.briefing_service import BRIEFING_PARAMS, DiscordSender
     from bot.delivery import BriefingRuntime
     from bot.market_data.service import build_market_data
+    from bot.render import Renderer
     from bot.settings import Settings
     from bot.storage.db import create_engine, migrate
     from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
@@ -65,7 +67,13 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     async def snap() -> Any:
         return snapshot
 
-    composer = BriefingComposer(settings, snap)
+    renderer = Renderer(pool_size=1)
+    await renderer.start()  # warmed, as in the bot (not part of the fan-out time)
+
+    async def render(kind: str, data: Any, version: str) -> bytes:
+        return await renderer.render(kind, BRIEFING_PARAMS, data, version=version)
+
+    composer = BriefingComposer(settings, snap, render)
     fake = await FakeDiscord().start()
     fake.install()
     client = discord.Client(intents=discord.Intents.none())
@@ -83,6 +91,7 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     finally:
         tracemalloc.stop()
         await client.close()
+        await renderer.close()
         await fake.close()
         fake.uninstall()
         engine.dispose()
@@ -95,7 +104,7 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
         "subscriptions": SUBSCRIPTIONS, "variants": 2, "concurrency": concurrency,
         "fanout_s": round(elapsed, 2),
         "per_message_ms": round(1000 * elapsed / max(len(ok), 1), 2),
-        "compositions": composer.compositions, "renders": composer.renders,
+        "compositions": composer.compositions, "renders": renderer.renders,
         "charts_per_post": len(CHARTS),
         "messages_sent": len(ok), "distinct_channels": len(per_channel),
         "throttled_429": len([r for r in posts if r.status == 429]),

@@ -28,6 +28,8 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 
 log = logging.getLogger(__name__)
+#: Render-cache params of the briefing's charts (fixed windows; see ``bot.briefing_compose``).
+BRIEFING_PARAMS = {"use": "briefing"}
 
 
 class DiscordSender:
@@ -117,7 +119,9 @@ def _renderer_fn(services: Services) -> Any:
         return render_inline
 
     async def render(kind: str, data: Any, version: str) -> bytes:
-        return bytes(await renderer.render(kind, {}, data, version=version))
+        # ``version`` carries the data version and the briefing's session, so together with
+        # these params it determines the chart (the renderer's cache key).
+        return bytes(await renderer.render(kind, BRIEFING_PARAMS, data, version=version))
 
     return render
 
