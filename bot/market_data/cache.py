@@ -12,6 +12,10 @@ Refresh (:meth:`BarCache.refresh`):
 - concurrent refreshes of the same symbol set share one run (single-flight).
 - after a failed fetch the source is not asked again for ``retry_after`` (commands keep
   answering from the cache during an outage instead of each waiting for retries).
+- when nothing is due, the refresh remembers until when (the target session, or the moment a
+  skipped symbol becomes due), so the default ``read(refresh=True)`` of every command costs no
+  store query in between. Another process's writes are noticed at the next check (new rows or
+  a new last date drop the in-memory frames).
 
 Reads (:meth:`BarCache.read`) decode frames once and keep them in memory; the frames returned
 are shared, so callers must treat them as read-only. When the last fetch of a symbol failed the
@@ -122,7 +126,8 @@ class BarCache:
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
         self._inflight: dict[tuple[str, ...], asyncio.Future[RefreshReport]] = {}
-        self._fresh_for: dict[tuple[str, ...], date] = {}
+        # key -> (target, until): nothing to fetch for ``target`` before ``until`` (None: at all)
+        self._quiet: dict[tuple[str, ...], tuple[date, datetime | None]] = {}
         self._last_errors: dict[str, MarketDataError] = {}
 
     # -- refresh --------------------------------------------------------------------------
@@ -145,15 +150,16 @@ class BarCache:
     async def _refresh(self, key: tuple[str, ...]) -> RefreshReport:
         now = self.now()
         target = calendar.last_completed_session(now)
-        if self._fresh_for.get(key) == target:
-            return RefreshReport(symbols=key, target=target)
+        quiet = self._quiet.get(key)
+        if quiet is not None and quiet[0] == target and (quiet[1] is None or now < quiet[1]):
+            return RefreshReport(symbols=key, target=target)  # no store query either
         states = await asyncio.to_thread(self.repo.states, key)
         self._adopt_states(states)
-        groups = self._plan(states, target, now)
+        groups, until = self._plan(states, target, now)
         if not groups:
-            if all(st.last is not None and st.last >= target for st in states.values()):
-                self._fresh_for[key] = target
+            self._quiet[key] = (target, until)
             return RefreshReport(symbols=key, target=target)
+        self._quiet.pop(key, None)
         calls = 0
         written: dict[str, int] = {}
         missing: dict[str, str] = {}
@@ -189,29 +195,33 @@ class BarCache:
             self._invalidate(done)
         states = await asyncio.to_thread(self.repo.states, key)
         self._adopt_states(states)
-        if not failed and not missing and all(
-                st.last is not None and st.last >= target for st in states.values()):
-            self._fresh_for[key] = target
+        pending, until = self._plan(states, target, now)
+        if not pending:
+            self._quiet[key] = (target, until)
         return RefreshReport(symbols=key, target=target, provider_calls=calls, written=written,
                              missing=missing, failed=tuple(failed),
                              error="; ".join(dict.fromkeys(errors)) or None, fetched_at=now)
 
     def _plan(self, states: Mapping[str, SymbolState], target: date,
-              now: datetime) -> dict[date, list[str]]:
-        """Symbols to fetch, grouped by start date (see module doc)."""
+              now: datetime) -> tuple[dict[date, list[str]], datetime | None]:
+        """Symbols to fetch, grouped by start date (see module doc), and the earliest time a
+        symbol skipped now becomes due (None when every symbol is up to date with ``target``)."""
         groups: dict[date, list[str]] = {}
+        due: list[datetime] = []
         for symbol, st in states.items():
             if st.last is not None and st.last >= target:
                 continue
             if st.failing and st.last_error_at and now - st.last_error_at < self.retry_after:
+                due.append(st.last_error_at + self.retry_after)
                 continue
             asked = st.last_success_at
-            if st.last is not None and asked is not None and now - asked < self.recheck:
+            if asked is not None and now - asked < self.recheck and not st.failing:
+                due.append(asked + self.recheck)
                 continue
             start = (self.history_start if st.last is None
                      else sessions_back(st.last, self.overlap_sessions))
             groups.setdefault(min(start, target), []).append(symbol)
-        return groups
+        return groups, min(due) if due else None
 
     async def _record_failure(self, symbols: Sequence[str], reason: str, at: datetime) -> None:
         try:

@@ -19,7 +19,7 @@ from bot.market_data.errors import MarketDataError, SourceUnavailable
 from bot.market_data.frames import normalize_bars
 from bot.market_data.provider import FetchResult
 from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import BarRepository
+from bot.storage.repositories import BarRepository, SymbolState
 
 HISTORY_START = date(2026, 1, 2)
 DAY1 = date(2026, 8, 20)  # a Thursday
@@ -299,13 +299,24 @@ async def test_a_refresh_by_another_process_is_picked_up(repo: BarRepository) ->
     assert read.asof == dict.fromkeys(UNIVERSE, DAY2)
 
 
-async def test_a_lagging_symbol_is_rechecked_only_after_a_pause(repo: BarRepository) -> None:
+async def test_a_lagging_symbol_is_rechecked_only_after_a_pause(
+        repo: BarRepository, monkeypatch: pytest.MonkeyPatch) -> None:
     provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
     provider.data["IWM"] = series("IWM", date(2026, 7, 31))  # the source stopped at July 31
     cache = make_cache(provider, repo, clock)
     await cache.refresh(UNIVERSE)
-    clock.at += timedelta(minutes=5)
-    assert (await cache.refresh(UNIVERSE)).skipped
+    queries: list[object] = []
+    real = repo.states
+
+    def counting_states(symbols: Sequence[str]) -> dict[str, SymbolState]:
+        queries.append(symbols)
+        return real(symbols)
+
+    monkeypatch.setattr(repo, "states", counting_states)
+    for _ in range(3):
+        clock.at += timedelta(minutes=4)
+        assert (await cache.refresh(UNIVERSE)).skipped
+    assert queries == []  # quiet until IWM is due: not even a store query
     clock.at += cache.recheck
     report = await cache.refresh(UNIVERSE)
     assert provider.calls[-1][0] == ("IWM",) and report.provider_calls == 1

@@ -138,3 +138,17 @@ def test_csv_replay_never_imports_yfinance(csv_dir: Path) -> None:
             "assert len(snap.frame('SPY')) > 10; "
             "assert 'yfinance' not in sys.modules, 'yfinance imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+async def test_version_changes_with_a_new_bar_only(csv_dir: Path, tmp_path: Path) -> None:
+    provider = FlakyCsv(csv_dir)
+    now = [clock(LAST)]
+    md = MarketData(settings_for(tmp_path), provider=provider, now=lambda: now[0])
+    first = await md.snapshot()
+    assert (await md.snapshot()).version == first.version
+    write_csv(csv_dir, "SPY", date(2026, 6, 1), date(2026, 8, 21), 500.0)  # one more session
+    now[0] = clock(date(2026, 8, 21))
+    second = await md.snapshot()
+    assert second.frame("SPY").index[-1] == pd.Timestamp("2026-08-21")
+    assert second.version != first.version
+    await md.close()
