@@ -32,6 +32,31 @@ def display_name(symbol: str) -> str:
     return NAMES.get(symbol, symbol)
 
 
+def uses_log_scale(series: list[tuple[str, pd.Series]]) -> bool:
+    """Log scale for rebased charts spanning 10+ years or values moving more than 4×."""
+    rebased = [s / s.iloc[0] for _, s in series]
+    lo = min(float(r.min()) for r in rebased)
+    hi = max(float(r.max()) for r in rebased)
+    days = (max(s.index[-1] for _, s in series) - min(s.index[0] for _, s in series)).days
+    return days >= LOG_SPAN_DAYS or hi / lo > LOG_RANGE
+
+
+def pct_label(change: float) -> str:
+    """``+12.3%``, or ``+5,977%`` once the change passes 100%."""
+    return f"{change:+,.0%}" if abs(change) >= 1 else f"{change:+.1%}"
+
+
+def _colours(theme: Theme, series: list[tuple[str, pd.Series]]) -> list[str]:
+    """Small/large-cap colours for those symbols; the others take the series palette in turn."""
+    out, other = [], 0
+    for sym, _ in series:
+        colour = theme.symbol_colour(sym, other)
+        if colour not in (theme.small_caps, theme.large_caps):
+            other += 1
+        out.append(colour)
+    return out
+
+
 def _log_axis(ax: Axes, lo: float, hi: float) -> None:
     ax.set_yscale("log")
     ax.set_ylim(lo / 1.04, hi * 1.04)
@@ -55,7 +80,9 @@ def custom_figure(data: CustomInput, theme: Theme) -> Figure:
         if data.kind == "ratio":
             names = f"{display_name(series[0][0])} / {display_name(series[1][0])}"
         kind_label = {"price": "price", "rebased": "rebased to 100", "ratio": "ratio",
-                      "drawdown": "drawdown from peak"}[data.kind]
+                      "drawdown": "% below the period's high"}[data.kind]
+        if data.kind == "rebased" and uses_log_scale(series):
+            kind_label = "rebased to 100, log scale"
         cv.add_header(fig, theme, f"{names} · {data.period_label}", kind_label)
         {"price": _price, "rebased": _rebased, "ratio": _ratio,
          "drawdown": _drawdown}[data.kind](fig, theme, series)
@@ -68,12 +95,12 @@ def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
     rows, cols = (n, 1) if n <= 2 else (2, 2)
     axes = cv.grid_axes(fig, rows, cols, top_px=104, bottom_px=70,
                         hspace=0.45 if rows == 2 else 0.3, wspace=0.22, sharex=False)
-    for i, (ax, (sym, s)) in enumerate(zip(axes, series, strict=False)):
+    for ax, (sym, s), colour in zip(axes, series, _colours(theme, series), strict=False):
         x = cv.to_days(s.index)
         change = float(s.iloc[-1] / s.iloc[0] - 1)
-        h, = ax.plot(x, s.to_numpy(), color=theme.symbol_colour(sym, i))
+        h, = ax.plot(x, s.to_numpy(), color=colour)
         cv.header_legend(ax, [h], [f"{display_name(sym)}  {cv.number_label(float(s.iloc[-1]))}"
-                                   f"  ({change:+.1%})"])
+                                   f"  ({pct_label(change)})"])
         ax.set_xlim(x[0], x[-1])
         cv.y_ticks(ax, 4 if rows == 1 else 3)
         ax.yaxis.set_major_formatter(cv.compact_formatter())
@@ -86,21 +113,20 @@ def _rebased(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> 
     (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
     handles, labels = [], []
     lo, hi, first, last = np.inf, -np.inf, np.inf, -np.inf
-    for i, (sym, s) in enumerate(series):
+    for (sym, s), colour in zip(series, _colours(theme, series), strict=True):
         r = s / s.iloc[0] * 100.0
         x = cv.to_days(r.index)
-        h, = ax.plot(x, r.to_numpy(), color=theme.symbol_colour(sym, i))
+        h, = ax.plot(x, r.to_numpy(), color=colour)
         handles.append(h)
-        labels.append(f"{display_name(sym)}  {float(r.iloc[-1]) - 100:+.1f}%")
+        labels.append(f"{display_name(sym)}  {pct_label(float(r.iloc[-1]) / 100 - 1)}")
         lo, hi = min(lo, float(r.min())), max(hi, float(r.max()))
         first, last = min(first, x[0]), max(last, x[-1])
     ax.axhline(100.0, color=theme.muted, linewidth=1.0, linestyle=(0, (4, 4)))
-    if last - first >= LOG_SPAN_DAYS or hi / lo > LOG_RANGE:
+    if uses_log_scale(series):
         _log_axis(ax, lo, hi)
-        ax.set_ylabel("Rebased to 100 (log scale)", fontsize=cv.NOTE_PT + 1)
     else:
         cv.y_ticks(ax, 5)
-        ax.set_ylabel("Rebased to 100", fontsize=cv.NOTE_PT + 1)
+        ax.yaxis.set_major_formatter(cv.compact_formatter())
     ax.set_xlim(first, last)
     cv.date_axis(ax)
     cv.header_legend(ax, handles, labels)
@@ -117,7 +143,7 @@ def _ratio(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
     colour = theme.small_caps if a_sym in ("^RUT", "IWM") else theme.series[0]
     change = float(ratio.iloc[-1] / ratio.iloc[0] - 1)
     h, = ax.plot(x, ratio.to_numpy(), color=colour)
-    handles, labels = [h], [f"{a_sym}/{b_sym}  {ratio.iloc[-1]:.4g} ({change:+.1%})"]
+    handles, labels = [h], [f"{a_sym}/{b_sym}  {ratio.iloc[-1]:.4g} ({pct_label(change)})"]
     if len(ratio) > 250:
         avg = ratio.rolling(200, min_periods=200).mean()
         h2, = ax.plot(x, avg.to_numpy(), color=theme.muted, linewidth=1.8,
@@ -135,10 +161,9 @@ def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) ->
     (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
     handles, labels = [], []
     first, last = np.inf, -np.inf
-    for i, (sym, s) in enumerate(series):
+    for (sym, s), colour in zip(series, _colours(theme, series), strict=True):
         dd = s / s.cummax() - 1.0
         x = cv.to_days(dd.index)
-        colour = theme.symbol_colour(sym, i)
         if len(series) == 1:
             ax.fill_between(x, dd.to_numpy(), 0.0, color=colour, alpha=0.25, linewidth=0)
         h, = ax.plot(x, dd.to_numpy(), color=colour, linewidth=2.2)
@@ -148,8 +173,9 @@ def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) ->
         first, last = min(first, x[0]), max(last, x[-1])
     ax.axhline(0.0, color=theme.muted, linewidth=1.0)
     ax.set_xlim(first, last)
-    cv.y_ticks(ax, 5, ".0%")
-    ax.set_ylabel("Below period high", fontsize=cv.NOTE_PT + 1)
+    cv.y_ticks(ax, 5)
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:.0%}".replace("-", "−")))
     cv.date_axis(ax)
     cv.header_legend(ax, handles, labels, ncol=2 if len(series) > 2 else None)
 

@@ -21,17 +21,17 @@ SHADE_ALPHA = 0.17
 LABEL_MIN_YEARS = 4.0
 
 
-def log_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
-    """"Nice" values (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) inside [lo, hi], thinned to ``most``."""
-    out: list[float] = []
-    for k in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
-        for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8):
-            v = m * 10.0 ** k
-            if lo <= v <= hi:
-                out.append(v)
-    while len(out) > most:
-        out = out[::2]
-    return out
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """"Nice" log-axis ticks inside [lo, hi]: the first of the mantissa sets 1; 1-2-5; 1-2-3-5-7;
+    1-1.5-2-2.5-3-4-5-6-8 (× 10^k) that gives at least 4 ticks (else the densest)."""
+    ticks: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 5, 7), (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)):
+        ticks = [m * 10.0 ** k
+                 for k in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+                 for m in mantissas if lo <= m * 10.0 ** k <= hi]
+        if len(ticks) >= 4:
+            break
+    return ticks
 
 
 def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:

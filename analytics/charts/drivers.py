@@ -51,13 +51,13 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
                  f"{head} headwind{'s' if head != 1 else ''}")
         cv.add_header(fig, theme, "What drives small caps now", tally)
         axes = cv.grid_axes(fig, rows, cols, top_px=178 if rows < 3 else 170, bottom_px=64,
-                            left_px=78, right_px=24, hspace=0.75 if rows < 3 else 0.95,
-                            wspace=0.32, sharex=False)
-        for ax, panel, values in zip(axes, data.panels, series, strict=False):
+                            left_px=78, right_px=24, hspace=0.62 if rows < 3 else 0.8,
+                            wspace=0.32, sharex=True)
+        n = len(data.panels)
+        for i, (ax, panel, values) in enumerate(zip(axes, data.panels, series, strict=False)):
             colour = theme.call_colour(panel.call)
             x = cv.to_days(values.index)
             ax.plot(x, values.to_numpy(), color=colour, linewidth=2.2)
-            ax.set_xlim(x[0], x[-1])
             ax.set_title(panel.name, fontsize=PANEL_NAME_PT, fontweight="bold", pad=30,
                          loc="left", color=theme.text)
             ax.text(0.0, 1.03, panel.label, transform=ax.transAxes, ha="left", va="bottom",
@@ -65,8 +65,13 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
             ax.tick_params(labelsize=PANEL_TICK_PT)
             cv.y_ticks(ax, 3)
             ax.yaxis.set_major_formatter(cv.compact_formatter())
-            cv.date_axis(ax, maxticks=4)
-        for ax in axes[len(data.panels):]:
+            if i + cols < n:  # a panel below shows the (shared) dates
+                ax.tick_params(labelbottom=False)
+        first = min(float(cv.to_days(v.index)[0]) for v in series)
+        last = max(float(cv.to_days(v.index)[-1]) for v in series)
+        axes[0].set_xlim(first, last)
+        cv.date_axis(axes[0], maxticks=4)
+        for ax in axes[n:]:
             ax.set_visible(False)
         fig.legend([Patch(color=theme.tailwind), Patch(color=theme.headwind),
                     Patch(color=theme.neutral)],

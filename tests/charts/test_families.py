@@ -101,8 +101,13 @@ def test_custom_figure_colours_rut_as_small_caps() -> None:
 def test_log_scale_for_decades_is_stated() -> None:
     long = walk(252 * 12, seed=4, drift=0.0008)
     data = cb.custom_input([("^RUT", long)], "rebased", "max", ASOF, FOOT)
-    ax = figure_for("custom", data, DARK).axes[0]
-    assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
+    fig = figure_for("custom", data, DARK)
+    assert fig.axes[0].get_yscale() == "log"
+    assert any("log scale" in t.get_text() for t in fig.texts)
+    short = figure_for("custom", cb.custom_input([("^RUT", walk(60))], "rebased", "1m", ASOF,
+                                                 FOOT), DARK)
+    assert short.axes[0].get_yscale() == "linear"
+    assert not any("log scale" in t.get_text() for t in short.texts)
     cyc = tiny_inputs()["cycles"]
     cax = figure_for("cycles", cyc, DARK).axes[0]
     assert cax.get_yscale() == "log" and "log scale" in cax.get_ylabel()
