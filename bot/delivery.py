@@ -36,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from bot.briefing_post import BriefingPost
+from bot.market_data import calendar
 from bot.scheduler import (
     Clock,
     Slot,
@@ -43,7 +44,6 @@ from bot.scheduler import (
     data_asof,
     local_date,
     recent_slots,
-    slot_on,
     utc_now,
 )
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
@@ -57,6 +57,7 @@ CRASH_ENV = "CAPBRIEF_TEST_CRASH_AFTER_SEND"
 CRASH_EXIT_CODE = 77
 #: How far back a firing job looks for its slot (well under a day: yesterday's is never it).
 JOB_LOOKBACK = timedelta(hours=12)
+NEW_YORK = "America/New_York"
 
 
 class ChannelError(Exception):
@@ -296,24 +297,18 @@ class BriefingRuntime:
 
     # -- on demand ------------------------------------------------------------------------
     async def compose_now(self, options: BriefingOptions) -> BriefingPost:
-        """The post as it would go out now (preview / send-now): this or the next session."""
+        """The post as it would go out now (preview / send-now): for today's session (or the
+        next one on a closed day), with data as of the last session completed now."""
         now = self.clock()
-        day = local_date(now, "America/New_York")
-        slot = slot_on(day, time(0, 0), "America/New_York")
-        session = slot.session if slot is not None else _next_session(day)
-        asof = data_asof(Slot(session=session, fire_at=now))
+        today = local_date(now, NEW_YORK)
+        session = today if calendar.is_session(today) else calendar.next_session(today)
+        asof = calendar.last_completed_session(now)
         return await self.cache.get(session, asof, options)
 
     async def send_now(self, sub: Subscription) -> int:
         """Post now to ``sub``'s channel (not recorded as the scheduled delivery)."""
         post = await self.compose_now(sub.options)
         return await self.sender.send(sub.channel_id, post)
-
-
-def _next_session(day: date) -> date:
-    from bot.market_data import calendar
-
-    return calendar.next_session(day)
 
 
 def _wanted(sub: Subscription, slot: Slot) -> bool:

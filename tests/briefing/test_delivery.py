@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import DeliveryStatus
+from bot.subscriptions import BriefingOptions, DeliveryStatus
 from tests.briefing.conftest import (
     NY,
     Clock,
@@ -208,3 +208,22 @@ async def test_job_beyond_grace_records_and_logs_the_miss(
                                     ).run_slot(AT, NY)
     assert report is not None and report.missed == [1] and sender.sent == []
     assert "MISSED" in caplog.text
+
+
+@pytest.mark.parametrize(("now", "session", "asof"), [
+    (utc(TUE, 10, 0), TUE, date(2026, 11, 23)),  # before the open: Monday's close
+    (utc(TUE, 22, 0), TUE, TUE),  # after Tuesday's close
+    (utc(date(2026, 11, 26), 15, 0), date(2026, 11, 27), date(2026, 11, 25)),  # Thanksgiving
+])
+async def test_preview_and_send_now_compose_for_now(subs: SubscriptionRepository,
+                                                    deliveries: DeliveryRepository,
+                                                    now: datetime, session: date,
+                                                    asof: date) -> None:
+    composer = CountingComposer()
+    runtime = make_runtime(subs, deliveries, Clock(now), RecordingSender(), composer)
+    post = await runtime.compose_now(BriefingOptions())
+    assert (post.session, post.asof) == (session, asof)
+    sub = add_sub(subs, 77)
+    await runtime.send_now(sub)
+    assert deliveries.get(sub.id, session) is None  # send-now is not the scheduled delivery
+    assert len(composer.calls) == 1  # the second call reused the composition
