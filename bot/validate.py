@@ -30,7 +30,7 @@ def shown(text: str, limit: int = 20) -> str:
 
 def parse_symbols(text: str | None) -> list[str]:
     """``"iwm, SPY"`` → ``["IWM", "SPY"]``: 1–4 distinct valid tickers, upper-cased, in order."""
-    if text is None or not text.strip():
+    if not isinstance(text, str) or not text.strip():
         raise BadInput("Give 1 to 4 ticker symbols separated by spaces, e.g. `IWM SPY`.")
     if len(text) > MAX_SYMBOLS_TEXT:
         raise BadInput(f"That is too long for a list of tickers ({len(text)} characters); "
@@ -51,8 +51,10 @@ def parse_symbols(text: str | None) -> list[str]:
 def parse_asof(text: str | None, *, today: date) -> date | None:
     """``YYYY-MM-DD`` → date (None when not given); a future date is refused here, before any
     fetch. Dates before the data are refused once the data is known (:mod:`bot.asof`)."""
-    if text is None or not text.strip():
+    if text is None or (isinstance(text, str) and not text.strip()):
         return None
+    if not isinstance(text, str):
+        raise BadInput("`asof` must be a date as YYYY-MM-DD.")
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
@@ -64,12 +66,16 @@ def parse_asof(text: str | None, *, today: date) -> date | None:
 
 def check_choice(name: str, value: str, allowed: Iterable[str]) -> str:
     options = list(allowed)
-    if value not in options:
-        raise BadInput(f"`{name}` must be one of {', '.join(options)}; not `{shown(value)}`.")
+    if not isinstance(value, str) or value not in options:
+        raise BadInput(f"`{name}` must be one of {', '.join(options)}; "
+                       f"not `{shown(str(value))}`.")
     return value
 
 
 def check_range(name: str, value: int | None, low: int, high: int) -> int | None:
+    """``value`` when it is a whole number in ``[low, high]`` (None passes: not given)."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise BadInput(f"`{name}` must be a whole number between {low} and {high}.")
     if value is not None and not low <= value <= high:
         raise BadInput(f"`{name}` must be between {low} and {high} (got {value}).")
     return value

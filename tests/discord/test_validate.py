@@ -44,6 +44,8 @@ def test_choices_ranges_and_unknown_symbols() -> None:
     assert check_range("gap_days", None, 30, 3650) is None
     with pytest.raises(BadInput, match="between 30 and 3650"):
         check_range("gap_days", 29, 30, 3650)
+    with pytest.raises(BadInput, match="whole number"):
+        check_range("gap_days", "ten", 30, 3650)  # type: ignore[arg-type]
     check_known(["IWM"], [])
     with pytest.raises(BadInput, match="ZZZ"):
         check_known(["IWM", "ZZZ"], ["ZZZ"])
