@@ -227,3 +227,14 @@ async def test_preview_and_send_now_compose_for_now(subs: SubscriptionRepository
     await runtime.send_now(sub)
     assert deliveries.get(sub.id, session) is None  # send-now is not the scheduled delivery
     assert len(composer.calls) == 1  # the second call reused the composition
+
+
+def test_concurrent_claims_on_sqlite_let_exactly_one_through(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sub = add_sub(subs, 5)
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda _: deliveries.claim(sub.id, TUE, utc(TUE, 13, 30)),
+                            range(16)))
+    assert won.count(True) == 1

@@ -1,0 +1,76 @@
+"""The briefing ledger on PostgreSQL (same SQL as SQLite). Runs only when
+``CAPBRIEF_TEST_POSTGRES_URL`` is set; works in a fresh schema dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from bot.storage.db import create_engine, migrate
+from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
+from bot.subscriptions import BriefingOptions, DeliveryStatus
+
+PG_URL = os.environ.get("CAPBRIEF_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(
+    not PG_URL, reason="set CAPBRIEF_TEST_POSTGRES_URL to run the storage tests on PostgreSQL")
+NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+TUE = date(2026, 11, 24)
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    assert PG_URL is not None
+    schema = f"capbrief_briefing_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    eng = create_engine(url.render_as_string(hide_password=False))
+    migrate(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_subscription_and_delivery_ledger_on_postgres(engine: Engine) -> None:
+    subs, deliveries = SubscriptionRepository(engine), DeliveryRepository(engine)
+    sub = subs.upsert(guild_id=2**62, channel_id=2**62 + 1, local_time=time(8, 30),
+                      timezone="America/New_York", options=BriefingOptions(charts=False),
+                      created_by=2**61, now=NOW)
+    assert sub.channel_id == 2**62 + 1 and sub.created_at == NOW and not sub.options.charts
+    assert subs.slots() == [(time(8, 30), "America/New_York")]
+    assert [s.id for s in subs.enabled(("08:30", "America/New_York"))] == [sub.id]
+    assert deliveries.claim(sub.id, TUE, NOW) and not deliveries.claim(sub.id, TUE, NOW)
+    deliveries.mark_sent(sub.id, TUE, 2**63 - 1, NOW)
+    row = deliveries.get(sub.id, TUE)
+    assert row is not None and row.status == DeliveryStatus.SENT and row.message_id == 2**63 - 1
+    assert deliveries.claim(sub.id, date(2026, 11, 25), NOW)
+    assert [d.session for d in deliveries.interrupt_stale(NOW)] == [date(2026, 11, 25)]
+    assert deliveries.mark_missed(sub.id, date(2026, 11, 27), "down", NOW)
+    assert not deliveries.mark_missed(sub.id, date(2026, 11, 27), "down", NOW)
+    for _ in range(3):
+        after = subs.record_failure(sub.id, "gone", max_failures=3, now=NOW)
+    assert after is not None and not after.enabled and "gone" in (after.disabled_reason or "")
+    assert subs.slots() == []
+    assert subs.delete(sub.id) and subs.get(sub.id) is None
+
+
+def test_concurrent_claims_on_postgres_let_exactly_one_through(engine: Engine) -> None:
+    subs, deliveries = SubscriptionRepository(engine), DeliveryRepository(engine)
+    sub = subs.upsert(guild_id=1, channel_id=2, local_time=time(8, 30),
+                      timezone="America/New_York", options=BriefingOptions(), created_by=None,
+                      now=NOW)
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(lambda _: deliveries.claim(sub.id, TUE, NOW), range(16)))
+    assert won.count(True) == 1
