@@ -17,7 +17,7 @@ from datetime import date
 
 import discord
 
-from analytics.briefing import calc_leader, compose_headline
+from analytics.briefing import LEAD_WINDOW, WINDOW_WORDS, calc_leader, compose_headline
 from analytics.charts.inputs import CustomInput
 from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
@@ -172,6 +172,8 @@ def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
     headline = compose_headline(lead)  # the same sentence the morning briefing opens with
     leader, _ = calc_leader(lead)  # the same rule as the headline
     who = headline.split(":", 1)[0]
+    if leader != "unknown":  # the chart may show a longer window: say which one this is
+        who = f"{who} {WINDOW_WORDS[LEAD_WINDOW]}"
     lines = [headline, f"Trend: {rel.regime_label}."]
     if rel.leader in ("small", "large") and rel.streak_start is not None:
         side = "above" if rel.leader == "small" else "below"
