@@ -9,7 +9,8 @@ Refresh (:meth:`BarCache.refresh`):
   distinct start, so an ordinary morning refresh is one call for the whole universe.
 - every refresh is written in one transaction (a crash leaves the previous good state), then the
   in-memory frames of the written symbols are dropped and re-read on the next read.
-- concurrent refreshes of the same symbol set share one run (single-flight).
+- concurrent refreshes of the same symbol set share one run (single-flight); refreshes of
+  different sets take turns, so a symbol in two overlapping sets is fetched once.
 - after a failed fetch the source is not asked again for ``retry_after`` (commands keep
   answering from the cache during an outage instead of each waiting for retries).
 - when nothing is due, the refresh remembers until when (the target session, or the moment a
@@ -126,6 +127,7 @@ class BarCache:
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
         self._inflight: dict[tuple[str, ...], asyncio.Future[RefreshReport]] = {}
+        self._fetching = asyncio.Lock()
         # key -> (target, until): nothing to fetch for ``target`` before ``until`` (None: at all)
         self._quiet: dict[tuple[str, ...], tuple[date, datetime | None]] = {}
         self._last_errors: dict[str, MarketDataError] = {}
@@ -153,6 +155,11 @@ class BarCache:
         quiet = self._quiet.get(key)
         if quiet is not None and quiet[0] == target and (quiet[1] is None or now < quiet[1]):
             return RefreshReport(symbols=key, target=target)  # no store query either
+        async with self._fetching:  # overlapping symbol sets: the later one sees the first's rows
+            return await self._refresh_locked(key, now, target)
+
+    async def _refresh_locked(self, key: tuple[str, ...], now: datetime,
+                              target: date) -> RefreshReport:
         states = await asyncio.to_thread(self.repo.states, key)
         self._adopt_states(states)
         groups, until = self._plan(states, target, now)

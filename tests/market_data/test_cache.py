@@ -160,6 +160,15 @@ async def test_twenty_concurrent_refreshes_share_one_fetch(repo: BarRepository) 
     assert cache._inflight == {}
 
 
+async def test_overlapping_symbol_sets_fetch_a_shared_symbol_once(repo: BarRepository) -> None:
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
+    provider.delay = 0.05
+    cache = make_cache(provider, repo, clock)
+    await asyncio.gather(cache.refresh(["^RUT", "^GSPC"]), cache.refresh(["^GSPC", "SPY"]))
+    fetched = [s for symbols, _, _ in provider.calls for s in symbols]
+    assert sorted(fetched) == ["SPY", "^GSPC", "^RUT"]
+
+
 async def test_a_cancelled_waiter_does_not_cancel_the_shared_fetch(repo: BarRepository) -> None:
     provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
     provider.delay = 0.05
