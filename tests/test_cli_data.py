@@ -43,7 +43,7 @@ def write_csv(root: Path, stem: str, end: date = LAST, base: float = 100.0,
 @pytest.fixture(autouse=True)
 def _quiet_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the log handler (stdout) out of the command output these tests read."""
-    monkeypatch.setattr("bot.cli.setup_logging", lambda level: None)
+    monkeypatch.setattr("bot.cli.setup_logging", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
