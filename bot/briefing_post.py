@@ -3,8 +3,8 @@
 :class:`BriefingPost` is composed once and sent many times, so it holds only immutable values
 (bytes, strings); :meth:`BriefingPost.files` builds fresh ``discord.File`` objects for every
 message (a ``discord.File`` cannot be re-sent). Charts are attached as ``attachment://`` images:
-the first inside the main embed, the others in extra embeds sharing the main embed's ``url``,
-which Discord shows as one gallery card. The same post renders to Markdown
+the first inside the main embed, the others in image-only embeds of the same colour below it
+(no fake ``url`` to force a gallery: the title stays plain text). The same post renders to Markdown
 (:meth:`BriefingPost.markdown`) and to an HTML page (``bot/ui/html.py``).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ import discord
 
 from bot.market_data import calendar
 from bot.subscriptions import BriefingOptions
-from bot.ui.embeds import footer_text, leader_colour
+from bot.ui.embeds import fit, footer_text, leader_colour
 from bot.ui.text import fmt_level, fmt_pct
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 #: Discord limits we stay under (embed title 256, description 4096, field value 1024, 25 fields).
 MAX_TITLE, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS, MAX_IMAGES = 256, 4096, 1024, 25, 4
-GALLERY_URL = "https://github.com/capbrief/capbrief#briefing"
 NEUTRAL_COLOR = 0x99AAB5
 
 
@@ -62,7 +61,6 @@ class BriefingPost:
     images: tuple[PostImage, ...] = ()
     early_close: bool = False
     notice: str | None = None  # e.g. the early-close line, shown first
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def body(self) -> str:
@@ -71,9 +69,9 @@ class BriefingPost:
 
     # -- Discord --------------------------------------------------------------------------
     def embeds(self) -> list[discord.Embed]:
-        """The main embed (with the first chart) plus one embed per further chart (gallery)."""
+        """The main embed (with the first chart) plus one image-only embed per further chart."""
         main = discord.Embed(title=self.title[:MAX_TITLE], description=self.body[:MAX_DESCRIPTION],
-                             colour=self.color, url=GALLERY_URL if self.images else None)
+                             colour=self.color)
         for f in self.fields[:MAX_FIELDS]:
             main.add_field(name=f.name[:256], value=f.value[:MAX_FIELD] or "—", inline=f.inline)
         if self.footer:
@@ -81,9 +79,9 @@ class BriefingPost:
         images = self.images[:MAX_IMAGES]
         if images:
             main.set_image(url=f"attachment://{images[0].filename}")
-        out = [main]
+        out = [fit(main)]  # Discord's limits (6,000 characters per message's embeds)
         for img in images[1:]:
-            extra = discord.Embed(url=GALLERY_URL, colour=self.color)
+            extra = discord.Embed(colour=self.color)
             extra.set_image(url=f"attachment://{img.filename}")
             out.append(extra)
         return out

@@ -35,7 +35,7 @@ def test_post_embeds_files_and_markdown_note_the_early_close() -> None:
     assert embeds[0].description is not None
     assert embeds[0].description.startswith("**⏰ Early close today")
     assert embeds[0].image.url == "attachment://a.png"
-    assert embeds[1].image.url == "attachment://b.png" and embeds[1].url == embeds[0].url
+    assert embeds[1].image.url == "attachment://b.png" and embeds[0].url is None
     files_a, files_b = post.files(), post.files()
     assert [f.filename for f in files_a] == ["a.png", "b.png"]
     assert files_a[0] is not files_b[0]  # a discord.File cannot be re-sent: fresh each time
@@ -136,3 +136,10 @@ def test_run_without_token_writes_the_briefing_preview(market_dir: Path, tmp_pat
     names = {p.name for p in out.iterdir()}
     assert {"briefing.html", "briefing.md", "leadership.png", "summary.md"} <= names
     assert "morning briefing" in (out / "briefing.md").read_text()
+
+
+def test_oversized_post_is_cut_to_discord_limits() -> None:
+    long = "x" * 1500
+    post = _post(description=long * 4, fields=tuple(PostField(f"f{i}", long) for i in range(30)))
+    embeds = post.embeds()
+    assert sum(len(e) for e in embeds) <= 6000 and len(embeds[0].fields) <= 25
