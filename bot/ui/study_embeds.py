@@ -156,11 +156,13 @@ CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral
 
 def driver_value(reading: DriverReading) -> str:
     """Call, reading and change, then the measured link to small-cap relative returns."""
-    parts = [f"**{CALL_MARKS.get(reading.call, reading.call)}** · {reading_label(reading)}"]
+    call = CALL_MARKS.get(reading.call, reading.call)
+    parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
+             f"{reading_label(reading)}"]
     if reading.relation is not None:
         rel = reading.relation
         parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
-    if reading.call != "neutral" and reading.reason:
+    if reading.call != "neutral" and reading.reason and not reading.stale:
         parts.append(reading.reason)
     return "\n".join(parts)
 
