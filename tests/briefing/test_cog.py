@@ -188,3 +188,41 @@ async def test_preview_is_ephemeral_and_send_now_posts_once(harness: Bot) -> Non
     assert "Posted the briefing" in text_of(done)
     posts = harness.fake.channel_messages[OPEN][before:]
     assert len(posts) == 1 and posts[0].json["embeds"][0]["title"].startswith("Small vs large")
+
+
+async def test_subscribed_channel_gets_the_scheduled_post_end_to_end(harness: Bot) -> None:
+    """/briefing subscribe → the slot's APScheduler job → composer → discord.py → the channel."""
+    if market_data_dir() is None:
+        pytest.skip("real history absent: put ../shared/data/market beside the repo")
+    from datetime import UTC, datetime
+
+    runtime = harness.service.runtime
+    real_clock = runtime.clock
+    runtime.clock = lambda: datetime(2026, 11, 27, 13, 30, tzinfo=UTC)  # 08:30 NY, early close
+    try:
+        reply, _ = await harness.run("subscribe", [channel(OPEN)], channels=(OPEN,))
+        assert "08:30 America/New_York" in text_of(reply)
+        before = len(harness.fake.channel_messages.get(OPEN, []))
+        job = harness.service.scheduler.scheduler.get_job("briefing:08:30:America/New_York")
+        assert job is not None
+        job.modify(next_run_time=datetime.now(UTC))  # fire it now, through APScheduler
+        post = await harness.fake.wait_for(
+            lambda r: r.method == "POST" and r.path == f"/channels/{OPEN}/messages", 60,
+            index=before)
+        embed = post.json["embeds"][0]
+        assert embed["title"] == "Small vs large caps · Fri 27 Nov 2026 morning briefing"
+        assert embed["description"].startswith("**⏰ Early close today (Fri 27 Nov)")
+        assert [f.filename for f in post.files] == ["leadership.png", "records.png"]
+        [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)
+        for _ in range(200):  # the ledger write follows the send
+            row = harness.service.deliveries.last(sub.id)
+            if row is not None and row.status == "sent":
+                break
+            await asyncio.sleep(0.05)
+        assert row is not None and row.status == "sent" and row.message_id == int(
+            post.response["id"])
+        reply, _ = await harness.run("settings")
+        assert "Fri 27 Nov 2026: ✅ posted" in text_of(reply)
+    finally:
+        runtime.clock = real_clock
+        await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
