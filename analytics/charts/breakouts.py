@@ -65,7 +65,7 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         ax.set_xlim(0, data.horizon)
         ax.xaxis.set_major_locator(FixedLocator(_month_ticks(data.horizon)))
         ax.xaxis.set_major_formatter(FuncFormatter(
-            lambda v, _p: "event" if v == 0 else f"+{round(v / SESSIONS_PER_MONTH)}m"))
+            lambda v, _p: "0" if v == 0 else f"+{round(v / SESSIONS_PER_MONTH)}m"))
         ax.set_xlabel("Months after the event (21 sessions a month)", fontsize=cv.NOTE_PT + 1,
                       color=theme.muted)
         cv.y_ticks(ax, 6)

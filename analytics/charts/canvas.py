@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 from PIL import Image
 
 from analytics.charts.errors import ChartInputError
@@ -188,14 +188,43 @@ def day_number(when: object) -> float:
     return float(to_days(pd.DatetimeIndex([pd.Timestamp(when)]))[0])  # type: ignore[arg-type]
 
 
+class EdgeSafeFormatter(Formatter):
+    """Wraps an x-axis formatter and blanks labels centred within ``min_px`` of the axes' left
+    edge, where they would collide with the lowest y tick label."""
+
+    def __init__(self, inner: Formatter, min_px: float = 36.0) -> None:
+        self.inner = inner
+        self.min_px = min_px
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return str(self.inner(x, pos))
+
+    def format_ticks(self, values: Any) -> list[str]:
+        labels = list(self.inner.format_ticks(values))
+        if self.axis is None or not len(values):
+            return labels
+        lo, hi = self.axis.get_view_interval()
+        axes = getattr(self.axis, "axes", None)
+        if axes is None or hi <= lo:
+            return labels
+        width = axes.bbox.width
+        return ["" if (v - lo) / (hi - lo) * width < self.min_px else label
+                for v, label in zip(values, labels, strict=True)]
+
+
 def date_axis(ax: Axes, *, maxticks: int = 7) -> None:
-    """Concise auto date ticks that read well from one month to five decades."""
+    """Concise auto date ticks that read well from one month to five decades (one line each;
+    the year appears at each new year, never on a second line)."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
     formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
-    formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]  # one line each
+    formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]
     formatter.formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%S.%f"]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
+    ax.xaxis.set_major_formatter(EdgeSafeFormatter(formatter))
 
 
 def y_ticks(ax: Axes, nbins: int = 5, fmt: str | None = None) -> None:

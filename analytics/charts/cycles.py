@@ -43,9 +43,9 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         first = ratio.index[0].year
-        swing = f", turns of {data.swing:.0%}+" if data.swing else ""
+        swing = f" · {data.swing:.0%} swings" if data.swing else ""
         cv.add_header(fig, theme, f"Small- vs large-cap cycles since {first}",
-                      f"Russell 2000 / S&P 500, log scale{swing}")
+                      f"log scale{swing}")
         (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
         colours = {"small": theme.small_caps, "large": theme.large_caps}
         span = (float(y.min()), float(y.max()))

@@ -66,7 +66,7 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
         cv.header_legend(ax, handles, labels)
         label_y = top + 0.06 * span
         ax.text(x[0] + 0.01 * (x[-1] - x[0]), label_y,
-                f"Record {cv.number_label(data.record_close)} on "
+                f"Record {data.record_close:,.2f} on "
                 f"{data.record_date.isoformat()}", fontsize=ANNOTATION_PT,
                 color=theme.accent, va="center", ha="left")
         if data.drought_start is not None:

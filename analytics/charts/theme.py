@@ -98,6 +98,7 @@ class Theme:
             "ytick.labelsize": TICK_PT,
             "xtick.major.size": 5.0,
             "ytick.major.size": 0.0,
+            "ytick.major.pad": 8.0,  # clears the first x tick label at the axes corner
             "xtick.minor.size": 0.0,
             "ytick.minor.size": 0.0,
             "legend.fontsize": LEGEND_PT,

@@ -1,0 +1,76 @@
+"""No overlapping labels: every text and legend of every gallery chart (real history, both
+replay days) and of the tiny inputs lies inside the canvas and overlaps no other text/legend."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+
+from analytics.charts import KINDS, canvas
+from analytics.charts.registry import figure_for
+from analytics.charts.theme import DARK, LIGHT
+from bot.market_data.service import build_market_data
+from bot.settings import Settings
+from bot.subcommands.charts import gallery_charts, load_fred
+from tests.charts.test_families import tiny_inputs
+
+
+def label_boxes(fig: Figure) -> list[tuple[str, Bbox]]:
+    """Window extents of the figure texts, axes titles/texts, tick labels and legends."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes: list[tuple[str, Bbox]] = []
+    for text in fig.texts:
+        if text.get_text():
+            boxes.append((text.get_text(), text.get_window_extent(renderer)))
+    for legend in fig.legends:
+        boxes.append(("figure legend", legend.get_window_extent(renderer)))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for title in (ax.title, ax._left_title, ax._right_title):  # type: ignore[attr-defined]
+            if title.get_text():
+                boxes.append((title.get_text(), title.get_window_extent(renderer)))
+        for text in ax.texts:
+            boxes.append((text.get_text(), text.get_window_extent(renderer)))
+        drawn = ax.xaxis._update_ticks() + ax.yaxis._update_ticks()  # ticks inside the view
+        for tick in drawn:
+            if tick.get_visible() and tick.label1.get_visible() and tick.label1.get_text():
+                boxes.append((f"tick {tick.label1.get_text()}",
+                              tick.label1.get_window_extent(renderer)))
+        if ax.get_legend() is not None:
+            boxes.append(("legend", ax.get_legend().get_window_extent(renderer)))
+    return boxes
+
+
+def assert_clean(fig: Figure, name: str) -> None:
+    width, height = fig.canvas.get_width_height()
+    boxes = label_boxes(fig)
+    for label, box in boxes:
+        assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= width + 1 and box.y1 <= height + 1, (
+            f"{name}: {label!r} leaves the canvas ({box.bounds})")
+    for i, (a_label, a) in enumerate(boxes):
+        for b_label, b in boxes[i + 1:]:
+            assert not a.overlaps(b), f"{name}: {a_label!r} overlaps {b_label!r}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tiny_charts_have_no_overlapping_labels(kind: str) -> None:
+    with canvas.styled(LIGHT):
+        assert_clean(figure_for(kind, tiny_inputs()[kind], LIGHT), kind)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18)])
+def test_gallery_charts_have_no_overlapping_labels(market_dir: Path, asof: date) -> None:
+    market = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
+    fred: Any = load_fred(market_dir / "fred")
+    for chart in gallery_charts(market, asof, Settings(), fred):
+        with canvas.styled(DARK):
+            assert_clean(figure_for(chart.kind, chart.build(), DARK), chart.name)
