@@ -19,7 +19,9 @@ Refresh (:meth:`BarCache.refresh`):
   a new last date drop the in-memory frames).
 
 Reads (:meth:`BarCache.read`) decode frames once and keep them in memory; the frames returned
-are shared, so callers must treat them as read-only. When the last fetch of a symbol failed the
+are shared, so callers must treat them as read-only. A read waits for its refresh at most
+``wait_seconds``; when the source is slower and bars are held, it answers from the cache labelled
+stale ("slow to answer") while the refresh goes on. When the last fetch of a symbol failed the
 read is ``stale`` with a reason naming the error and the as-of session, never silently. When the
 store holds nothing for any symbol asked, the source's error is raised.
 """
@@ -115,7 +117,8 @@ class BarCache:
     def __init__(self, provider: BarProvider, repo: BarRepository, *, overlap_sessions: int = 5,
                  history_start: date = date(1979, 1, 1), now: Clock = utc_now,
                  recheck: timedelta = timedelta(minutes=15),
-                 retry_after: timedelta = timedelta(minutes=1)) -> None:
+                 retry_after: timedelta = timedelta(minutes=1),
+                 wait_seconds: float | None = 15.0) -> None:
         self.provider = provider
         self.repo = repo
         self.overlap_sessions = overlap_sessions
@@ -123,6 +126,7 @@ class BarCache:
         self.now = now
         self.recheck = recheck
         self.retry_after = retry_after
+        self.wait_seconds = wait_seconds
         self._frames: dict[str, pd.DataFrame] = {}
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
@@ -276,9 +280,11 @@ class BarCache:
         and no refresh was asked for.
         """
         wanted = list(dict.fromkeys(symbols))
-        report = await self.refresh(wanted) if refresh else None
-        if any(s not in self._states for s in wanted):
+        report, slow = (await self._refresh_within(wanted)) if refresh else (None, False)
+        if slow or any(s not in self._states for s in wanted):
             self._adopt_states(await asyncio.to_thread(self.repo.states, wanted))
+        if slow and not any(self._states[s].rows for s in wanted):
+            report, slow = await self.refresh(wanted), False  # nothing to serve meanwhile
         bars = await self.frames(wanted)
         missing: dict[str, str] = {}
         for s in wanted:
@@ -295,11 +301,28 @@ class BarCache:
         asof = {s: f.index[-1].date() for s, f in bars.items() if len(f)}
         failing = [s for s in bars if (st := self._states.get(s)) is not None and st.failing]
         reason = self._stale_reason(failing, asof) if failing else None
+        if slow and asof:
+            reason = "; ".join(filter(None, [reason, (
+                f"the data source is slow to answer (refresh still running after "
+                f"{self.wait_seconds:g} s); showing the last good bars, as of "
+                f"{max(asof.values()).isoformat()}")]))
         fetched = [st.last_success_at for s in bars
                    if (st := self._states.get(s)) is not None and st.last_success_at]
-        return CacheRead(bars=bars, asof=asof, stale=bool(failing), stale_reason=reason,
+        return CacheRead(bars=bars, asof=asof, stale=bool(failing) or slow, stale_reason=reason,
                          fetched_at=min(fetched) if fetched else None, missing=missing,
                          report=report)
+
+    async def _refresh_within(self, wanted: list[str]) -> tuple[RefreshReport | None, bool]:
+        """Refresh, waiting at most ``wait_seconds``; ``(None, True)`` when the source is slower
+        (the refresh goes on in the background and later reads see its result)."""
+        if self.wait_seconds is None:
+            return await self.refresh(wanted), False
+        try:
+            return await asyncio.wait_for(self.refresh(wanted), self.wait_seconds), False
+        except TimeoutError:
+            log.warning("refresh of %d symbol(s) still running after %g s; serving the cache",
+                        len(wanted), self.wait_seconds)
+            return None, True
 
     def _stale_reason(self, failing: Sequence[str], asof: Mapping[str, date]) -> str:
         errors = dict.fromkeys(self._states[s].last_error or "unknown error" for s in failing)

@@ -329,3 +329,23 @@ async def test_a_lagging_symbol_is_rechecked_only_after_a_pause(
     clock.at += cache.recheck
     report = await cache.refresh(UNIVERSE)
     assert provider.calls[-1][0] == ("IWM",) and report.provider_calls == 1
+
+
+async def test_a_slow_source_gets_the_cache_labelled_while_the_refresh_goes_on(
+        repo: BarRepository) -> None:
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
+    cache = BarCache(provider, repo, overlap_sessions=3, history_start=HISTORY_START, now=clock,
+                     wait_seconds=0.05)
+    provider.delay = 0.3  # the cold load is slower than the wait, but there is nothing to serve
+    cold = await cache.read(UNIVERSE)
+    assert not cold.stale and cold.asof == dict.fromkeys(UNIVERSE, DAY1)
+    provider.advance(DAY2)
+    clock.at = after_close(DAY2)
+    read = await cache.read(UNIVERSE)
+    assert read.stale and read.stale_reason is not None and read.report is None
+    assert "slow to answer" in read.stale_reason and "as of 2026-08-20" in read.stale_reason
+    assert read.asof == dict.fromkeys(UNIVERSE, DAY1)
+    report = await cache.refresh(UNIVERSE)  # joins the flight still running
+    assert report.provider_calls == 1 and len(provider.calls) == 2
+    after = await cache.read(UNIVERSE)
+    assert not after.stale and after.asof == dict.fromkeys(UNIVERSE, DAY2)
