@@ -13,6 +13,7 @@ Input is checked before any fetch; ``horizon`` longer than the history held is r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -93,7 +94,9 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     tnx = _prices(snap, TNX)
     years = horizon / 252 if horizon is not None else None
     rates = calc_rate_study(rut, spx, tnx, session, years=years)
-    chart = build.custom_input([(TNX, tnx)], "price", "5y", session, footnote)
+    tnx_last = tnx.loc[: pd.Timestamp(session)].index[-1].date()  # ^TNX may end earlier
+    chart = build.custom_input([(TNX, tnx)], "price", "5y", session,
+                               dataclasses.replace(footnote, asof=tnx_last))
     return rates, "custom", chart, {}
 
 
