@@ -11,6 +11,8 @@ Refresh (:meth:`BarCache.refresh`):
   in-memory frames of the written symbols are dropped and re-read on the next read.
 - concurrent refreshes of the same symbol set share one run (single-flight); refreshes of
   different sets take turns, so a symbol in two overlapping sets is fetched once.
+- when a call fails because the source is down or limiting us (``RETRYABLE`` errors, already
+  retried by the provider), the other start groups are not tried in this refresh; and
 - after a failed fetch the source is not asked again for ``retry_after`` (commands keep
   answering from the cache during an outage instead of each waiting for retries).
 - when nothing is due, the refresh remembers until when (the target session, or the moment a
@@ -38,7 +40,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.market_data import calendar
-from bot.market_data.errors import MarketDataError
+from bot.market_data.errors import RETRYABLE, MarketDataError
 from bot.market_data.provider import BarProvider
 from bot.storage.repositories import BarRepository, SymbolState
 
@@ -176,7 +178,14 @@ class BarCache:
         missing: dict[str, str] = {}
         failed: list[str] = []
         errors: list[str] = []
+        down: MarketDataError | None = None  # the source itself failed: stop asking it
         for start, group in sorted(groups.items()):
+            if down is not None:
+                failed.extend(group)
+                for s in group:
+                    self._last_errors[s] = down
+                await self._record_failure(group, _describe(down), now)
+                continue
             calls += 1
             try:
                 result = await self.provider.fetch(group, start, target)
@@ -187,6 +196,8 @@ class BarCache:
                 for s in group:
                     self._last_errors[s] = exc
                 await self._record_failure(group, _describe(exc), now)
+                if isinstance(exc, RETRYABLE):
+                    down = exc
                 continue
             try:
                 done = await asyncio.to_thread(

@@ -170,7 +170,7 @@ def render_refresh(report: RefreshReport, snap: MarketSnapshot,
             f"{len(frame):,}" if frame is not None else "0",
             frame.index[0].date().isoformat() if held and frame is not None else "-",
             frame.index[-1].date().isoformat() if held and frame is not None else "-",
-            str(report.written[s]) if s in report.written else "-",
+            f"{report.written[s]:,}" if s in report.written else "-",
             _status(s, snap, states.get(s)),
         ])
     lines.append(table(["symbol", "sessions", "first", "as of", "written", "status"], rows,

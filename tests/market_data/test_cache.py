@@ -349,3 +349,17 @@ async def test_a_slow_source_gets_the_cache_labelled_while_the_refresh_goes_on(
     assert report.provider_calls == 1 and len(provider.calls) == 2
     after = await cache.read(UNIVERSE)
     assert not after.stale and after.asof == dict.fromkeys(UNIVERSE, DAY2)
+
+
+async def test_a_down_source_is_asked_once_per_refresh(repo: BarRepository) -> None:
+    provider, clock = CountingProvider([*UNIVERSE, "QQQ"], DAY1), Clock(after_close(DAY1))
+    cache = make_cache(provider, repo, clock)
+    await cache.refresh(UNIVERSE)
+    provider.advance(DAY2)
+    provider.fail = SourceUnavailable("Yahoo Finance is unavailable (HTTP 503)")
+    clock.at = after_close(DAY2)
+    report = await cache.refresh([*UNIVERSE, "QQQ"])  # two start groups: QQQ is new
+    assert report.provider_calls == 1 and len(provider.calls) == 2
+    assert sorted(report.failed) == sorted([*UNIVERSE, "QQQ"])
+    with pytest.raises(SourceUnavailable):  # QQQ has nothing cached: the source's error
+        await cache.read(["QQQ"], refresh=False)
