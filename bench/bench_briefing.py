@@ -3,10 +3,10 @@
 Real pieces: the SQLite ledger (claim → send → record per subscription); the real composer
 (analytics briefing + Matplotlib charts in the warmed process-pool renderer) on the shared CSV
 history; the real discord.py REST client posting embeds + PNGs; the fake Discord answering (and
-injecting 429s) on 127.0.0.1 in the same process. Two options variants (charts on / off) → 2
-compositions and one render per chart of the charts variant. Figures: total fan-out time,
-compositions, renders, messages the fake received, 429s met, peak Python memory during the
-fan-out (tracemalloc) and the process's max RSS.
+injecting 429s) on 127.0.0.1 in the same process, on its own thread and loop. Two options
+variants (charts on / off) → 2 compositions and one render per chart of the charts variant.
+Figures: total fan-out time, loop lag, compositions, renders, messages the fake received, 429s
+met, peak Python memory during the fan-out (tracemalloc) and the process's max RSS.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import sys
+import threading
 import time as clock
 import tracemalloc
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,6 +44,7 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     from bot.briefing_compose import CHARTS, BriefingComposer
     from bot.briefing_service import BRIEFING_PARAMS, DiscordSender
     from bot.delivery import BriefingRuntime
+    from bot.market_data import calendar
     from bot.market_data.service import build_market_data
     from bot.render import Renderer
     from bot.settings import Settings
@@ -74,7 +76,12 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
         return await renderer.render(kind, BRIEFING_PARAMS, data, version=version)
 
     composer = BriefingComposer(settings, snap, render)
-    fake = await FakeDiscord().start()
+    await asyncio.to_thread(calendar.is_session, NOW.date())  # built once at bot start-up
+    # The fake Discord gets its own thread and loop, so the loop lag measured is the bot's.
+    fake_loop = asyncio.new_event_loop()
+    fake_thread = threading.Thread(target=fake_loop.run_forever, daemon=True)
+    fake_thread.start()
+    fake = asyncio.run_coroutine_threadsafe(FakeDiscord().start(), fake_loop).result(30)
     fake.install()
     client = discord.Client(intents=discord.Intents.none())
     await client.login("bench-token")
@@ -82,6 +89,16 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     runtime = BriefingRuntime(subs, deliveries, composer, DiscordSender(client),
                               grace=timedelta(minutes=60), concurrency=concurrency,
                               clock=lambda: NOW)
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def sample_lag() -> None:  # how late a 5 ms sleep wakes up = loop blocking
+        while not stop.is_set():
+            t0 = clock.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append(clock.perf_counter() - t0 - 0.005)
+
+    sampler = asyncio.create_task(sample_lag())
     tracemalloc.start()
     started = clock.perf_counter()
     try:
@@ -90,9 +107,13 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        stop.set()
+        await sampler
         await client.close()
         await renderer.close()
-        await fake.close()
+        asyncio.run_coroutine_threadsafe(fake.close(), fake_loop).result(30)
+        fake_loop.call_soon_threadsafe(fake_loop.stop)
+        fake_thread.join(10)
         fake.uninstall()
         engine.dispose()
     assert report is not None
@@ -109,6 +130,9 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
         "messages_sent": len(ok), "distinct_channels": len(per_channel),
         "throttled_429": len([r for r in posts if r.status == 429]),
         "recorded_sent": sum(1 for r in rows if r.status == "sent"),
+        # The bot's loop (the fake runs on its own thread, but shares the GIL and 2 cores).
+        "loop_lag_p50_ms": round(1000 * sorted(lags)[len(lags) // 2], 1) if lags else None,
+        "loop_lag_p99_ms": round(1000 * sorted(lags)[int(len(lags) * 0.99)], 1) if lags else None,
         "upload_mb": round(sum(sum(f.size for f in r.files) for r in ok) / 1e6, 1),
         "peak_python_mb": round(peak / 1e6, 1),
         # The in-process fake keeps every uploaded file; without it, roughly the bot's own peak.

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.briefing_compose import BriefingComposer, render_inline
 from bot.briefing_post import BriefingPost
 from bot.delivery import BriefingRuntime, ChannelError, Throttled
+from bot.market_data import calendar
 from bot.scheduler import BriefingScheduler, Clock, utc_now
 from bot.services import Services
 from bot.storage.db import create_engine, migrate
@@ -80,6 +81,8 @@ class BriefingService:
 
     async def _run_catch_up(self) -> None:
         try:
+            # Building the NYSE calendar takes ~0.5 s: do it in a thread, not on the loop.
+            await asyncio.to_thread(calendar.is_session, self.runtime.clock().date())
             await self.runtime.catch_up()
         except Exception:
             log.exception("briefing catch-up failed")
@@ -92,6 +95,7 @@ class BriefingService:
         if self._catch_up is not None and not self._catch_up.done():
             self._catch_up.cancel()
         self.scheduler.shutdown()
+        self.runtime.close()
 
     def refresh_slots(self) -> None:
         """After a subscription change: jobs exactly for the slots in use."""

@@ -30,10 +30,12 @@ import asyncio
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from bot.briefing_post import BriefingPost
 from bot.market_data import calendar
@@ -50,6 +52,7 @@ from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from bot.subscriptions import BriefingOptions, Subscription, format_time
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Test hook: when set to ``after-send``, the process exits right after a successful send and
 #: before the delivery is recorded (used by the crash test; never set in production).
@@ -155,6 +158,17 @@ class BriefingRuntime:
         self.clock = clock
         self.throttle_retries = throttle_retries
         self.throttle_backoff = throttle_backoff
+        # Ledger calls run on ONE worker thread: off the event loop, and never two at once
+        # (so an in-memory SQLite's single shared connection is safe too).
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="briefing-db")
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a repository call on the ledger thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        """Release the ledger thread (the service calls this on shutdown)."""
+        self._executor.shutdown(wait=False)
 
     @property
     def compositions(self) -> int:
@@ -176,41 +190,41 @@ class BriefingRuntime:
                      local_date(now, tz))
             return None
         slot = fired[-1]
-        subs = [s for s in self.subscriptions.enabled(key) if _wanted(s, slot)]
+        subs = [s for s in await self._db(self.subscriptions.enabled, key) if _wanted(s, slot)]
         if classify(now, slot, self.grace) == "missed":
-            return self._record_missed(slot, subs, now)
+            return await self._record_missed(slot, subs, now)
         return await self.deliver(slot, subs)
 
     async def catch_up(self) -> list[FanoutReport]:
         """On start: mark stale ``sending`` rows interrupted, deliver slots within grace once,
         record (and log) older ones as missed."""
         now = self.clock()
-        for row in self.deliveries.interrupt_stale(now):
+        for row in await self._db(self.deliveries.interrupt_stale, now):
             log.warning("briefing for subscription %s, session %s was interrupted between "
                         "send and record; not re-sent (at-most-once)", row.subscription_id,
                         row.session)
         due: dict[Slot, list[Subscription]] = defaultdict(list)
         missed: dict[Slot, list[Subscription]] = defaultdict(list)
-        for sub in self.subscriptions.enabled():
+        for sub in await self._db(self.subscriptions.enabled):
             for slot in recent_slots(now, sub.local_time, sub.timezone):
                 if not _wanted(sub, slot):
                     continue
                 kind = classify(now, slot, self.grace)
                 (due if kind == "due" else missed)[slot].append(sub)
-        reports = [self._record_missed(slot, subs, now) for slot, subs in missed.items()]
+        reports = [await self._record_missed(slot, subs, now) for slot, subs in missed.items()]
         for slot, subs in sorted(due.items(), key=lambda kv: kv[0].fire_at):
             reports.append(await self.deliver(slot, subs))
         return reports
 
-    def _record_missed(self, slot: Slot, subs: Iterable[Subscription], now: datetime
-                       ) -> FanoutReport:
+    async def _record_missed(self, slot: Slot, subs: Iterable[Subscription], now: datetime
+                             ) -> FanoutReport:
         report = FanoutReport(session=slot.session)
         late = now - slot.fire_at
         for sub in subs:
             reason = (f"the bot was down at {slot.fire_at:%Y-%m-%d %H:%M} UTC and came back "
                       f"{int(late.total_seconds() // 60)} min later, beyond the "
                       f"{int(self.grace.total_seconds() // 60)}-min grace window")
-            if self.deliveries.mark_missed(sub.id, slot.session, reason, now):
+            if await self._db(self.deliveries.mark_missed, sub.id, slot.session, reason, now):
                 log.warning("briefing MISSED for subscription %s (channel %s), session %s: %s",
                             sub.id, sub.channel_id, slot.session, reason)
                 report.missed.append(sub.id)
@@ -221,8 +235,10 @@ class BriefingRuntime:
         """Post ``slot``'s briefing to each subscription at most once (bounded concurrency)."""
         report = FanoutReport(session=slot.session)
         pending = []
+        rows = {d.subscription_id: d
+                for d in await self._db(self.deliveries.for_session, slot.session)}
         for sub in subs:
-            done = self.deliveries.get(sub.id, slot.session)
+            done = rows.get(sub.id)
             if done is not None and done.status != "failed":
                 report.skipped.append(sub.id)
             else:
@@ -250,7 +266,7 @@ class BriefingRuntime:
             log.exception("could not compose the briefing for %s", slot.session)
             report.failed.append(sub.id)
             return
-        if not self.deliveries.claim(sub.id, slot.session, self.clock()):
+        if not await self._db(self.deliveries.claim, sub.id, slot.session, self.clock()):
             report.skipped.append(sub.id)
             return
         attempt = 0
@@ -262,30 +278,30 @@ class BriefingRuntime:
                 # A 429 means Discord did not take the message: retrying cannot double-post.
                 attempt += 1
                 if attempt > self.throttle_retries:
-                    self._failed(sub, slot, exc, report)
+                    await self._failed(sub, slot, exc, report)
                     return
                 log.info("channel %s still rate limited; retry %d in %.1f s", sub.channel_id,
                          attempt, self.throttle_backoff * attempt)
                 await asyncio.sleep(self.throttle_backoff * attempt)
             except Exception as exc:  # 403/404, or 5xx/timeouts: maybe posted, never retried
-                self._failed(sub, slot, exc, report)
+                await self._failed(sub, slot, exc, report)
                 return
         if os.environ.get(CRASH_ENV) == "after-send":
             os._exit(CRASH_EXIT_CODE)
         now = self.clock()
-        self.deliveries.mark_sent(sub.id, slot.session, message_id, now)
+        await self._db(self.deliveries.mark_sent, sub.id, slot.session, message_id, now)
         if sub.consecutive_failures:
-            self.subscriptions.record_success(sub.id, now)
+            await self._db(self.subscriptions.record_success, sub.id, now)
         report.sent.append(sub.id)
 
-    def _failed(self, sub: Subscription, slot: Slot, exc: Exception,
-                report: FanoutReport) -> None:
+    async def _failed(self, sub: Subscription, slot: Slot, exc: Exception,
+                      report: FanoutReport) -> None:
         reason = _describe(exc)
         now = self.clock()
-        self.deliveries.mark_failed(sub.id, slot.session, reason, now)
+        await self._db(self.deliveries.mark_failed, sub.id, slot.session, reason, now)
         report.failed.append(sub.id)
-        after = self.subscriptions.record_failure(sub.id, reason,
-                                                  max_failures=self.max_failures, now=now)
+        after = await self._db(partial(self.subscriptions.record_failure, sub.id, reason,
+                                       max_failures=self.max_failures, now=now))
         if isinstance(exc, ChannelError):
             log.warning("briefing to channel %s failed: %s", sub.channel_id, reason)
         else:
