@@ -206,7 +206,9 @@ def drivers_input(panels: Sequence[tuple[str, pd.Series, str, str]], asof: date,
 SHORT_NAMES = {"ten_year": "10y yield", "three_month": "3m bill", "curve": "10y−3m curve",
                "credit": "HYG/LQD credit", "dollar": "Dollar (UUP)", "volatility": "VIX",
                "regional_banks": "KRE/SPY", "industrials": "XLI/SPY",
-               "small_value_growth": "IWN/IWO", "cyclicals_defensives": "XLY/XLP"}
+               "small_value_growth": "IWN/IWO", "cyclicals_defensives": "XLY/XLP",
+               "unemployment": "Unemployment", "gdp_growth": "GDP growth",
+               "jobless_claims": "Jobless claims"}
 
 
 def reading_label(reading: DriverReading) -> str:
@@ -231,12 +233,22 @@ def reading_label(reading: DriverReading) -> str:
 
 def from_drivers_panel(panel: DriversPanel, bars: Mapping[str, pd.DataFrame], footnote: Footnote,
                        *, fred: Mapping[str, pd.Series] | None = None,
-                       keys: Sequence[str] | None = None, limit: int = 8) -> DriversInput:
-    """One chart panel per reading of a :class:`DriversPanel` that has data (``keys`` picks and
-    orders them; default: the first ``limit`` in the panel's order), each with its last year
-    (:func:`analytics.drivers.to_driver_series`) and its call."""
-    by_key = {r.key: r for r in panel.readings if r.call != "absent" and r.level is not None}
-    chosen = [k for k in (keys or list(by_key)) if k in by_key][:limit]
+                       keys: Sequence[str] | None = None, limit: int = 6) -> DriversInput:
+    """One chart panel per reading of a :class:`DriversPanel` that has data, each with its last
+    year (:func:`analytics.drivers.to_driver_series`) and its call.
+
+    ``keys`` picks and orders the panels; by default the readings with a tailwind or headwind
+    call come first, then neutral ones, each in the panel's order, up to ``limit`` (6 keep the
+    panels legible at Discord's preview size). The subtitle then counts every fresh reading.
+    """
+    usable = [r for r in panel.readings if r.call != "absent" and r.level is not None]
+    by_key = {r.key: r for r in usable}
+    if keys is None:
+        ranked = [r.key for r in usable if r.call in ("tailwind", "headwind")]
+        ranked += [r.key for r in usable if r.key not in ranked]
+        chosen = ranked[:limit]
+    else:
+        chosen = [k for k in keys if k in by_key][:limit]
     rows: list[tuple[str, pd.Series, str, str]] = []
     for key in chosen:
         reading = by_key[key]
@@ -247,9 +259,16 @@ def from_drivers_panel(panel: DriversPanel, bars: Mapping[str, pd.DataFrame], fo
         name = SHORT_NAMES.get(key, reading.name)
         if key == "credit" and reading.source.startswith("FRED"):
             name = "HY credit spread"
-        rows.append((name, values, reading.call,
-                     reading_label(reading)))
-    return drivers_input(rows, panel.asof, footnote)
+        rows.append((name, values, reading.call, reading_label(reading)))
+    base = drivers_input(rows, panel.asof, footnote)
+    counted = panel.tailwinds + panel.headwinds + panel.neutral
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    summary = (f"{plural(panel.tailwinds, 'tailwind')} · {plural(panel.headwinds, 'headwind')}"
+               f" of {counted}")
+    return DriversInput(panels=base.panels, footnote=footnote, summary=summary)
 
 
 def to_weekly(series: pd.Series) -> pd.Series:

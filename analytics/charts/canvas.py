@@ -30,6 +30,7 @@ from analytics.charts.theme import (
     HEIGHT_IN,
     NOTE_PT,
     SIZE_PX,
+    TICK_PT,
     TITLE_PT,
     WIDTH_IN,
     Theme,
@@ -189,12 +190,13 @@ def day_number(when: object) -> float:
 
 
 class EdgeSafeFormatter(Formatter):
-    """Wraps an x-axis formatter and blanks labels centred within ``min_px`` of the axes' left
-    edge, where they would collide with the lowest y tick label."""
+    """Wraps an x-axis formatter and blanks a label that would stick out past the axes' left
+    edge (where it collides with the lowest y tick label). Label width is estimated from its
+    length at the tick font size (DejaVu Sans digits/letters average ~0.62 em)."""
 
-    def __init__(self, inner: Formatter, min_px: float = 36.0) -> None:
+    def __init__(self, inner: Formatter, slack_px: float = 6.0) -> None:
         self.inner = inner
-        self.min_px = min_px
+        self.slack_px = slack_px
 
     def set_axis(self, axis: Any) -> None:
         super().set_axis(axis)
@@ -212,7 +214,12 @@ class EdgeSafeFormatter(Formatter):
         if axes is None or hi <= lo:
             return labels
         width = axes.bbox.width
-        return ["" if (v - lo) / (hi - lo) * width < self.min_px else label
+        em = TICK_PT * DPI / 72.0
+
+        def sticks_out(v: float, label: str) -> bool:
+            return (v - lo) / (hi - lo) * width < 0.31 * em * len(label) - self.slack_px
+
+        return ["" if sticks_out(v, label) else label
                 for v, label in zip(values, labels, strict=True)]
 
 

@@ -19,9 +19,15 @@ from analytics.charts.inputs import DriversInput
 from analytics.charts.theme import Theme
 
 MAX_PANELS = 12
-PANEL_TICK_PT = 15.0
-PANEL_NAME_PT = 17.0
-PANEL_LABEL_PT = 15.0
+PANEL_TICK_PT = 17.0
+PANEL_NAME_PT = 19.0
+PANEL_LABEL_PT = 17.0
+
+
+def _fit(text: str, cols: int) -> str:
+    """``text`` shortened with an ellipsis to what a panel of a ``cols``-wide grid can hold."""
+    room = {1: 60, 2: 44, 3: 24, 4: 17}.get(cols, 17)
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -49,19 +55,21 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
         tail, head = calls.count("tailwind"), calls.count("headwind")
         tally = (f"{tail} tailwind{'s' if tail != 1 else ''} · "
                  f"{head} headwind{'s' if head != 1 else ''}")
-        cv.add_header(fig, theme, "What drives small caps now", tally)
-        axes = cv.grid_axes(fig, rows, cols, top_px=178 if rows < 3 else 170, bottom_px=64,
+        cv.add_header(fig, theme, "What drives small caps now", data.summary or tally)
+        axes = cv.grid_axes(fig, rows, cols, top_px=178 if rows < 3 else 170, bottom_px=82,
                             left_px=78, right_px=24, hspace=0.62 if rows < 3 else 0.8,
                             wspace=0.32, sharex=True)
         n = len(data.panels)
         for i, (ax, panel, values) in enumerate(zip(axes, data.panels, series, strict=False)):
             colour = theme.call_colour(panel.call)
             x = cv.to_days(values.index)
-            ax.plot(x, values.to_numpy(), color=colour, linewidth=2.2)
-            ax.set_title(panel.name, fontsize=PANEL_NAME_PT, fontweight="bold", pad=30,
-                         loc="left", color=theme.text)
-            ax.text(0.0, 1.03, panel.label, transform=ax.transAxes, ha="left", va="bottom",
-                    fontsize=PANEL_LABEL_PT, color=colour)
+            # Sparse (monthly/quarterly) data holds its value until the next release: steps.
+            ax.plot(x, values.to_numpy(), color=colour, linewidth=2.2,
+                    drawstyle="steps-post" if len(values) < 60 else "default")
+            ax.set_title(_fit(panel.name, cols), fontsize=PANEL_NAME_PT, fontweight="bold",
+                         pad=30, loc="left", color=theme.text)
+            ax.text(0.0, 1.03, _fit(panel.label, cols), transform=ax.transAxes, ha="left",
+                    va="bottom", fontsize=PANEL_LABEL_PT, color=colour)
             ax.tick_params(labelsize=PANEL_TICK_PT)
             cv.y_ticks(ax, 3)
             ax.yaxis.set_major_formatter(cv.compact_formatter())

@@ -130,8 +130,12 @@ class DriverPanel:
 
 @dataclass(frozen=True)
 class DriversInput:
+    """Driver panels; ``summary`` (e.g. "2 tailwinds · 1 headwind of 14") replaces the count of
+    the panels shown in the subtitle when the chart shows only some of the drivers."""
+
     panels: tuple[DriverPanel, ...]
     footnote: Footnote
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
