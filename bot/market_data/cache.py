@@ -272,7 +272,8 @@ class BarCache:
     async def frames(self, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
         """The stored bars of ``symbols`` that have any (decoded once, then from memory)."""
         wanted = list(dict.fromkeys(symbols))
-        cold = [s for s in wanted if s not in self._frames]
+        cold = [s for s in wanted if s not in self._frames
+                and ((st := self._states.get(s)) is None or st.rows > 0)]  # none stored: skip
         if cold:
             generations = {s: self._generation.get(s, 0) for s in cold}
             loaded = await asyncio.to_thread(self.repo.load_bars, cold)
@@ -281,7 +282,7 @@ class BarCache:
                     self._frames[symbol] = frame
             out = {s: self._frames.get(s, loaded.get(s)) for s in wanted}
             return {s: f for s, f in out.items() if f is not None}
-        return {s: self._frames[s] for s in wanted}
+        return {s: self._frames[s] for s in wanted if s in self._frames}
 
     async def read(self, symbols: Sequence[str], *, refresh: bool = True) -> CacheRead:
         """Bars for ``symbols`` (refreshed first unless ``refresh=False``), labelled honestly.

@@ -261,7 +261,8 @@ async def test_nothing_cached_and_source_down_raises_the_source_error(
         await make_cache(provider, repo, clock).read(UNIVERSE, refresh=False)
 
 
-async def test_unknown_symbol_among_many_is_reported_missing(repo: BarRepository) -> None:
+async def test_unknown_symbol_among_many_is_reported_missing(
+        repo: BarRepository, monkeypatch: pytest.MonkeyPatch) -> None:
     provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
     cache = make_cache(provider, repo, clock)
     read = await cache.read([*UNIVERSE, "ZZZZ"])
@@ -269,6 +270,16 @@ async def test_unknown_symbol_among_many_is_reported_missing(repo: BarRepository
     assert read.missing == {"ZZZZ": "ZZZZ not found at source"}
     assert not read.stale
     assert read.report is not None and read.report.missing == read.missing
+    loads: list[object] = []
+    real = repo.load_bars
+
+    def counting_load(symbols: list[str]) -> dict[str, pd.DataFrame]:
+        loads.append(symbols)
+        return real(symbols)
+
+    monkeypatch.setattr(repo, "load_bars", counting_load)
+    again = await cache.read([*UNIVERSE, "ZZZZ"], refresh=False)
+    assert loads == [] and again.missing == read.missing  # nothing stored: no query either
 
 
 async def test_warm_read_returns_the_same_frames_without_touching_the_store(
