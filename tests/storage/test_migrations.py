@@ -88,3 +88,31 @@ def test_in_memory_sqlite_is_shared_across_threads() -> None:
     worker.start()
     worker.join()
     assert seen == [[m.number for m in MIGRATIONS]]
+
+
+def test_concurrent_migrators_take_turns(tmp_path: Path) -> None:
+    """Two processes starting at once (bot + CLI): each migration is applied exactly once."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    engines = [create_engine(url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    applied: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run(engine: sa.engine.Engine) -> None:
+        barrier.wait()
+        try:
+            applied.append(migrate(engine))
+        except BaseException as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(n for numbers in applied for n in numbers) == [m.number for m in MIGRATIONS]
+    for e in engines:
+        e.dispose()
