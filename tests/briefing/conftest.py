@@ -4,6 +4,8 @@ recording sender (the fake-Discord tests use the real discord.py sender instead)
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -65,10 +67,10 @@ class RecordingSender:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
+def engine(tmp_path: Path) -> Iterator[Engine]:
     eng = create_engine(f"sqlite:///{tmp_path / 'capbrief.sqlite3'}")
     migrate(eng)
-    yield eng  # type: ignore[misc]
+    yield eng
     eng.dispose()
 
 
@@ -95,3 +97,14 @@ def make_runtime(subs: SubscriptionRepository, deliveries: DeliveryRepository, c
     return BriefingRuntime(subs, deliveries, composer or CountingComposer(), sender,  # type: ignore[arg-type]
                            grace=timedelta(minutes=grace_minutes), max_failures=max_failures,
                            concurrency=concurrency, clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """``bot.cli.main`` installs a root handler; remove it so later tests' output stays clean."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
