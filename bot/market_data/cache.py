@@ -2,8 +2,11 @@
 
 Refresh (:meth:`BarCache.refresh`):
 - the target is ``calendar.last_completed_session(now())``; a symbol whose last stored session is
-  on or after it is up to date. A symbol behind it that the source was asked about less than
-  ``recheck`` ago is left alone too (the source had nothing newer: a lagging or delisted series).
+  on or after it is up to date, unless it was fetched less than ``settle`` after the target's
+  close: such a just-after-the-bell close may be provisional, so the symbol is due once more when
+  ``settle`` has passed (the overlap then re-reads it). A symbol behind the target that the
+  source was asked about less than ``recheck`` ago is left alone too (the source had nothing
+  newer: a lagging or delisted series).
 - the others are fetched from ``overlap_sessions`` stored sessions back (to pick up revisions),
   or from ``history_start`` when nothing is stored, to the target: ONE batched provider call per
   distinct start, so an ordinary morning refresh is one call for the whole universe.
@@ -12,7 +15,7 @@ Refresh (:meth:`BarCache.refresh`):
 - concurrent refreshes of the same symbol set share one run (single-flight); refreshes of
   different sets take turns, so a symbol in two overlapping sets is fetched once.
 - when a call fails because the source is down or limiting us (``RETRYABLE`` errors, already
-  retried by the provider), the other start groups are not tried in this refresh; and
+  retried by the provider), the other start groups are not tried in this refresh;
 - after a failed fetch the source is not asked again for ``retry_after`` (commands keep
   answering from the cache during an outage instead of each waiting for retries).
 - when nothing is due, the refresh remembers until when (the target session, or the moment a
@@ -120,7 +123,8 @@ class BarCache:
                  history_start: date = date(1979, 1, 1), now: Clock = utc_now,
                  recheck: timedelta = timedelta(minutes=15),
                  retry_after: timedelta = timedelta(minutes=1),
-                 wait_seconds: float | None = 15.0) -> None:
+                 wait_seconds: float | None = 15.0,
+                 settle: timedelta = timedelta(hours=1)) -> None:
         self.provider = provider
         self.repo = repo
         self.overlap_sessions = overlap_sessions
@@ -129,6 +133,7 @@ class BarCache:
         self.recheck = recheck
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
+        self.settle = settle
         self._frames: dict[str, pd.DataFrame] = {}
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
@@ -230,9 +235,14 @@ class BarCache:
         symbol skipped now becomes due (None when every symbol is up to date with ``target``)."""
         groups: dict[date, list[str]] = {}
         due: list[datetime] = []
+        settled = calendar.session_close(target) + self.settle
         for symbol, st in states.items():
             if st.last is not None and st.last >= target:
-                continue
+                if st.last_success_at is None or st.last_success_at >= settled:
+                    continue  # final
+                if now < settled:
+                    due.append(settled)  # provisional: read it again once it has settled
+                    continue
             if st.failing and st.last_error_at and now - st.last_error_at < self.retry_after:
                 due.append(st.last_error_at + self.retry_after)
                 continue

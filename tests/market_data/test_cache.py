@@ -374,3 +374,27 @@ async def test_a_down_source_is_asked_once_per_refresh(repo: BarRepository) -> N
     assert sorted(report.failed) == sorted([*UNIVERSE, "QQQ"])
     with pytest.raises(SourceUnavailable):  # QQQ has nothing cached: the source's error
         await cache.read(["QQQ"], refresh=False)
+
+
+async def test_a_close_fetched_right_after_the_bell_is_read_again_once_settled(
+        repo: BarRepository) -> None:
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(
+        calendar.session_close(DAY1) + timedelta(minutes=5))
+    cache = make_cache(provider, repo, clock)
+    final = provider.data["SPY"].copy()
+    provisional = final.copy()
+    provisional["close"] = final["close"] + np.where(final.index == pd.Timestamp(DAY1), 1.25, 0.0)
+    provider.data["SPY"] = provisional  # a print just after the bell, revised later
+    await cache.refresh(UNIVERSE)
+    stored = await cache.read(["SPY"], refresh=False)
+    assert stored.bars["SPY"]["close"].iloc[-1] == final["close"].iloc[-1] + 1.25
+    provider.data["SPY"] = final  # what the source serves once the close has settled
+    clock.at += timedelta(minutes=30)
+    assert (await cache.refresh(UNIVERSE)).skipped  # not yet settled: no call
+    clock.at = calendar.session_close(DAY1) + cache.settle + timedelta(minutes=1)
+    report = await cache.refresh(UNIVERSE)
+    assert report.provider_calls == 1 and provider.calls[-1][2] == DAY1
+    read = await cache.read(UNIVERSE, refresh=False)
+    pd.testing.assert_frame_equal(read.bars["SPY"], final, check_index_type=False)
+    clock.at += timedelta(hours=3)
+    assert (await cache.refresh(UNIVERSE)).skipped and len(provider.calls) == 2
