@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -49,18 +50,19 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
         (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
         colours = {"small": theme.small_caps, "large": theme.large_caps}
         span = (float(y.min()), float(y.max()))
+        bands = []
         for regime in data.regimes:
             a, b = cv.day_number(regime.start), cv.day_number(regime.end)
-            ax.axvspan(max(a, x[0]), min(b, x[-1]), color=colours[regime.side],
-                       alpha=SHADE_ALPHA, linewidth=0)
+            bands.append((max(a, x[0]), min(b, x[-1]), colours[regime.side]))
             years = (regime.end - regime.start).days / 365.25
             if years >= LABEL_MIN_YEARS:
-                seg = ratio.loc[str(regime.start): str(regime.end)]
-                if len(seg) >= 2:
-                    change = float(seg.iloc[-1] / seg.iloc[0] - 1)
+                i, j = np.searchsorted(x, [a, b], side="right") - 1
+                if j > i >= 0:
+                    change = float(y[j] / y[i] - 1)
                     ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
                             ha="center", va="top", fontsize=ANNOTATION_PT - 1,
                             color=colours[regime.side], fontweight="bold")
+        cv.spans(ax, bands, SHADE_ALPHA)
         h_ratio, = ax.plot(x, y, color=theme.text, linewidth=2.0)
         ax.set_yscale("log")
         ax.set_ylim(span[0] / 1.05, span[1] * 1.22)

@@ -66,8 +66,9 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
             # Sparse (monthly/quarterly) data holds its value until the next release: steps.
             ax.plot(x, values.to_numpy(), color=colour, linewidth=2.2,
                     drawstyle="steps-post" if len(values) < 60 else "default")
+            # y given: a fixed title position (auto placement re-measures all tick labels)
             ax.set_title(_fit(panel.name, cols), fontsize=PANEL_NAME_PT, fontweight="bold",
-                         pad=30, loc="left", color=theme.text)
+                         pad=30, loc="left", color=theme.text, y=1.0)
             ax.text(0.0, 1.03, _fit(panel.label, cols), transform=ax.transAxes, ha="left",
                     va="bottom", fontsize=PANEL_LABEL_PT, color=colour)
             ax.tick_params(labelsize=PANEL_TICK_PT)

@@ -163,3 +163,33 @@ def test_builders_never_look_past_asof() -> None:
     assert data.rut.index[-1] <= pd.Timestamp(cut) and data.spx.index[-1] <= pd.Timestamp(cut)
     later = cb.leadership_input(pd.concat([rut, walk(5, end="2024-07-08")]), spx, "1m", cut, FOOT)
     assert later.rut.equals(data.rut)
+
+
+def test_glyph_cache_draws_the_same_pixels_as_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer's cached glyph bitmaps (placed at integer offsets) match Matplotlib's own
+    per-glyph rendering byte for byte."""
+    from analytics.charts import canvas
+
+    data = tiny_inputs()
+    cached = {kind: render_png(kind, data[kind]) for kind in ("leadership", "drivers")}
+
+    def plain(self: canvas._Renderer, gc: object, x: float, y: float, glyphs: object) -> None:
+        self._draw_text_glyphs_and_boxes(gc, x, y, 0, glyphs, [])
+
+    monkeypatch.setattr(canvas._Renderer, "_draw_upright_glyphs", plain)
+    assert {kind: render_png(kind, data[kind]) for kind in cached} == cached
+
+
+def test_png_encoder_round_trips_the_canvas_pixels() -> None:
+    import io
+
+    from PIL import Image
+
+    from analytics.charts import canvas
+
+    with canvas.styled(DARK):
+        fig = figure_for("records", tiny_inputs()["records"], DARK)
+        png = canvas.to_png(fig)
+        pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]  # type: ignore[attr-defined]
+    decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert decoded.shape == (675, 1200, 3) and np.array_equal(decoded, pixels)
