@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -124,7 +125,7 @@ class BarCache:
                  recheck: timedelta = timedelta(minutes=15),
                  retry_after: timedelta = timedelta(minutes=1),
                  wait_seconds: float | None = 15.0,
-                 settle: timedelta = timedelta(hours=1)) -> None:
+                 settle: timedelta = timedelta(hours=1), max_frames: int = 256) -> None:
         self.provider = provider
         self.repo = repo
         self.overlap_sessions = overlap_sessions
@@ -134,7 +135,8 @@ class BarCache:
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
         self.settle = settle
-        self._frames: dict[str, pd.DataFrame] = {}
+        self.max_frames = max_frames
+        self._frames: OrderedDict[str, pd.DataFrame] = OrderedDict()  # least recently read first
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
         self._inflight: dict[tuple[str, ...], asyncio.Future[RefreshReport]] = {}
@@ -175,7 +177,7 @@ class BarCache:
         self._adopt_states(states)
         groups, until = self._plan(states, target, now)
         if not groups:
-            self._quiet[key] = (target, until)
+            self._remember_quiet(key, target, until)
             return RefreshReport(symbols=key, target=target)
         self._quiet.pop(key, None)
         calls = 0
@@ -224,10 +226,16 @@ class BarCache:
         self._adopt_states(states)
         pending, until = self._plan(states, target, now)
         if not pending:
-            self._quiet[key] = (target, until)
+            self._remember_quiet(key, target, until)
         return RefreshReport(symbols=key, target=target, provider_calls=calls, written=written,
                              missing=missing, failed=tuple(failed),
                              error="; ".join(dict.fromkeys(errors)) or None, fetched_at=now)
+
+    def _remember_quiet(self, key: tuple[str, ...], target: date,
+                        until: datetime | None) -> None:
+        if len(self._quiet) >= 1024:  # many ad-hoc symbol sets: forget them all (cheap to redo)
+            self._quiet.clear()
+        self._quiet[key] = (target, until)
 
     def _plan(self, states: Mapping[str, SymbolState], target: date,
               now: datetime) -> tuple[dict[date, list[str]], datetime | None]:
@@ -291,8 +299,19 @@ class BarCache:
                 if self._generation.get(symbol, 0) == generations[symbol]:
                     self._frames[symbol] = frame
             out = {s: self._frames.get(s, loaded.get(s)) for s in wanted}
+            self._touch(wanted)
             return {s: f for s, f in out.items() if f is not None}
+        self._touch(wanted)
         return {s: self._frames[s] for s in wanted if s in self._frames}
+
+    def _touch(self, symbols: Sequence[str]) -> None:
+        """Mark ``symbols`` recently used; beyond ``max_frames`` drop the least recently read
+        (ad-hoc chart symbols must not grow memory forever; they reload from the store)."""
+        for symbol in symbols:
+            if symbol in self._frames:
+                self._frames.move_to_end(symbol)
+        while len(self._frames) > self.max_frames:
+            self._frames.popitem(last=False)
 
     async def read(self, symbols: Sequence[str], *, refresh: bool = True) -> CacheRead:
         """Bars for ``symbols`` (refreshed first unless ``refresh=False``), labelled honestly.

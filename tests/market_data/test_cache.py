@@ -398,3 +398,17 @@ async def test_a_close_fetched_right_after_the_bell_is_read_again_once_settled(
     pd.testing.assert_frame_equal(read.bars["SPY"], final, check_index_type=False)
     clock.at += timedelta(hours=3)
     assert (await cache.refresh(UNIVERSE)).skipped and len(provider.calls) == 2
+
+
+async def test_memory_holds_at_most_max_frames_least_recently_read_first(
+        repo: BarRepository) -> None:
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
+    cache = BarCache(provider, repo, history_start=HISTORY_START, now=clock, max_frames=2)
+    await cache.refresh(UNIVERSE)
+    first = await cache.read(["^GSPC", "SPY"], refresh=False)
+    await cache.read(["IWM"], refresh=False)  # evicts ^GSPC, the least recently read
+    assert list(cache._frames) == ["SPY", "IWM"]
+    again = await cache.read(["SPY", "^GSPC"], refresh=False)
+    assert again.bars["SPY"] is first.bars["SPY"]  # still in memory
+    pd.testing.assert_frame_equal(again.bars["^GSPC"], first.bars["^GSPC"])  # reloaded
+    assert list(cache._frames) == ["SPY", "^GSPC"]
