@@ -159,16 +159,30 @@ class MarketData:
         """
         wanted = list(symbols) if symbols is not None else self.symbols
         if self._csv is not None:
-            result = await self._csv.fetch(wanted, EARLIEST, LATEST)
-            bars = self._extended(result.bars)
+            held, missing = await asyncio.to_thread(self._csv_bars, wanted)
+            bars = self._extended(held)
             return MarketSnapshot(bars=bars, asof=reference_asof(bars), source=self.source,
-                                  missing=dict(result.missing), version=compute_version(bars))
+                                  missing=missing, version=self._version(bars))
         read = await (await self.cache()).read(wanted, refresh=refresh)
         bars = self._extended(read.bars)
         return MarketSnapshot(bars=bars, asof=reference_asof(bars), source=self.source,
                               stale=read.stale, stale_reason=read.stale_reason,
                               fetched_at=read.fetched_at, missing=dict(read.missing),
                               version=self._version(bars))
+
+    def _csv_bars(self, symbols: Sequence[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+        """Whole files, as parsed once by the CSV provider (same objects until a file changes,
+        so the extension and version memos hold across snapshots)."""
+        assert self._csv is not None
+        bars: dict[str, pd.DataFrame] = {}
+        missing: dict[str, str] = {}
+        for symbol in symbols:
+            frame = self._csv.load(symbol)
+            if frame is None:
+                missing[symbol] = f"no file for {symbol} in {self._csv.root}"
+            else:
+                bars[symbol] = frame
+        return bars, missing
 
     async def close(self) -> None:
         """Close the provider's HTTP session and the engine's connections (idempotent)."""

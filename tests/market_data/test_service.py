@@ -152,3 +152,16 @@ async def test_version_changes_with_a_new_bar_only(csv_dir: Path, tmp_path: Path
     assert second.frame("SPY").index[-1] == pd.Timestamp("2026-08-21")
     assert second.version != first.version
     await md.close()
+
+
+async def test_csv_replay_snapshots_share_parsed_files_until_one_changes(
+        csv_dir: Path, tmp_path: Path) -> None:
+    md = build_market_data(settings_for(tmp_path), csv_dir)
+    first = await md.snapshot()
+    again = await md.snapshot()
+    assert again.frame("SPY") is first.frame("SPY") and again.version == first.version
+    assert again.frame("^RUT") is first.frame("^RUT")  # the extension is memoised too
+    write_csv(csv_dir, "SPY", date(2026, 6, 1), date(2026, 8, 21), 500.0)
+    changed = await md.snapshot()
+    assert changed.frame("SPY").index[-1] == pd.Timestamp("2026-08-21")
+    assert changed.version != first.version
