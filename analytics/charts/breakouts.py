@@ -71,9 +71,6 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         cv.y_ticks(ax, 6)
         ax.yaxis.set_major_formatter(FuncFormatter(
             lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
-        if live:  # legend fills columns first: past + live in column 1, the median in column 2
-            handles = [handles[0], *handles[2:], handles[1]]
-            labels = [labels[0], *labels[2:], labels[1]]
         cv.header_legend(ax, handles, labels, ncol=2 if live else None)
         cv.add_footnote(fig, theme, data.footnote)
     return fig

@@ -82,11 +82,10 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
         cv.date_axis(axes[0], maxticks=4)
         for ax in axes[n:]:
             ax.set_visible(False)
-        fig.legend([Patch(color=theme.tailwind), Patch(color=theme.headwind),
-                    Patch(color=theme.neutral)],
-                   ["tailwind for small caps", "headwind", "neutral"],
-                   loc="upper left", bbox_to_anchor=(cv.px_x(14), 1 - cv.px_y(54)),
-                   ncol=3, fontsize=cv.NOTE_PT + 1, handlelength=1.0, columnspacing=1.2)
+        cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.tailwind),
+                                             Patch(color=theme.headwind),
+                                             Patch(color=theme.neutral)],
+                   ["tailwind for small caps", "headwind", "neutral"], fontsize=cv.NOTE_PT + 1)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
 

@@ -25,49 +25,58 @@ def _pct(value: float) -> str:
     return f"{value - 100:+.1f}%"
 
 
+def _moving_average(values: np.ndarray, n: int) -> np.ndarray:
+    """Trailing mean of the last ``n`` values; NaN for the first ``n - 1`` positions."""
+    out = np.full(len(values), np.nan)
+    if len(values) >= n:
+        csum = np.cumsum(np.insert(values, 0, 0.0))
+        out[n - 1:] = (csum[n:] - csum[:-n]) / n
+    return out
+
+
 def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
     """The two-panel leadership figure; ChartInputError if the window has < 2 common sessions."""
     rut = cv.clean_series(data.rut, "Russell 2000")
     spx = cv.clean_series(data.spx, "S&P 500")
-    both = pd.concat([rut, spx], axis=1, join="inner").dropna()
-    both.columns = ["rut", "spx"]
-    ratio_all = both["rut"] / both["spx"]
-    ma50 = ratio_all.rolling(50, min_periods=50).mean()
-    ma200 = ratio_all.rolling(200, min_periods=200).mean()
-    shown = both.loc[pd.Timestamp(data.start):]
-    if len(shown) < 2:
+    common = rut.index.intersection(spx.index)
+    r_all = rut.reindex(common).to_numpy()
+    s_all = spx.reindex(common).to_numpy()
+    ratio_all = r_all / s_all
+    first = int(common.searchsorted(pd.Timestamp(data.start)))
+    if len(common) - first < 2:
         raise ChartInputError(f"not enough sessions in the {data.window_label} window "
-                              f"({len(shown)}) to draw the leadership chart")
-    base = shown.iloc[0]
-    rebased = shown / base * 100.0
-    x = cv.to_days(shown.index)
-    ratio = ratio_all.loc[shown.index]
-    fast, slow = ma50.loc[shown.index], ma200.loc[shown.index]
+                              f"({max(len(common) - first, 0)}) to draw the leadership chart")
+    x = cv.to_days(common[first:])
+    ratio = ratio_all[first:]
+    fast = _moving_average(ratio_all, 50)[first:]
+    slow = _moving_average(ratio_all, 200)[first:]
+    rebased_rut = r_all[first:] / r_all[first] * 100.0
+    rebased_spx = s_all[first:] / s_all[first] * 100.0
 
     with cv.styled(theme):
         fig = cv.new_figure(theme)
-        r_last, s_last = float(rebased["rut"].iloc[-1]), float(rebased["spx"].iloc[-1])
+        r_last, s_last = float(rebased_rut[-1]), float(rebased_spx[-1])
         leader = "Small caps" if r_last > s_last else "Large caps"
         cv.add_header(fig, theme, f"{leader} lead over {data.window_label}",
                       "Russell 2000 vs S&P 500, rebased to 100")
         top, bottom = cv.grid_axes(fig, 2, 1, top_px=104, bottom_px=70,
                                    height_ratios=(3, 2), hspace=0.30)
         top.axhline(100.0, color=theme.muted, linewidth=1.0, linestyle=(0, (4, 4)))
-        h_spx, = top.plot(x, rebased["spx"].to_numpy(), color=theme.large_caps)
-        h_rut, = top.plot(x, rebased["rut"].to_numpy(), color=theme.small_caps)
+        h_spx, = top.plot(x, rebased_spx, color=theme.large_caps)
+        h_rut, = top.plot(x, rebased_rut, color=theme.small_caps)
         cv.header_legend(top, [h_rut, h_spx],
                          [f"Russell 2000  {_pct(r_last)}", f"S&P 500  {_pct(s_last)}"])
         cv.y_ticks(top, 4)
         top.yaxis.set_major_formatter(cv.compact_formatter())
         top.tick_params(labelbottom=False)
 
-        known = slow.notna().to_numpy()
-        states = np.where(known, np.where((ratio > slow).to_numpy(), 1, -1), 0)
+        known = ~np.isnan(slow)
+        states = np.where(known, np.where(ratio > slow, 1, -1), 0)
         cv.shade_runs(bottom, x, states, {1: theme.small_caps, -1: theme.large_caps},
                       SHADE_ALPHA)
-        h_ratio, = bottom.plot(x, ratio.to_numpy(), color=theme.text, linewidth=2.0)
-        h_fast, = bottom.plot(x, fast.to_numpy(), color=theme.accent, linewidth=1.8)
-        h_slow, = bottom.plot(x, slow.to_numpy(), color=theme.muted, linewidth=1.8,
+        h_ratio, = bottom.plot(x, ratio, color=theme.text, linewidth=2.0)
+        h_fast, = bottom.plot(x, fast, color=theme.accent, linewidth=1.8)
+        h_slow, = bottom.plot(x, slow, color=theme.muted, linewidth=1.8,
                               linestyle=(0, (5, 3)))
         handles = [h_ratio, h_fast, h_slow,
                                  Patch(color=theme.small_caps, alpha=0.45),
