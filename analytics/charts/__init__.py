@@ -1,5 +1,18 @@
 """Charts: the only package that imports Matplotlib (Figure API only, never pyplot).
 
+Public API (pure: no I/O, no clock; identical input → identical PNG bytes):
+
+- inputs (:mod:`.inputs`, frozen dataclasses, picklable, small): ``LeadershipInput``,
+  ``RecordsInput``, ``BreakoutsInput`` (of ``BreakoutPath``), ``CyclesInput`` (of ``Regime``),
+  ``DriversInput`` (of ``DriverPanel``), ``CustomInput``; every one carries a :class:`Footnote`.
+- builders (:mod:`.build`, no Matplotlib): ``leadership_input``, ``records_input`` /
+  ``from_records_snapshot``, ``breakouts_input`` / ``from_breakout_study``, ``cycles_input`` /
+  ``from_cycle_study``, ``drivers_input`` / ``from_drivers_panel``, ``custom_input``.
+- rendering: :func:`render_png` (kind, input, theme) here; per family ``<family>_chart`` (PNG
+  bytes) and ``<family>_figure`` (a Figure, for tests) in the family modules;
+  :func:`analytics.charts.registry.figure_for`.
+- errors: :class:`ChartInputError` (a ValueError; its text is safe to show a user).
+
 Light to import: inputs, builders and the error type load without Matplotlib; the families load
 on first use of :func:`render_png` (in the render workers).
 """
