@@ -110,6 +110,7 @@ class Renderer:
         self._cache: OrderedDict[CacheKey, bytes] = OrderedDict()
         self._inflight: dict[CacheKey, asyncio.Task[bytes]] = {}
         self._pool_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int | None = None) -> Renderer:
@@ -122,12 +123,17 @@ class Renderer:
         return self._pool is not None
 
     async def start(self) -> None:
-        """Create the pool and warm every worker (about a second, spent off the event loop)."""
-        if self._pool is None:
-            self._pool = await self._new_pool()
+        """Create the pool and warm every worker (about a second, spent off the event loop).
+        Idempotent; concurrent calls create one pool."""
+        async with self._pool_lock:
+            if self._closed:
+                raise RuntimeError("the renderer is closed")
+            if self._pool is None:
+                self._pool = await self._new_pool()
 
     async def close(self) -> None:
-        """Stop the workers; pending renders fail. Safe to call twice."""
+        """Stop the workers; pending renders fail, later ones raise. Safe to call twice."""
+        self._closed = True
         pool, self._pool = self._pool, None
         for task in list(self._inflight.values()):
             task.cancel()
@@ -177,8 +183,8 @@ class Renderer:
         return done
 
     async def _produce(self, key: CacheKey, kind: str, data: Any, theme: str) -> bytes:
-        payload = await asyncio.to_thread(data) if callable(data) else data
         try:
+            payload = await asyncio.to_thread(data) if callable(data) else data
             png = await self._run(kind, payload, theme)
         except ChartInputError as exc:
             raise ChartUnavailable(f"can't draw that chart: {exc}") from exc

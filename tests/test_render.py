@@ -121,6 +121,28 @@ async def test_bad_input_becomes_a_user_facing_error_and_is_not_cached(renderer:
         await renderer.render("pie", {}, short)
 
 
+async def test_a_failing_lazy_builder_is_a_user_facing_error(renderer: Renderer) -> None:
+    def build() -> object:
+        return cb.custom_input([("^RUT", walk(5))], "ratio", "1m", ASOF, FOOT)
+
+    with pytest.raises(ChartUnavailable, match="exactly two symbols"):
+        await renderer.render("custom", {"s": "lazy-bad"}, build, version="v-lazy-bad")
+
+
+async def test_lazy_start_creates_one_pool_and_closed_renderer_refuses() -> None:
+    r = Renderer(pool_size=1)
+    data = leadership("1m")
+    try:
+        results = await asyncio.gather(*(r.render("leadership", {"i": i}, data, version="s")
+                                         for i in range(3)))
+        assert len(set(results)) == 1 and r.pool_restarts == 0
+        assert len(r.worker_pids()) == 1
+    finally:
+        await r.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await r.render("leadership", {"i": 9}, data, version="s")
+
+
 def test_params_are_frozen_order_independently() -> None:
     assert freeze({"b": [1, 2], "a": {"x": 1}}) == freeze({"a": {"x": 1}, "b": (1, 2)})
     assert freeze({"a": 1}) != freeze({"a": 2})
