@@ -27,7 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import RenderMode
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, Locator, MaxNLocator
 from matplotlib.transforms import IdentityTransform
 
 from analytics.charts.errors import ChartInputError
@@ -251,6 +251,36 @@ def spans(ax: Axes, bands: Sequence[tuple[float, float, str]], alpha: float) -> 
                                      zorder=0.5), autolim=False)
 
 
+class InView(Locator):
+    """Wraps a locator and drops ticks outside the view: Matplotlib builds a full Tick (five
+    artists) for every location a locator returns, and the usual locators add one beyond each
+    end, which is a large share of render time on small multiples."""
+
+    def __init__(self, inner: Locator) -> None:
+        self.inner = inner
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def __call__(self) -> Sequence[float]:
+        ticks = self.inner()
+        if self.axis is None:
+            return ticks
+        lo, hi = sorted(self.axis.get_view_interval())
+        eps = (hi - lo) * 1e-9
+        return [v for v in ticks if lo - eps <= v <= hi + eps]
+
+    def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+        return self.inner.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self.inner.view_limits(vmin, vmax)
+
+    def nonsingular(self, v0: float, v1: float) -> tuple[float, float]:
+        return self.inner.nonsingular(v0, v1)
+
+
 class EdgeSafeFormatter(Formatter):
     """Wraps an x-axis formatter and blanks a label that would stick out past the axes' left
     edge (where it collides with the lowest y tick label). Label width is estimated from its
@@ -292,13 +322,14 @@ def date_axis(ax: Axes, *, maxticks: int = 7) -> None:
     formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
     formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]
     formatter.formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%S.%f"]
-    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_locator(InView(locator))
     ax.xaxis.set_major_formatter(EdgeSafeFormatter(formatter))
 
 
 def y_ticks(ax: Axes, nbins: int = 5, fmt: str | None = None) -> None:
     """At most ``nbins`` y ticks with a compact label (``fmt`` is a format spec, e.g. "+.0%")."""
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=nbins, min_n_ticks=3, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_locator(InView(MaxNLocator(nbins=nbins, min_n_ticks=3,
+                                                  steps=[1, 2, 5, 10])))
     if fmt is not None:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format(v, fmt)))
 

@@ -24,6 +24,7 @@ from analytics.charts.theme import Theme
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^VIX": "VIX", "^TNX": "10y yield",
          "^IRX": "3m bill", "^IXIC": "Nasdaq"}
+YIELDS = frozenset({"^TNX", "^IRX", "^FVX", "^TYX"})  # quoted in percent: change in points
 LOG_SPAN_DAYS = 3650
 LOG_RANGE = 4.0
 
@@ -97,10 +98,14 @@ def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
                         hspace=0.45 if rows == 2 else 0.3, wspace=0.22, sharex=False)
     for ax, (sym, s), colour in zip(axes, series, _colours(theme, series), strict=False):
         x = cv.to_days(s.index)
-        change = float(s.iloc[-1] / s.iloc[0] - 1)
+        last = float(s.iloc[-1])
+        if sym in YIELDS:
+            label = f"{display_name(sym)}  {last:.2f}%  ({last - float(s.iloc[0]):+.2f} pp)"
+        else:
+            label = (f"{display_name(sym)}  {cv.number_label(last)}"
+                     f"  ({pct_label(last / float(s.iloc[0]) - 1)})")
         h, = ax.plot(x, s.to_numpy(), color=colour)
-        cv.header_legend(ax, [h], [f"{display_name(sym)}  {cv.number_label(float(s.iloc[-1]))}"
-                                   f"  ({pct_label(change)})"])
+        cv.header_legend(ax, [h], [label])
         ax.set_xlim(x[0], x[-1])
         cv.y_ticks(ax, 4 if rows == 1 else 3)
         ax.yaxis.set_major_formatter(cv.compact_formatter())
