@@ -43,7 +43,7 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         fig.text(cv.px_x(20), 1 - cv.px_y(56), f"Breakout = {data.event_label}",
                  ha="left", va="top", fontsize=cv.NOTE_PT + 1, color=theme.muted)
         top_px = 180 if live else 140
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=top_px, bottom_px=96, right_px=56)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=top_px, bottom_px=112, right_px=56)
         ax.axhline(0.0, color=theme.muted, linewidth=1.2)
         h_past = None
         for row in stack:

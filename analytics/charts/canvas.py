@@ -220,8 +220,8 @@ def grid_axes(fig: Figure, rows: int = 1, cols: int = 1, *, top_px: float = 120,
             # Fixed axis-label positions: Matplotlib otherwise measures every tick label of
             # every sibling axes on each draw to place them (a large share of draw time).
             box = ax.get_position()
-            ax.xaxis.set_label_coords(0.5, -50.0 / (box.height * H_PX))
-            ax.yaxis.set_label_coords(-(left_px - 22.0) / (box.width * W_PX), 0.5)
+            ax.xaxis.set_label_coords(0.5, -42.0 / (box.height * H_PX))
+            ax.yaxis.set_label_coords(-(left_px - 30.0) / (box.width * W_PX), 0.5)
             axes.append(ax)
     return axes
 
@@ -400,11 +400,11 @@ def _swatch(fig: Figure, handle: Any, x: float, mid: float, pixels: Any) -> None
         if handle.get_linestyle() in ("None", "none", "", " "):
             xs, ys = [x + 14], [mid]
         else:
-            xs, ys = [x, x + 28], [mid, mid]
+            xs, ys = [x, x + 14, x + 28], [mid, mid, mid]
         fig.add_artist(Line2D(xs, ys, transform=pixels, color=handle.get_color(),
                               linewidth=handle.get_linewidth(),
                               linestyle=handle.get_linestyle(), marker=handle.get_marker(),
-                              markersize=handle.get_markersize(), markevery=[len(xs) - 1],
+                              markersize=handle.get_markersize(), markevery=[len(xs) // 2],
                               markeredgewidth=0, solid_capstyle="butt"))
         return
     face = handle.get_facecolor() if isinstance(handle, Patch) else "none"

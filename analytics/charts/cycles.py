@@ -69,7 +69,6 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
         ax.yaxis.set_major_locator(FixedLocator(log_ticks(span[0] / 1.05, span[1] * 1.22)))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
         ax.yaxis.set_minor_locator(NullLocator())
-        ax.set_ylabel("RUT/SPX (log scale)", fontsize=cv.NOTE_PT + 1)
         ax.set_xlim(x[0], x[-1])
         cv.date_axis(ax, maxticks=10)
         cv.header_legend(ax, [h_ratio, Patch(color=theme.small_caps, alpha=0.5),

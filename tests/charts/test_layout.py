@@ -39,6 +39,9 @@ def label_boxes(fig: Figure) -> list[tuple[str, Bbox]]:
                 boxes.append((title.get_text(), title.get_window_extent(renderer)))
         for text in ax.texts:
             boxes.append((text.get_text(), text.get_window_extent(renderer)))
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if label.get_text():
+                boxes.append((label.get_text(), label.get_window_extent(renderer)))
         drawn = ax.xaxis._update_ticks() + ax.yaxis._update_ticks()  # ticks inside the view
         for tick in drawn:
             if tick.get_visible() and tick.label1.get_visible() and tick.label1.get_text():
