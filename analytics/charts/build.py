@@ -151,7 +151,8 @@ def from_cycle_study(study: CycleStudy, footnote: Footnote) -> CyclesInput:
     """Weekly RUT/SPX ratio and the regimes of a :class:`CycleStudy` (swing rule)."""
     if len(study.ratio) < 2:
         raise ChartInputError("not enough RUT/SPX history to chart leadership cycles")
-    regimes = tuple(Regime(start=r.start, end=r.end, side=r.leader) for r in study.regimes)
+    regimes = tuple(Regime(start=r.start, end=r.end, side=r.leader, change=r.relative_return)
+                    for r in study.regimes)
     return CyclesInput(ratio=to_weekly(study.ratio.astype("float64")), regimes=regimes,
                        footnote=footnote, swing=study.swing)
 

@@ -56,9 +56,9 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
             bands.append((max(a, x[0]), min(b, x[-1]), colours[regime.side]))
             years = (regime.end - regime.start).days / 365.25
             if years >= LABEL_MIN_YEARS:
-                i, j = np.searchsorted(x, [a, b], side="right") - 1
-                if j > i >= 0:
-                    change = float(y[j] / y[i] - 1)
+                i, j = np.clip(np.searchsorted(x, [a, b], side="right") - 1, 0, len(x) - 1)
+                change = regime.change if regime.change is not None else float(y[j] / y[i] - 1)
+                if regime.change is not None or j > i:
                     ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
                             ha="center", va="top", fontsize=ANNOTATION_PT - 1,
                             color=colours[regime.side], fontweight="bold")

@@ -101,11 +101,14 @@ class BreakoutsInput:
 
 @dataclass(frozen=True)
 class Regime:
-    """A leadership regime from ``start`` to ``end``: "small" = small caps outperform."""
+    """A leadership regime from ``start`` to ``end``: "small" = small caps outperform.
+    ``change`` is the ratio's change over it (from the study's daily data; None = the chart
+    measures it on the ratio it is given)."""
 
     start: date
     end: date
     side: Side
+    change: float | None = None
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,6 @@ def test_real_records_and_breakouts_tell_the_story(market: MarketSnapshot, fred:
     assert cycles.ratio.index[0].year == 1979
     ax = figure_for("cycles", cycles, DARK).axes[0]
     assert ax.get_yscale() == "log"
+    long = [r for r in cycles.regimes if (r.end - r.start).days / 365.25 >= 4]
+    assert long and long[0].start.year == 1979  # the first regime is labelled too
+    assert [t.get_text() for t in ax.texts] == [f"{r.change:+.0%}" for r in long]
