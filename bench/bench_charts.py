@@ -17,6 +17,7 @@ import asyncio
 import io
 import statistics
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,7 +84,8 @@ def _naive_figures() -> Iterator[None]:
 
 def naive_render(kind: str, data: Any) -> bytes:
     theme = get_theme("dark")
-    with cv.styled(theme), _naive_figures():
+    with cv.styled(theme), _naive_figures(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tight_layout warns about the header legends
         fig = figure_for(kind, data, theme)
         fig.tight_layout()
         buf = io.BytesIO()
