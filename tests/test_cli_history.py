@@ -23,9 +23,8 @@ def _write(root: Path, stem: str, values: np.ndarray, index: pd.DatetimeIndex) -
 
 @pytest.fixture(autouse=True)
 def _quiet_logging(monkeypatch: pytest.MonkeyPatch) -> None:
-    """main() installs a stderr log handler per call; across tests it would hold a stale stream
-    (capsys swaps stderr), so logging is left unconfigured here."""
-    monkeypatch.setattr("bot.cli.setup_logging", lambda level: None)
+    """Keep log lines out of the command output these tests read."""
+    monkeypatch.setattr("bot.cli.setup_logging", lambda *args, **kwargs: None)
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ recording sender (the fake-Discord tests use the real discord.py sender instead)
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,12 +98,3 @@ def make_runtime(subs: SubscriptionRepository, deliveries: DeliveryRepository, c
                            concurrency=concurrency, clock=clock)
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logging() -> Iterator[None]:
-    """``bot.cli.main`` installs a root handler; remove it so later tests' output stays clean."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-    root.setLevel(level)
