@@ -169,15 +169,15 @@ def test_builders_never_look_past_asof() -> None:
 def test_glyph_cache_draws_the_same_pixels_as_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     """The renderer's cached glyph bitmaps (placed at integer offsets) match Matplotlib's own
     per-glyph rendering byte for byte."""
-    from analytics.charts import canvas
+    from analytics.charts import raster
 
     data = tiny_inputs()
     cached = {kind: render_png(kind, data[kind]) for kind in ("leadership", "drivers")}
 
-    def plain(self: canvas._Renderer, gc: object, x: float, y: float, glyphs: object) -> None:
+    def plain(self: raster.FastRenderer, gc: object, x: float, y: float, glyphs: object) -> None:
         self._draw_text_glyphs_and_boxes(gc, x, y, 0, glyphs, [])
 
-    monkeypatch.setattr(canvas._Renderer, "_draw_upright_glyphs", plain)
+    monkeypatch.setattr(raster.FastRenderer, "_draw_upright_glyphs", plain)
     assert {kind: render_png(kind, data[kind]) for kind in cached} == cached
 
 
