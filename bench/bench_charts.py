@@ -5,6 +5,9 @@ chart; a cache hit; event-loop lag while 50 concurrent mixed requests render.
   included), one request at a time, 2 workers.
 - naive: the same chart built on a fresh ``pyplot.figure()`` (pyplot lives only here, in the
   bench), then ``tight_layout()`` and ``savefig`` with default options, inline, ``plt.close``.
+  Pool and naive renders alternate, so both see the same load on a shared machine. The naive
+  render runs our chart code, so it shares every chart-level saving; the ratio measures the
+  renderer (Agg reuse, glyph caches, no tight_layout, fast PNG) and the pool overhead.
 - cache hit: the same request again (no render).
 - loop lag: a 1 ms ticker's extra delay while 50 requests (the six families, several versions,
   some identical) are awaited together; p99 of the gaps.
@@ -18,7 +21,7 @@ import io
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,8 +37,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 
 FAMILIES = ("leadership-1y", "records", "breakouts", "cycles", "drivers", "custom-rebased")
-POOL_RUNS = 15
-NAIVE_RUNS = 5
+RUNS = 11
 
 
 def _inputs(ctx: Any) -> dict[str, tuple[str, Any]]:
@@ -100,25 +102,22 @@ def _ms(values: list[float]) -> dict[str, float]:
     return {"p50": round(statistics.median(ordered) * 1e3, 1), "p95": round(p95 * 1e3, 1)}
 
 
-def _time(fn: Callable[[], object], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
-
-
-async def _pool_figures(renderer: Renderer, inputs: dict[str, tuple[str, Any]]
-                        ) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {}
+async def _side_by_side(renderer: Renderer, inputs: dict[str, tuple[str, Any]]
+                        ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """(pool times, naive times) per family, interleaved render by render so both see the same
+    machine load (the naive one blocks the loop, which is fine here: nothing else runs)."""
+    pool: dict[str, list[float]] = {}
+    naive: dict[str, list[float]] = {}
     for name, (kind, data) in inputs.items():
-        times[name] = []
-        for i in range(POOL_RUNS):
+        pool[name], naive[name] = [], []
+        for i in range(RUNS):
             started = time.perf_counter()
             await renderer.render(kind, {"name": name}, data, version=f"bench-{i}")
-            times[name].append(time.perf_counter() - started)
-    return times
+            pool[name].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            naive_render(kind, data)
+            naive[name].append(time.perf_counter() - started)
+    return pool, naive
 
 
 async def _cache_hits(renderer: Renderer, inputs: dict[str, tuple[str, Any]]) -> list[float]:
@@ -159,23 +158,23 @@ def run(ctx: Any) -> dict[str, Any]:
     for kind, data in inputs.values():  # warm this process for the naive baseline
         render_png(kind, data)
         naive_render(kind, data)
-    naive = {name: _ms(_time(lambda k=kind, d=data: naive_render(k, d), NAIVE_RUNS))
-             for name, (kind, data) in inputs.items()}
 
-    async def pooled() -> tuple[dict[str, list[float]], list[float], list[float], int]:
+    async def pooled() -> tuple[dict[str, list[float]], dict[str, list[float]], list[float],
+                                list[float], int]:
         renderer = Renderer(pool_size=2, cache_entries=256)
         await renderer.start()
         try:
-            pool = await _pool_figures(renderer, inputs)
+            pool, naive = await _side_by_side(renderer, inputs)
             hits = await _cache_hits(renderer, inputs)
             before = renderer.renders
             lags = await _loop_lag(renderer, inputs)
-            return pool, hits, lags, renderer.renders - before
+            return pool, naive, hits, lags, renderer.renders - before
         finally:
             await renderer.close()
 
-    pool_times, hits, lags, lag_renders = asyncio.run(pooled())
+    pool_times, naive_times, hits, lags, lag_renders = asyncio.run(pooled())
     pool = {name: _ms(values) for name, values in pool_times.items()}
+    naive = {name: _ms(values) for name, values in naive_times.items()}
     p50_all = statistics.median([v for values in pool_times.values() for v in values]) * 1e3
     hit_ms = statistics.median(hits) * 1e3
     lag_p99 = float(np.percentile(np.array(lags) * 1e3, 99)) if lags else 0.0
@@ -187,10 +186,15 @@ def run(ctx: Any) -> dict[str, Any]:
         "loop_lag_renders": lag_renders,
     }
     worst_p50 = max(v["p50"] for v in pool.values())
+    naive_all = statistics.median([v for values in naive_times.values() for v in values]) * 1e3
+    figures["naive_p50_all_ms"] = round(naive_all, 1)
     figures["targets"] = {
-        "render_p50_ms": _target(worst_p50, "<= 80 ms (worst family)", worst_p50 <= 80),
-        "speedup_vs_naive": _target(min(speedups.values()), ">= 2x (worst family)",
-                                    min(speedups.values()) >= 2),
+        "render_p50_ms": _target(round(p50_all, 1), "<= 80 ms (all renders)", p50_all <= 80),
+        "render_p50_worst_family_ms": _target(worst_p50, "<= 80 ms", worst_p50 <= 80),
+        "speedup_vs_naive": _target(round(naive_all / p50_all, 2), ">= 2x (all renders)",
+                                    naive_all / p50_all >= 2),
+        "speedup_worst_family": _target(min(speedups.values()), ">= 2x",
+                                        min(speedups.values()) >= 2),
         "cache_hit_ms": _target(round(hit_ms, 3), "< 2 ms", hit_ms < 2),
         "loop_lag_p99_ms": _target(round(lag_p99, 2), "< 10 ms", lag_p99 < 10),
     }
