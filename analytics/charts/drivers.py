@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -49,7 +50,8 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
         raise ChartInputError(f"at most {MAX_PANELS} drivers fit one chart")
     series = [cv.clean_series(p.values, p.name) for p in data.panels]
     rows, cols = grid_shape(len(data.panels))
-    with cv.styled(theme):
+    panel_rc = {"xtick.labelsize": PANEL_TICK_PT, "ytick.labelsize": PANEL_TICK_PT}
+    with cv.styled(theme), mpl.rc_context(panel_rc):  # type: ignore[arg-type]
         fig = cv.new_figure(theme)
         calls = [p.call for p in data.panels]
         tail, head = calls.count("tailwind"), calls.count("headwind")
@@ -71,7 +73,6 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
                          pad=30, loc="left", color=theme.text, y=1.0)
             ax.text(0.0, 1.03, _fit(panel.label, cols), transform=ax.transAxes, ha="left",
                     va="bottom", fontsize=PANEL_LABEL_PT, color=colour)
-            ax.tick_params(labelsize=PANEL_TICK_PT)
             cv.y_ticks(ax, 3)
             ax.yaxis.set_major_formatter(cv.compact_formatter())
             if i + cols < n:  # a panel below shows the (shared) dates
