@@ -182,7 +182,9 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
     level = f"next round level {rut.next_level:,.0f} ({_pct(rut.next_level_distance)})"
     plural = "s" if spx.records_ytd != 1 else ""
     count = f"{spx.records_ytd} record close{plural}" if spx.records_ytd else "no record close"
-    spx_part = (f"S&P 500: record close today, {spx.records_ytd} this year" if spx.is_record else
+    # Name the session: the post is read the next morning, so "today" would be wrong.
+    spx_part = (f"S&P 500: record close on {spx.asof:%A}, {spx.records_ytd} this year"
+                if spx.is_record else
                 f"S&P 500: {count} this year, {spx.drawdown:.1%} from its record of "
                 f"{spx.record_date.isoformat()}")
     return f"{head}; {level}. {spx_part}."
@@ -218,7 +220,9 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
         now = (f"A close above {analog.record_close:,.2f} would end a {analog.gap_days:,}-day "
                f"record drought with a breakout")
     elif analog.sessions_so_far == 0:
-        now = f"Today's breakout ended a {analog.gap_days:,}-day record drought"
+        assert analog.event_date is not None
+        now = (f"{analog.event_date:%A}'s breakout ({analog.event_date.isoformat()}) ended a "
+               f"{analog.gap_days:,}-day record drought")
     else:
         assert analog.event_date is not None
         now = (f"Since the {analog.event_date.isoformat()} breakout ({analog.sessions_so_far} "

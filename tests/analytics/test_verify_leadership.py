@@ -71,6 +71,15 @@ def test_breakout_day_briefing_uses_the_breakouts_study(
     assert b.history_line is not None and "higher a year later in 10 of 11" in b.history_line
 
 
+def test_breakout_day_lines_name_the_session_not_today(
+        real_bars: Mapping[str, pd.DataFrame]) -> None:
+    """The morning post is read the day after the close: "today" would point at the wrong day."""
+    b = compose_briefing(real_bars, date(2025, 9, 18))
+    assert b.history_line is not None and b.history_line.startswith("Thursday's breakout")
+    assert "record close on Thursday" in b.records_line
+    assert "today" not in (b.headline + b.records_line + b.history_line).lower()
+
+
 @pytest.mark.parametrize("asof", [date(1979, 3, 1), date(1987, 10, 19), date(2000, 6, 1),
                                   date(2008, 11, 20), date(2021, 11, 8), date(2024, 12, 2),
                                   date(2025, 9, 18), date(2025, 11, 29)])
