@@ -16,11 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.briefing import Briefing, compose_briefing
-from analytics.drivers import calc_drivers
-from analytics.leadership import InsufficientData
+from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
-from bot.errors import DataUnavailable
+from bot.briefing_compose import briefing_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.drivers import fred_dir_for, read_fred_dir
@@ -43,17 +41,10 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Settings, *,
                    fred: Mapping[str, pd.Series] | None = None) -> Briefing:
-    """Compose the briefing for the resolved session (drivers panel included, from the same
-    bars and ``fred`` series), labelled with the data's freshness."""
-    try:
-        panel = calc_drivers(market.bars, session.session, fred=fred)
-        return compose_briefing(market.bars, session.session,
-                                gap_days=settings.analytics.breakout_gap_days,
-                                round_step=settings.analytics.round_step, drivers=panel,
-                                data_asof=market.asof, stale=market.stale,
-                                stale_reason=market.stale_reason)
-    except (InsufficientData, KeyError) as exc:
-        raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
+    """The briefing for the resolved session, composed exactly as the morning post composes it
+    (:func:`bot.briefing_compose.briefing_for`: drivers panel included when it can be computed,
+    labelled with the data's freshness)."""
+    return briefing_for(market, session.session, settings, fred)
 
 
 def briefing_json(briefing: Briefing, session: ResolvedAsof,
