@@ -147,7 +147,7 @@ def encode_png(rgb: np.ndarray) -> bytes:
         pixels[:, :, channel] = rgb[:, :, channel]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(memoryview(raw), PNG_LEVEL)) + _chunk(b"IEND", b""))
+            + _chunk(b"IDAT", zlib.compress(raw.data, PNG_LEVEL)) + _chunk(b"IEND", b""))
 
 
 def to_png(fig: Figure) -> bytes:
