@@ -32,6 +32,7 @@ import json
 import logging
 import random
 import threading
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +59,9 @@ from bot.market_data.provider import FetchResult
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# yfinance's own pandas calls raise deprecation warnings (pandas 3) that users cannot act on.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"yfinance(\.|$)")
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"yfinance(\.|$)")
 CHART_PATH = "/v8/finance/chart/"
 UNAVAILABLE_STATUSES = {401, 403, 408}
 UNKNOWN = "unknown"
