@@ -35,8 +35,11 @@ from analytics.charts.theme import (
     Theme,
     get_theme,
 )
+from analytics.charts.ticks import blank_edge_labels as blank_edge_labels
 from analytics.charts.ticks import compact_formatter as compact_formatter
 from analytics.charts.ticks import date_axis as date_axis
+from analytics.charts.ticks import date_locator as date_locator
+from analytics.charts.ticks import in_view as in_view
 from analytics.charts.ticks import number_label as number_label
 from analytics.charts.ticks import y_ticks as y_ticks
 

@@ -31,8 +31,7 @@ class InView(Locator):
         if self.axis is None:
             return ticks
         lo, hi = sorted(self.axis.get_view_interval())
-        eps = (hi - lo) * 1e-9
-        return [v for v in ticks if lo - eps <= v <= hi + eps]
+        return in_view(ticks, lo, hi)
 
     def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
         return self.inner.tick_values(vmin, vmax)
@@ -68,25 +67,43 @@ class EdgeSafeFormatter(Formatter):
         axes = getattr(self.axis, "axes", None)
         if axes is None or hi <= lo:
             return labels
-        width = axes.bbox.width
-        em = TICK_PT * DPI / 72.0
+        return blank_edge_labels(values, labels, lo, hi, axes.bbox.width, self.slack_px)
 
-        def sticks_out(v: float, label: str) -> bool:
-            return (v - lo) / (hi - lo) * width < 0.31 * em * len(label) - self.slack_px
 
-        return ["" if sticks_out(v, label) else label
-                for v, label in zip(values, labels, strict=True)]
+def blank_edge_labels(values: Sequence[float], labels: Sequence[str], lo: float, hi: float,
+                      width_px: float, slack_px: float = 6.0) -> list[str]:
+    """``labels`` with "" for each one whose centre at ``values`` (view ``lo``..``hi`` over
+    ``width_px``) is too close to the left edge for half its estimated width."""
+    em = TICK_PT * DPI / 72.0
+
+    def sticks_out(v: float, label: str) -> bool:
+        return (v - lo) / (hi - lo) * width_px < 0.31 * em * len(label) - slack_px
+
+    return ["" if sticks_out(v, label) else label
+            for v, label in zip(values, labels, strict=True)]
+
+
+def date_locator(maxticks: int = 7) -> tuple[mdates.AutoDateLocator, Formatter]:
+    """The house date locator and its concise one-line formatter (see :func:`date_axis`)."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
+    formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
+    formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]
+    formatter.formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%S.%f"]
+    return locator, formatter
 
 
 def date_axis(ax: Axes, *, maxticks: int = 7) -> None:
     """Concise auto date ticks that read well from one month to five decades (one line each;
     the year appears at each new year, never on a second line)."""
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
-    formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
-    formatter.zero_formats = ["", "%Y", "%b", "%d %b", "%H:%M", "%H:%M"]
-    formatter.formats = ["%Y", "%b", "%d", "%H:%M", "%H:%M", "%S.%f"]
+    locator, formatter = date_locator(maxticks)
     ax.xaxis.set_major_locator(InView(locator))
     ax.xaxis.set_major_formatter(EdgeSafeFormatter(formatter))
+
+
+def in_view(ticks: Sequence[float], lo: float, hi: float) -> list[float]:
+    """The ``ticks`` inside ``lo``..``hi`` (what :class:`InView` keeps)."""
+    eps = (hi - lo) * 1e-9
+    return [float(v) for v in ticks if lo - eps <= v <= hi + eps]
 
 
 def y_ticks(ax: Axes, nbins: int = 5, fmt: str | None = None) -> None:
