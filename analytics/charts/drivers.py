@@ -53,6 +53,10 @@ X_TICK_PX = 5.0 * PT_PX  # tick mark length (rc xtick.major.size)
 X_LABEL_PX = (5.0 + 3.5) * PT_PX  # x tick label below the axes: tick size + pad
 Y_LABEL_PX = 8.0 * PT_PX  # y tick label left of the axes: pad (rc ytick.major.pad)
 TITLE_PAD_PX = 30.0 * PT_PX
+# The reading sits this far above the panel, under the title. A fixed gap (what 3% of a panel's
+# height gives in the default two-row grid): 3% of a one-row panel pushed it into the title.
+GRID_TOP_PX, GRID_BOTTOM_PX, GRID_HSPACE = 178, 82, 0.62  # up to two rows (three: 170, 82, 0.8)
+READING_PX = 0.03 * (cv.H_PX - GRID_TOP_PX - GRID_BOTTOM_PX) / (2 + GRID_HSPACE)  # 4.75 px
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,9 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
              f"{head} headwind{'s' if head != 1 else ''}")
     cv.add_header(fig, theme, "What drives small caps now", data.summary or tally)
     grid = GridSpec(rows, cols, left=cv.px_x(78), right=1 - cv.px_x(24),
-                    top=1 - cv.px_y(178 if rows < 3 else 170), bottom=cv.px_y(82),
-                    hspace=0.62 if rows < 3 else 0.8, wspace=0.32)
+                    top=1 - cv.px_y(GRID_TOP_PX if rows < 3 else 170),
+                    bottom=cv.px_y(GRID_BOTTOM_PX), hspace=GRID_HSPACE if rows < 3 else 0.8,
+                    wspace=0.32)
     bottoms, tops, lefts, rights = grid.get_grid_positions(fig)
     days = [cv.to_days(v.index) for v in series]
     first = min(float(d[0]) for d in days)
@@ -164,7 +169,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
         fig.text(box.left, box.top + cv.px_y(TITLE_PAD_PX), _fit(panel.name, cols),
                  fontsize=PANEL_NAME_PT, fontweight="bold", color=theme.text, ha="left",
                  va="baseline")
-        fig.text(box.left, box.top + 0.03 * (box.top - box.bottom), _fit(panel.label, cols),
+        fig.text(box.left, box.top + cv.px_y(READING_PX), _fit(panel.label, cols),
                  ha="left", va="bottom", fontsize=PANEL_LABEL_PT, color=colour)
         for t in box.y_ticks:
             fig.text(box.left - cv.px_x(Y_LABEL_PX), box.y(t), y_format(t), ha="right",
