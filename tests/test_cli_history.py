@@ -120,7 +120,8 @@ def test_real_breakouts_as_of_2025_09_18(market_dir: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "history", "breakouts", "--asof", "2025-09-18", "--data-dir",
                         str(market_dir))
-    assert code == 0 and "LIVE: TODAY" in out and "1,410-day drought" in out
+    assert code == 0 and "LIVE: at the as-of close (Thu 2025-09-18)" in out
+    assert "1,410-day drought" in out
     assert "Higher        6/11    8/11    7/11   10/11" in out
     code, out, _ = _run(capsys, "history", "breakouts", "--asof", "2025-09-18", "--json",
                         "--data-dir", str(market_dir))

@@ -43,7 +43,7 @@ def _event_row(e: BreakoutEvent, width: int) -> str:
     row = (f"{e.date.isoformat()}  {fmt_level(e.close):>9}  {e.gap_days:>5,}  "
            f"{''.join(cells[:half])}  {''.join(cells[half:])}")
     if not e.complete and e.sessions_so_far == 0:
-        row += "  live: today"
+        row += "  live: the as-of close"
     elif not e.complete:
         row += (f"  {'live, ' if e.live else ''}{e.sessions_so_far} sessions so far: "
                 f"S&P {_pct(e.spx_so_far)}, Russell {_pct(e.rut_so_far)}")
@@ -76,7 +76,8 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
                  "event.")
     live = study.live_event
     if live is not None:
-        when = ("TODAY" if live.date == study.asof
+        when = (f"at the as-of close ({live.date:%a} {live.date.isoformat()})"
+                if live.date == study.asof
                 else f"{live.sessions_so_far} sessions ago, on {live.date.isoformat()}")
         lines.append(f"LIVE: {when}, {name} closed at a record {fmt_level(live.close)}, ending "
                      f"a {live.gap_days:,}-day drought (previous record "
@@ -84,7 +85,7 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
                      f"{live.previous_record_date.isoformat()}).")
     elif study.last_record_date is not None:
         if study.days_since_record == 0:
-            lines.append(f"No breakout is live: today's close, "
+            lines.append(f"No breakout is live: the {study.asof.isoformat()} close, "
                          f"{fmt_level(study.last_record_close)}, is a record but not after a "
                          "long gap.")
         else:
