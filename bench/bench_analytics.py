@@ -12,34 +12,19 @@ Bars are loaded once through ``build_market_data`` outside the timing; only pure
 from __future__ import annotations
 
 import asyncio
-import statistics
-import time
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from analytics.briefing import compose_briefing
 from analytics.drivers import calc_drivers
 from analytics.leadership import calc_leadership_snapshot
+from bench.timing import times_ms
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
 from bot.subcommands.drivers import read_fred_dir
 
 ASOF = date(2026, 8, 20)
 TARGET_MS = 50.0
-
-
-def _times_ms(fn: Callable[[], object], runs: int) -> dict[str, float]:
-    fn()  # warm
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {"p50": round(statistics.median(samples), 3),
-            "p95": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 3),
-            "runs": runs}
 
 
 def run(ctx: Any) -> dict[str, Any]:
@@ -54,9 +39,9 @@ def run(ctx: Any) -> dict[str, Any]:
     def with_drivers() -> object:
         return compose_briefing(bars, ASOF, drivers=calc_drivers(bars, ASOF, fred=fred))
 
-    briefing = _times_ms(lambda: compose_briefing(bars, ASOF), 100)
-    status = _times_ms(lambda: calc_leadership_snapshot(bars, ASOF), 100)
-    full = _times_ms(with_drivers, 10)
+    briefing = times_ms(lambda: compose_briefing(bars, ASOF), 100)
+    status = times_ms(lambda: calc_leadership_snapshot(bars, ASOF), 100)
+    full = times_ms(with_drivers, 10)
     return {
         "asof": ASOF.isoformat(),
         "rut_rows": len(bars["^RUT"]), "spx_rows": len(bars["^GSPC"]),

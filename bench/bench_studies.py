@@ -9,9 +9,6 @@ Inputs are loaded once through ``build_market_data``; only the pure analytics ar
 from __future__ import annotations
 
 import asyncio
-import statistics
-import time
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -21,23 +18,12 @@ from analytics.studies.breakouts import calc_breakout_study
 from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
+from bench.timing import times_ms
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
 from bot.subcommands.drivers import read_fred_dir
 
 ASOF = date(2026, 8, 20)
-
-
-def _times_ms(fn: Callable[[], object], runs: int) -> dict[str, float]:
-    fn()  # warm
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {"p50": round(statistics.median(samples), 3),
-            "p95": round(samples[min(len(samples) - 1, int(0.95 * len(samples)))], 3)}
 
 
 def run(ctx: Any) -> dict[str, Any]:
@@ -50,11 +36,11 @@ def run(ctx: Any) -> dict[str, Any]:
     fred = read_fred_dir(fred_root) if fred_root.is_dir() else None
     years = round((rut.index[-1] - rut.index[0]).days / 365.25, 1)
 
-    breakouts = _times_ms(lambda: calc_breakout_study(rut, spx, ASOF), 200)
-    drivers = _times_ms(lambda: calc_drivers(snap.bars, ASOF, fred=fred), 20)
-    droughts = _times_ms(lambda: calc_droughts(rut, ASOF), 20)
-    cycles = _times_ms(lambda: calc_cycles(rut, spx, ASOF), 20)
-    rates = _times_ms(lambda: calc_rate_study(rut, spx, tnx, ASOF), 50)
+    breakouts = times_ms(lambda: calc_breakout_study(rut, spx, ASOF), 200)
+    drivers = times_ms(lambda: calc_drivers(snap.bars, ASOF, fred=fred), 20)
+    droughts = times_ms(lambda: calc_droughts(rut, ASOF), 20)
+    cycles = times_ms(lambda: calc_cycles(rut, spx, ASOF), 20)
+    rates = times_ms(lambda: calc_rate_study(rut, spx, tnx, ASOF), 50)
     return {
         "history_years": years, "rut_rows": len(rut),
         "breakouts_ms": breakouts, "drivers_panel_ms": drivers, "droughts_ms": droughts,
