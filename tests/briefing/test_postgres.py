@@ -3,44 +3,28 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from bot.storage.db import create_engine, migrate
+from bot.storage.db import migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from bot.subscriptions import BriefingOptions, DeliveryStatus
+from tests.postgres import needs_postgres, schema_engine
 
-PG_URL = os.environ.get("CAPBRIEF_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(
-    not PG_URL, reason="set CAPBRIEF_TEST_POSTGRES_URL to run the storage tests on PostgreSQL")
+pytestmark = needs_postgres
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 TUE = date(2026, 11, 24)
 
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    assert PG_URL is not None
-    schema = f"capbrief_briefing_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    eng = create_engine(url.render_as_string(hide_password=False))
-    migrate(eng)
-    try:
+    with schema_engine("capbrief_briefing") as eng:
+        migrate(eng)
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_subscription_and_delivery_ledger_on_postgres(engine: Engine) -> None:

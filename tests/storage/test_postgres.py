@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,39 +11,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 
 from bot.market_data import calendar
 from bot.market_data.cache import BarCache
 from bot.market_data.frames import normalize_bars
 from bot.market_data.provider import FetchResult
-from bot.storage.db import applied_versions, create_engine, migrate
+from bot.storage.db import applied_versions, migrate
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.repositories import BarRepository, bars_table
+from tests.postgres import needs_postgres, schema_engine
 
-# Read at import: the autouse fixture in tests/conftest.py clears CAPBRIEF_* before each test.
-PG_URL = os.environ.get("CAPBRIEF_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(
-    not PG_URL, reason="set CAPBRIEF_TEST_POSTGRES_URL to run the storage tests on PostgreSQL")
+pytestmark = needs_postgres
 AT = datetime(2026, 8, 20, 21, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    assert PG_URL is not None
-    schema = f"capbrief_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    eng = create_engine(url.render_as_string(hide_password=False))
-    try:
+    with schema_engine("capbrief_test") as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def bars(days: list[date], base: float) -> pd.DataFrame:
