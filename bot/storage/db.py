@@ -15,6 +15,8 @@ PostgreSQL a transaction-scoped advisory lock makes concurrent migrators take tu
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,12 +46,35 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
     cursor = dbapi_conn.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (persistent, so only a new file ever needs it).
+
+    The switch needs an exclusive lock and SQLite answers "database is locked" at once, without
+    its busy handler, while another connection holds any lock: so when several processes open a
+    new database together the switch is retried for up to ``BUSY_TIMEOUT_MS``. Connect hooks run
+    in whichever thread opens the connection (a worker thread for the bot), never on the loop.
+    """
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)  # worker thread (see docstring)
+        delay = min(delay * 2, 0.2)
 
 
 def _sqlite_begin(conn: Connection) -> None:
