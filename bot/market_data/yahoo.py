@@ -220,6 +220,20 @@ class _Round:
     failed: dict[str, MarketDataError]
 
 
+def _open_yf_caches() -> None:
+    """Open yfinance's own SQLite caches (time zones, cookies) from this one thread first.
+
+    yfinance sets ``journal_mode=wal`` on every connection; on a new cache file the threads of
+    ``download(threads=True)`` race for that switch and lose with "database is locked", which
+    shows up as a failed symbol. Once the file is in WAL mode the switch is a no-op.
+    """
+    try:
+        yf.cache.get_tz_cache().lookup("^GSPC")
+        yf.cache.get_cookie_cache().lookup("basic")
+    except Exception:  # a cache problem must never fail a fetch; yfinance copes without it
+        log.debug("yfinance cache warm-up failed", exc_info=True)
+
+
 class YahooProvider:
     """A :class:`~bot.market_data.provider.BarProvider` over yfinance (see module doc).
 
@@ -340,6 +354,7 @@ class YahooProvider:
         YfData.cache_get.cache_clear()  # never replay a cached (possibly failed) answer
         mark = self._answers.begin()
         self.rounds += 1
+        _open_yf_caches()
         try:
             session = self._get_session()
             frame = yf.download(
