@@ -18,7 +18,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox, nonsingular
+from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
 
 from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
@@ -76,9 +76,21 @@ class _Panel:
                                                                                - self.bottom)
 
 
+def _widen_flat(lo: float, hi: float, expander: float = 0.05) -> tuple[float, float]:
+    """``(lo, hi)`` as matplotlib's autoscale widens a flat range: by ``expander`` × |value|
+    each side (± ``expander`` around zero); non-finite limits give ``(-expander, expander)``."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return -expander, expander
+    if hi - lo <= max(abs(lo), abs(hi)) * 1e-15:
+        if lo == 0 and hi == 0:
+            return -expander, expander
+        return lo - expander * abs(lo), hi + expander * abs(hi)
+    return lo, hi
+
+
 def _y_view(values: np.ndarray) -> tuple[float, float]:
     """Matplotlib's autoscaled view of ``values``: a 5% margin each side (flat data widened)."""
-    lo, hi = nonsingular(float(values.min()), float(values.max()), expander=0.05)
+    lo, hi = _widen_flat(float(values.min()), float(values.max()))
     margin = (hi - lo) * 0.05
     return lo - margin, hi + margin
 
