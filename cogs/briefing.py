@@ -8,6 +8,7 @@ refused, with nothing changed. ``settings`` and ``preview`` only read. Every rep
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -212,5 +213,7 @@ class Briefing(commands.Cog):
 
 
 async def setup(bot: CapbriefBot) -> None:
-    service = build_briefing_service(bot.services, bot)
+    # Opening and migrating the database and reading FRED files block: keep them off the loop
+    # (nothing built here needs the loop; the scheduler binds to it when started).
+    service = await asyncio.to_thread(build_briefing_service, bot.services, bot)
     await bot.add_cog(Briefing(bot, service))
