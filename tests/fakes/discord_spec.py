@@ -90,7 +90,7 @@ class DiscordSpec:
     def _routes(document: dict[str, Any]) -> Iterable[_Route]:
         for template, item in document["paths"].items():
             pattern = "".join(
-                "(?P<{}>[^/]+)".format(m[1:-1]) if m.startswith("{") else re.escape(m)
+                f"(?P<{m[1:-1]}>[^/]+)" if m.startswith("{") else re.escape(m)
                 for m in re.split(r"(\{[^}]+\})", template) if m)
             shared = {p["name"]: p for p in item.get("parameters", []) if p.get("in") == "path"}
             methods: dict[str, Operation] = {}
