@@ -61,3 +61,13 @@ def _discord_requests_are_valid() -> Iterator[None]:
     found = fake.pop_violations()
     if found:
         pytest.fail("requests Discord would refuse:\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _strict_reply_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply over Discord's limits raises in tests (``bot.ui.limits.STRICT``) instead of being
+    cut down quietly: the builder that made it is the bug. (Test modules import the bot at
+    collection, before any test runs, so the module is loaded by then where it matters.)"""
+    limits = sys.modules.get("bot.ui.limits")
+    if limits is not None:
+        monkeypatch.setattr(limits, "STRICT", True)

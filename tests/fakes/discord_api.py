@@ -341,7 +341,7 @@ class FakeDiscord:
     async def interact(self, name: str, options: Mapping[str, Any] | list[dict[str, Any]]
                        | None = None, *, subcommand: str | None = None,
                        user_id: int = P.USER_ID, permissions: int = P.MEMBER_PERMISSIONS,
-                       guild_id: int = P.GUILD_ID, channel_id: int = P.CHANNEL_ID,
+                       guild_id: int | None = P.GUILD_ID, channel_id: int = P.CHANNEL_ID,
                        resolved: dict[str, Any] | None = None, kind: int = 2) -> Interaction:
         """Dispatch a slash-command INTERACTION_CREATE; returns a handle to await replies on."""
         opts = (list(options) if isinstance(options, list)
@@ -368,7 +368,7 @@ class FakeDiscord:
         opts = [P.command_option(k, v, focused=(k == focused)) for k, v in options.items()]
         return await self.interact(name, opts, kind=4, **kwargs)
 
-    def _command_id(self, name: str, guild_id: int) -> int:
+    def _command_id(self, name: str, guild_id: int | None) -> int:
         for scope in ("global", str(guild_id)):
             for cmd in self.synced.get(scope, []):
                 if cmd["name"] == name:
