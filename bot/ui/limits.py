@@ -41,6 +41,11 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
+def _filled(text: str | None) -> str:
+    """``text``, or "—" when it is empty or blank (Discord refuses an empty field)."""
+    return text if text and text.strip() else "—"
+
+
 def embed_length(embed: discord.Embed) -> int:
     """Characters Discord counts toward the 6,000: title, description, field names and values,
     footer text and author name."""
@@ -93,8 +98,8 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         embed.title = cut(embed.title, TITLE)
     if embed.description:
         embed.description = cut(embed.description, DESCRIPTION)
-    fields = [(cut(f.name or "—", FIELD_NAME), cut(f.value or "—", FIELD_VALUE), bool(f.inline))
-              for f in embed.fields[:FIELDS]]
+    fields = [(cut(_filled(f.name), FIELD_NAME), cut(_filled(f.value), FIELD_VALUE),
+               bool(f.inline)) for f in embed.fields[:FIELDS]]
     embed.clear_fields()
     for name, value, inline in fields:
         embed.add_field(name=name, value=value, inline=inline)
@@ -150,7 +155,7 @@ def paginate(fields: Sequence[tuple[str, str]], *, title: str, colour: int | dis
     pages: list[list[tuple[str, str]]] = [[]]
     used = 0
     for name, value in fields:
-        name, value = cut(name or "—", FIELD_NAME), cut(value or "—", FIELD_VALUE)
+        name, value = cut(_filled(name), FIELD_NAME), cut(_filled(value), FIELD_VALUE)
         size = len(name) + len(value)
         if pages[-1] and (len(pages[-1]) == FIELDS or used + size > room):
             pages.append([])
