@@ -96,3 +96,17 @@ def test_the_limits_agree_with_discords_api_description() -> None:
     webhook = schemas["IncomingWebhookInteractionRequest"]["properties"]
     assert webhook["content"]["maxLength"] == limits.CONTENT
     assert webhook["embeds"]["maxItems"] == limits.EMBEDS
+
+
+def test_cogs_reply_only_through_the_gated_helpers() -> None:
+    """Replies leave through ``bot.tree``'s helpers, which call :func:`limits.check_message`;
+    a cog calling discord.py's send methods itself would skip the gate."""
+    import re
+    from pathlib import Path
+
+    direct = re.compile(r"\.(followup\.send|response\.send_message|edit_original_response)\(")
+    cogs = Path(__file__).resolve().parents[2] / "cogs"
+    offenders = [f"{p.name}:{i}" for p in sorted(cogs.glob("*.py"))
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if direct.search(line)]
+    assert offenders == []

@@ -5,6 +5,7 @@ is a WARNING without a traceback; a 403 becomes a sentence, not "Something went 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,27 @@ async def test_forbidden_becomes_a_sentence_not_something_went_wrong(harness: Ha
         "Missing Permissions" in text and "Something went wrong" not in text
     logged = await logged_after(harness, start, "refused the bot a permission")
     assert "Traceback" not in logged
+
+
+def _string_options(options: list[dict[str, Any]], path: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for o in options:
+        if o["type"] in (1, 2):  # subcommand (group)
+            out += _string_options(o.get("options") or [], f"{path} {o['name']}")
+        elif o["type"] == 3:
+            out.append((f"{path} {o['name']}", o))
+    return out
+
+
+async def test_every_string_option_is_bounded(harness: Harness) -> None:
+    """Free text has Discord-side min/max_length; a fixed list of choices bounds itself."""
+    options = [item for c in harness.fake.synced["global"]
+               for item in _string_options(c.get("options") or [], f"/{c['name']}")]
+    assert len(options) >= 5
+    for where, o in options:
+        if o.get("choices"):
+            assert all(len(ch["value"]) <= 100 for ch in o["choices"]), where
+            continue
+        assert 1 <= o.get("min_length", 0) <= o["max_length"] <= 100, where
+    asof = [o for where, o in options if where.endswith(" asof")]
+    assert asof and all((o["min_length"], o["max_length"]) == (8, 10) for o in asof)
