@@ -183,3 +183,14 @@ async def test_discordpy_with_one_shard_for_3000_guilds_gets_4011() -> None:
         await bot.close()
         await fake.close()
         fake.uninstall()
+
+
+async def test_query_parameters_are_checked(client: tuple[FakeDiscord, discord.Client]) -> None:
+    fake, bot = client
+    await bot.http.logs_from(P.CHANNEL_ID, 100)  # the most Discord gives at once
+    assert fake.violations == []
+    with pytest.raises(discord.HTTPException) as caught:
+        await bot.http.logs_from(P.CHANNEL_ID, 500)
+    assert caught.value.status == 400
+    [found] = fake.take_violations()
+    assert "query limit='500'" in found and "maximum 100" in found

@@ -483,7 +483,8 @@ class FakeDiscord:
         if self.spec is None:
             return None
         self.checked += 1
-        problems = self.spec.check(rec.method, rec.path, content_type, rec.json, len(rec.files))
+        problems = self.spec.check(rec.method, rec.path, content_type, rec.json, len(rec.files),
+                                   rec.query)
         if not problems:
             return None
         self.violations += problems

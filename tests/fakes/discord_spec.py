@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,7 @@ class Operation:
     method: str
     pointer: str  # JSON pointer of the operation in the spec
     params: dict[str, str] = field(default_factory=dict)  # path parameter → schema pointer
+    query: dict[str, str] = field(default_factory=dict)  # query parameter → schema pointer
 
 
 @dataclass
@@ -101,9 +102,12 @@ class DiscordSpec:
                 params.update({p["name"]: p for p in op.get("parameters", [])
                                if p.get("in") == "path"})
                 base = f"#/paths/{_escape(template)}"
+                query = {p["name"]: f"{base}/{method}/parameters/{i}/schema"
+                         for i, p in enumerate(op.get("parameters", [])) if p.get("in") == "query"}
                 methods[method.upper()] = Operation(
                     template, method.upper(), f"{base}/{method}",
-                    {name: _param_pointer(base, method, name, item, op) for name in params})
+                    {name: _param_pointer(base, method, name, item, op) for name in params},
+                    query)
             literals = len([s for s in template.split("/") if s and not _PARAM.search(s)])
             yield _Route(template, re.compile(f"^{pattern}$"), literals, methods)
 
@@ -141,11 +145,12 @@ class DiscordSpec:
 
     # -- checks -----------------------------------------------------------------------------
     def check(self, method: str, path: str, content_type: str, body: Any,
-              files: int = 0) -> list[str]:
+              files: int = 0, query: Mapping[str, str] | None = None) -> list[str]:
         """Every reason Discord would reject this request (empty: it would accept it).
 
         ``path`` has no ``/api/v10`` prefix; ``body`` is the parsed JSON (for multipart, the
-        ``payload_json`` part) or None; ``files`` counts the multipart file parts.
+        ``payload_json`` part) or None; ``files`` counts the multipart file parts; ``query``
+        values are text, read as booleans or integers where that is what the schema wants.
         """
         op, params, problem = self.match(method, path)
         if op is None:
@@ -153,6 +158,14 @@ class DiscordSpec:
         problems = [f"{method} {op.template}: path parameter {name}={value!r}: {err}"
                     for name, value in params.items()
                     for err in self._errors(op.params.get(name), value)]
+        for name, value in (query or {}).items():
+            pointer = op.query.get(name)
+            if pointer is None:
+                problems.append(f"{method} {op.template}: unknown query parameter {name!r}")
+            elif all(self._errors(pointer, v) for v in _query_readings(value)):
+                typed = _query_readings(value)[-1]
+                problems += [f"{method} {op.template}: query {name}={value!r}: "
+                             + err.split(": ", 1)[-1] for err in self._errors(pointer, typed)]
         body_schema = self._body_pointer(op, content_type)
         if body_schema is None:
             if body not in (None, "", {}, []) and method in ("GET", "DELETE"):
@@ -199,6 +212,16 @@ def _param_pointer(base: str, method: str, name: str, item: dict[str, Any],
             if p.get("in") == "path" and p["name"] == name:
                 return f"{where}/parameters/{i}/schema"
     raise KeyError(name)  # pragma: no cover - the caller only asks for listed parameters
+
+
+def _query_readings(value: str) -> list[Any]:
+    """A query value as text, and as the boolean or integer it may stand for."""
+    readings: list[Any] = [value]
+    if value.lstrip("-").isdigit():
+        readings.append(int(value))
+    if value.lower() in ("true", "false", "1", "0"):  # discord.py sends with_response=1
+        readings.append(value.lower() in ("true", "1"))
+    return readings
 
 
 def _deepest(error: ValidationError) -> ValidationError:
