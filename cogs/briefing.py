@@ -68,6 +68,13 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
     return [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
 
 
+def _guild_id(interaction: discord.Interaction) -> int:
+    """The server the command came from; a DM is refused with "only works in a server"."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
 def refused_sentence(channel: str, missing: list[str], exc: ChannelError) -> str:
     """The user's sentence for a post Discord refused in ``channel`` (a mention)."""
     if exc.status == 404:
@@ -109,8 +116,7 @@ class Briefing(commands.Cog):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Every /briefing command needs a server (Discord hides them in DMs; a stale client or
         a crafted request may still send one)."""
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        _guild_id(interaction)
         return True
 
     def _me(self, interaction: discord.Interaction) -> discord.Member:
@@ -149,9 +155,8 @@ class Briefing(commands.Cog):
         tz = parse_timezone(timezone) if timezone else defaults.default_timezone
         options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
-        assert interaction.guild_id is not None
         sub = self.service.subscriptions.upsert(
-            guild_id=interaction.guild_id, channel_id=channel.id, local_time=at, timezone=tz,
+            guild_id=_guild_id(interaction), channel_id=channel.id, local_time=at, timezone=tz,
             options=options, created_by=interaction.user.id,
             now=self.service.runtime.clock())
         self.service.refresh_slots()
@@ -176,9 +181,7 @@ class Briefing(commands.Cog):
 
     def _pick(self, interaction: discord.Interaction,
               channel: discord.abc.Snowflake | None) -> Subscription:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
         if channel is not None:
             found = [s for s in subs if s.channel_id == channel.id]
             if not found:
@@ -194,9 +197,7 @@ class Briefing(commands.Cog):
     @briefing.command(name="settings", description="This server's briefing subscriptions, "
                                                    "next run and last delivery")
     async def settings(self, interaction: discord.Interaction) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
         if not subs:
             await send_private(
                 interaction, "No channel here is subscribed. An admin can use "
