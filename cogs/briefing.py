@@ -231,8 +231,8 @@ class Briefing(commands.Cog):
                          "fix the channel, then `/briefing subscribe` again")
         lines.append(f"**Last delivery:** {describe_delivery(last)}")
         if sub.created_at is not None:
-            lines.append(f"**Since:** {sub.created_at.astimezone(UTC):%Y-%m-%d} by "
-                         f"<@{sub.created_by}>")
+            by = f" by <@{sub.created_by}>" if sub.created_by else ""
+            lines.append(f"**Since:** {sub.created_at.astimezone(UTC):%Y-%m-%d}{by}")
         return limits.cut("\n".join(lines), limits.FIELD_VALUE)
 
     def _channel_name(self, channel_id: int) -> str:
@@ -267,8 +267,9 @@ class Briefing(commands.Cog):
         except ChannelError as exc:
             log.warning("send-now by %s to channel %s refused: %s", interaction.user.id,
                         target_id, exc)
-            missing = (missing_permissions(channel, self._me(interaction))
-                       if channel is not None else [])
+            target = channel or self.bot.get_channel(target_id)
+            missing = (missing_permissions(target, self._me(interaction))
+                       if isinstance(target, discord.abc.GuildChannel) else [])
             raise UserFacingError(refused_sentence(f"<#{target_id}>", missing, exc)) from exc
         log.info("send-now by %s to channel %s: message %s", interaction.user.id, target_id,
                  message_id)

@@ -311,16 +311,19 @@ async def test_settings_with_40_subscriptions_is_paginated_within_discords_limit
             repo.delete(sub.id)
 
 
+@pytest.mark.parametrize(("status", "needle"), [(403, ": missing "),
+                                                (404, ": Discord says the channel no longer")])
 async def test_send_now_into_a_channel_discord_refuses_says_what_is_missing(
-        harness: Bot) -> None:
+        harness: Bot, status: int, needle: str) -> None:
     if market_data_dir() is None:
         pytest.skip("real history absent: put ../shared/data/market beside the repo")
-    harness.fake.fail("POST", rf"/channels/{OPEN}/messages", 403)
+    harness.fake.fail("POST", rf"/channels/{OPEN}/messages", status)
     _, responses = await harness.run("send-now", [channel(OPEN)], channels=(OPEN,))
     token = responses[0].path.split("/")[3]
     done = await harness.fake.wait_for(
         lambda r: token in r.path and r.method == "POST" and r.path.startswith("/webhooks/"),
         within=60)
     text = text_of(done)
-    assert text.startswith(f"I can't post in <#{OPEN}>: missing ") and "Send Messages" in text
+    assert text.startswith(f"I can't post in <#{OPEN}>{needle}"), text
+    assert ("Send Messages" in text) == (status == 403) and "Nothing was posted" in text
     assert "Something went wrong" not in text and flags_of(done) & EPHEMERAL
