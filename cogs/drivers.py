@@ -57,7 +57,7 @@ class Drivers(commands.Cog):
     @app_commands.describe(asof="Replay a past trading day, YYYY-MM-DD (default: latest)")
     @app_commands.checks.dynamic_cooldown(heavy_cooldown)
     async def drivers(self, interaction: discord.Interaction,
-                      asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+                      asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
 
