@@ -316,7 +316,7 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     if r.period is not None:
         if r.key == "gdp_growth":
             when = f"{r.period.year} Q{(r.period.month - 1) // 3 + 1}"
-        elif r.key == "unemployment":
+        elif r.key in ("unemployment", "consumer_sentiment"):
             when = f"{r.period:%b %Y}"
         else:
             when = f"week to {r.period.isoformat()}"
