@@ -210,5 +210,5 @@ def test_the_one_resolver_and_reader(tmp_path: Path) -> None:
     assert held["UNRATE"].tolist() == [3.7] and held["ICSA"].tolist() == [200000.0]
     assert "GDPC1" not in held
     (tmp_path / "fred" / "DGS2.csv").write_text("nonsense\n")
-    with pytest.raises(DataUnavailable, match="DGS2.csv"):
+    with pytest.raises(DataUnavailable, match=r"DGS2\.csv"):
         read_fred_dir(tmp_path / "fred")
