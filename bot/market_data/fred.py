@@ -67,6 +67,8 @@ DRIVER_SERIES: tuple[str, ...] = ("UNRATE", "GDPC1", "GDP", "ICSA", "UMCSENT", "
                                   "DGS2", "BAMLH0A0HYM2")
 VINTAGE_NOTE = ("FRED series are the latest vintage (revisions included): a replay sees today's "
                 "figures from each release date on, not the first-published ones")
+#: The same, short enough for a footer.
+VINTAGE_FOOTER = "FRED: latest vintage, not point-in-time"
 API_KEY_ENV = "FRED_API_KEY"
 
 
