@@ -83,7 +83,12 @@ class FredCache:
             async with aiohttp.ClientSession() as session:
                 results = await asyncio.gather(
                     *(self._refresh_one(session, limit, states[s]) for s in due))
-        return {s: msg for s, msg in results if msg is not None}
+        errors = {s: msg for s, msg in results if msg is not None}
+        if errors:  # one line per refresh, not one per series (a dead network fails them all)
+            first = next(iter(errors.values()))
+            log.warning("FRED refresh failed for %d of %d series (%s); last good data is "
+                        "served where held", len(errors), len(due), first)
+        return errors
 
     async def _refresh_one(self, session: aiohttp.ClientSession, limit: asyncio.Semaphore,
                            state: SeriesState) -> tuple[str, str | None]:
@@ -98,7 +103,6 @@ class FredCache:
                 raise FredMalformed(f"FRED {series_id}: no observations{since}")
         except FredError as exc:
             message = redact(str(exc), self.client.api_key)
-            log.warning("FRED refresh failed: %s", message)
             await asyncio.to_thread(self.store.record_error, series_id, message, at=self._now())
             return series_id, message
         await asyncio.to_thread(self.store.save, series_id, observations, start=start,

@@ -52,8 +52,9 @@ def briefing_json(briefing: Briefing, session: ResolvedAsof, market: MarketSnaps
                   briefing_fred: Mapping[str, pd.Series] | None = None) -> dict[str, Any]:
     """The JSON document of ``briefing``."""
     fred = getattr(briefing_fred, "as_json", None)
+    replay = _replay(market, session) and bool(briefing_fred)
     return {"asof": briefing.asof.isoformat(), "requested_asof": to_jsonable(session.requested),
-            "asof_note": with_vintage_note(session.note, replay=_replay(market, session)),
+            "asof_note": with_vintage_note(session.note, replay=replay),
             "data": data_block(market), "fred": fred() if fred else None,
             "briefing": to_jsonable(briefing)}
 
@@ -75,6 +76,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(briefing_json(briefing, session, market, fred), indent=2))
     else:
-        note = with_vintage_note(session.note, replay=_replay(market, session))
+        note = with_vintage_note(session.note, replay=_replay(market, session) and bool(fred))
         print(render_briefing_text(briefing, note=note), end="")
     return 0

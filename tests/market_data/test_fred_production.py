@@ -6,6 +6,7 @@ labelled stale when previously stored, or absent with the reason when never fetc
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -105,3 +106,27 @@ def test_drivers_get_the_economy_from_fred_and_label_it_when_fred_fails(
         assert readings[key]["call"] == "absent"
         assert "HTTP 503" in readings[key]["reason"], readings[key]["reason"]
     assert _watch["opened"] == []
+
+
+def test_with_fred_api_key_the_api_is_used_and_the_key_never_shows(
+        production: tuple[FakeYahoo, FakeFred], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    _, fred = production
+    key = "0123456789abcdef0123456789abcdef"
+    fred.api_key = key
+    monkeypatch.setenv("FRED_API_KEY", key)
+    caplog.set_level(logging.DEBUG)
+    fred.fail_next("500", times=1, series="UNRATE")
+    fred.fail_next("unknown", times=1, series="UMCSENT")
+    code = main(["drivers", "--json"])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    readings = {r["key"]: r for r in doc["readings"]}
+    assert code == 0 and doc["fred"]["source"] == "fred-api"
+    assert {h.path for h in fred.hits} == {"api"} and all(h.keyed for h in fred.hits)
+    assert readings["unemployment"]["call"] != "absent"  # the 500 was retried
+    assert readings["consumer_sentiment"]["call"] == "absent"
+    assert "unknown series" in readings["consumer_sentiment"]["reason"]
+    assert "FRED refresh failed for 1 of" in caplog.text
+    for text in (captured.out, captured.err, caplog.text):
+        assert key not in text
