@@ -20,7 +20,7 @@ from analytics.charts.build import from_drivers_panel
 from analytics.charts.inputs import Footnote
 from analytics.drivers import MARKET_SPECS, calc_drivers
 from bot.asof import resolve_asof
-from bot.market_data.fred import with_vintage_note
+from bot.market_data.fred import FredReadings, with_vintage_note
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui.study_embeds import drivers_embed
 from bot.validate import parse_asof
@@ -57,12 +57,21 @@ class Drivers(commands.Cog):
         png = await services.renderer.render(
             "drivers", {"asof": session.isoformat()},
             lambda: from_drivers_panel(panel, snap.bars, footnote, fred=fred),
-            version=snap.version)
+            version=f"{snap.version}:{fred.version}")
         replay = (snap.source == "csv" or resolved.requested is not None) and len(fred) > 0
         embed = drivers_embed(panel, source=snap.source, stale=snap.stale,
                               stale_reason=snap.stale_reason,
-                              note=with_vintage_note(resolved.note, replay=replay))
+                              note=with_vintage_note(_fred_note(resolved.note, fred),
+                                                     replay=replay))
         await send_reply(interaction, embed=embed, png=png, filename="drivers.png")
+
+
+def _fred_note(note: str | None, fred: FredReadings) -> str | None:
+    """The as-of note plus FRED's stale reason when its last refresh failed."""
+    if not fred.stale:
+        return note
+    stale = f"⚠️ {fred.stale_reason}"
+    return f"{note}; {stale}" if note else stale
 
 
 async def setup(bot: CapbriefBot) -> None:
