@@ -80,7 +80,13 @@ class FredError(Exception):
 
 
 class FredTransient(FredError):
+    """Worth retrying; ``retry_after`` is the server's ``Retry-After`` in seconds, if any."""
+
     retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class FredUnknownSeries(FredError):
@@ -228,7 +234,7 @@ class FredClient:
             except FredError as exc:
                 if not exc.retryable or attempt >= self.retries:
                     raise
-                delay = getattr(exc, "retry_after", None)
+                delay = exc.retry_after if isinstance(exc, FredTransient) else None
                 if delay is None:
                     delay = self.backoff_seconds * (2 ** attempt) * (0.5 + self.rng.random())
                 log.info("FRED %s: %s; retry %d/%d in %.1f s", series_id, exc, attempt + 1,
@@ -269,10 +275,8 @@ class FredClient:
         except (aiohttp.ClientError, UnicodeDecodeError) as exc:
             raise FredTransient(f"FRED {series_id}: {type(exc).__name__}") from None
         if status == 429 or status >= 500:
-            err = FredTransient(f"FRED {series_id}: HTTP {status}")
-            if retry_after and retry_after.isdigit():
-                err.retry_after = min(float(retry_after), 60.0)  # type: ignore[attr-defined]
-            raise err
+            wait = min(float(retry_after), 60.0) if retry_after and retry_after.isdigit() else None
+            raise FredTransient(f"FRED {series_id}: HTTP {status}", wait)
         if status in (400, 404):
             raise FredUnknownSeries(f"FRED {series_id}: unknown series (HTTP {status})")
         if status != 200:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pandas as pd
@@ -37,12 +38,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def dir_readings(root: object, series: Iterable[str] = DRIVER_SERIES) -> FredReadings:
+def dir_readings(root: Path, series: Iterable[str] = DRIVER_SERIES) -> FredReadings:
     """Readings from a local folder (CSV replay): each series absent from it is noted."""
-    from pathlib import Path
-
     wanted = list(dict.fromkeys(series))
-    held = read_fred_dir(Path(str(root)), wanted)
+    held = read_fred_dir(root, wanted)
     notes = {s: f"no {s}.csv in the FRED folder {root}" for s in wanted if s not in held}
     return FredReadings(series=held, source=f"fred-dir {root}", notes=notes)
 

@@ -212,3 +212,20 @@ def test_the_one_resolver_and_reader(tmp_path: Path) -> None:
     (tmp_path / "fred" / "DGS2.csv").write_text("nonsense\n")
     with pytest.raises(DataUnavailable, match=r"DGS2\.csv"):
         read_fred_dir(tmp_path / "fred")
+
+
+async def test_market_data_reads_the_replay_folder_through_the_one_reader(tmp_path: Path) -> None:
+    from bot.market_data.service import MarketData
+
+    settings = Settings()
+    bare = await MarketData(settings, tmp_path).fred()
+    assert len(bare) == 0 and bare.source == "none"
+    assert "no FRED folder in the replay data" in bare.notes["UNRATE"]
+    (tmp_path / "fred").mkdir()
+    (tmp_path / "fred" / "UNRATE.csv").write_text("date,value\n2024-01-01,3.7\n")
+    (tmp_path / "fred" / "RU2000PR.csv").write_text("date,value\n2024-01-02,2000.5\n")
+    held = await MarketData(settings, tmp_path).fred()
+    assert held.source == f"fred-dir {tmp_path / 'fred'}" and list(held) == ["UNRATE"]
+    assert "no DGS2.csv" in held.notes["DGS2"] and not held.stale
+    check = await MarketData(settings, tmp_path).fred(["RU2000PR"])
+    assert check["RU2000PR"].tolist() == [2000.5]

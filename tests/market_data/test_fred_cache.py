@@ -196,3 +196,13 @@ async def test_drivers_label_stale_fred_and_explain_absent_series(
                           fred_notes={"UMCSENT": "FRED UMCSENT: HTTP 503"})
     sentiment = {r.key: r for r in absent.readings}["consumer_sentiment"]
     assert sentiment.call == "absent" and "HTTP 503" in sentiment.reason
+
+
+async def test_ru2000pr_is_fetchable_through_the_store(
+        fake: FakeFred, make_cache: Callable[..., tuple[FredCache, Clock]]) -> None:
+    fake.set_series("RU2000PR", tiny_series(["RU2000PR"], start="2024-01-01",
+                                            end="2024-03-29")["RU2000PR"])
+    cache, _ = make_cache()
+    got = await cache.readings(["RU2000PR"])
+    assert list(got) == ["RU2000PR"] and got["RU2000PR"].index[0] == pd.Timestamp("2024-01-01")
+    assert [h.series_id for h in fake.hits] == ["RU2000PR"]
