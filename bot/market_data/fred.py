@@ -277,6 +277,8 @@ class FredClient:
         if status == 429 or status >= 500:
             wait = min(float(retry_after), 60.0) if retry_after and retry_after.isdigit() else None
             raise FredTransient(f"FRED {series_id}: HTTP {status}", wait)
+        if status == 400 and self.api_key and "api_key" in body:
+            raise FredError(f"FRED {series_id}: the API refused FRED_API_KEY (HTTP 400)")
         if status in (400, 404):
             raise FredUnknownSeries(f"FRED {series_id}: unknown series (HTTP {status})")
         if status != 200:

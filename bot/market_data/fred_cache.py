@@ -5,7 +5,9 @@ A series is refreshed when it was never fetched or its last success is older tha
 only from its last stored date minus ``revision_days`` (FRED revises recent observations);
 the first fetch asks for the whole history. When a fetch fails the last good observations are
 served, labelled in :attr:`FredReadings.notes` with the error, when they were fetched and their
-last date; a series never fetched successfully is absent, with the reason.
+last date; a series never fetched successfully is absent, with the reason. The readings are
+kept until this cache writes to the store again (one process owns a store's FRED refreshes; a
+second process sharing the store re-reads after its own next refresh).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class FredCache:
         self.concurrency = concurrency
         self._now = now
         self._lock = asyncio.Lock()
+        self._writes = 0  # store writes made through this cache (invalidates the memo)
+        self._memo: tuple[tuple[str, ...], int, FredReadings] | None = None
 
     def _due(self, state: SeriesState, now: datetime) -> bool:
         if state.failing and state.last_error_at is not None and \
@@ -103,9 +107,11 @@ class FredCache:
         except FredError as exc:
             message = redact(str(exc), self.client.api_key)
             await asyncio.to_thread(self.store.record_error, series_id, message, at=self._now())
+            self._writes += 1
             return series_id, message
         await asyncio.to_thread(self.store.save, series_id, observations, start=start,
                                 source=self.client.source, at=self._now())
+        self._writes += 1
         log.info("FRED %s: %d observations from %s", series_id, len(observations),
                  start.isoformat() if start else "the start")
         return series_id, None
@@ -115,6 +121,9 @@ class FredCache:
         """The stored series (after a refresh of those due), labelled as described above."""
         wanted = list(dict.fromkeys(series))
         errors = await self.refresh(wanted) if refresh else {}
+        memo = self._memo
+        if not errors and memo is not None and memo[:2] == (tuple(wanted), self._writes):
+            return memo[2]  # nothing written since: the same readings (no re-read of the store)
 
         def load() -> tuple[dict[str, SeriesState], dict[str, pd.Series]]:
             return self.store.states(wanted), self.store.read(wanted)
@@ -136,6 +145,8 @@ class FredCache:
         successes = [s.last_success_at for s in states.values() if s.last_success_at]
         reason = (f"FRED refresh failed for {', '.join(stale)}: serving the last good data"
                   if stale else None)
-        return FredReadings(series=held, source=self.client.source, stale=bool(stale),
-                            stale_reason=reason, notes=notes,
-                            fetched_at=max(successes) if successes else None)
+        readings = FredReadings(series=held, source=self.client.source, stale=bool(stale),
+                                stale_reason=reason, notes=notes,
+                                fetched_at=max(successes) if successes else None)
+        self._memo = (tuple(wanted), self._writes, readings)
+        return readings

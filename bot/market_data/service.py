@@ -166,6 +166,7 @@ class MarketData:
                                    series)
         if self._fred is None:
             await self.cache()  # builds and migrates the engine
+        if self._fred is None:  # (re-checked: another caller may have built it meanwhile)
             assert self._engine is not None
             fred = self.settings.fred
             self._fred = FredCache(FredClient.from_settings(self.settings),

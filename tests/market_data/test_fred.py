@@ -187,8 +187,9 @@ async def test_the_api_key_path_uses_the_api_and_never_logs_the_key(
         with pytest.raises(FredUnknownSeries) as err:
             await fetch(client, "UNRATE")
         bad, _ = client_for(fake, api_key="wrong-key-0000")
-        with pytest.raises(FredUnknownSeries) as refused:
+        with pytest.raises(FredError, match="refused FRED_API_KEY") as refused:
             await fetch(bad, "UNRATE")
+        assert not isinstance(refused.value, FredUnknownSeries) and bad.requests == 1
     assert key not in str(err.value) and "wrong-key" not in str(refused.value)
     assert key not in caplog.text and "retry" in caplog.text
     assert redact(f"url?api_key={key}", key) == "url?api_key=***"

@@ -206,3 +206,23 @@ async def test_ru2000pr_is_fetchable_through_the_store(
     got = await cache.readings(["RU2000PR"])
     assert list(got) == ["RU2000PR"] and got["RU2000PR"].index[0] == pd.Timestamp("2024-01-01")
     assert [h.series_id for h in fake.hits] == ["RU2000PR"]
+
+
+async def test_readings_are_reused_until_the_store_changes(
+        fake: FakeFred, make_cache: Callable[..., tuple[FredCache, Clock]]) -> None:
+    cache, clock = make_cache()
+    reads: list[int] = []
+    original = cache.store.read
+
+    def counting(series: object) -> dict[str, pd.Series]:
+        reads.append(1)
+        return original(series)  # type: ignore[arg-type]
+
+    cache.store.read = counting  # type: ignore[method-assign]
+    first = await cache.readings(IDS)
+    assert await cache.readings(IDS) is first and len(reads) == 1
+    fake.reveal_until(None)
+    clock.now = T0 + timedelta(hours=7)
+    newer = await cache.readings(IDS)
+    assert newer is not first and len(reads) == 2
+    assert newer["DGS2"].index[-1] > first["DGS2"].index[-1]
