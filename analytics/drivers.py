@@ -349,8 +349,11 @@ def _economy(spec: EconomySpec, fred: Mapping[str, pd.Series] | None, relative: 
     reading = _reading(spec.key, spec.name, short, kind, f"FRED {source}", levels, relative,
                        asof, per_year=spec.per_year, lag_1m=lag_1m, lag_3m=lag_3m,
                        lookback_weeks=lookback_weeks, period=period, level_unit=unit)
-    if note is not None and "stale" in note:
-        reading = replace(reading, reason=f"Stale {note}. {reading.reason}")
+    stale_of = next((s for s in spec.sources if notes and notes.get(s, "").startswith("stale")),
+                    None)
+    if stale_of is not None and notes is not None:
+        label = notes[stale_of].removeprefix("stale: ")
+        reading = replace(reading, reason=f"Stale FRED {stale_of}: {label}. {reading.reason}")
     return reading
 
 

@@ -52,7 +52,7 @@ class FredCache:
     """See the module docstring. ``now`` is injectable (tests)."""
 
     def __init__(self, client: FredClient, store: FredStore, *, revision_days: int = 90,
-                 refresh_hours: float = 6.0, concurrency: int = 4,
+                 refresh_hours: float = 6.0, concurrency: int = 8,
                  now: Callable[[], datetime] = utc_now) -> None:
         self.client = client
         self.store = store
