@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
+from analytics.briefing import compose_drivers_line
 from analytics.drivers import calc_drivers
 from bot.market_data.fred import FredClient
 from bot.market_data.fred_cache import FredCache
@@ -192,6 +193,8 @@ async def test_drivers_label_stale_fred_and_explain_absent_series(
     for key in ("unemployment", "consumer_sentiment", "fed_path", "jobless_claims"):
         assert readings[key].call != "absent"
         assert readings[key].reason.startswith("Stale FRED"), readings[key].reason
+    line = compose_drivers_line(panel) or ""
+    assert "stale FRED data (last refresh failed): " in line and "Unemployment rate" in line
     absent = calc_drivers(bars, date(2026, 10, 30), fred={},
                           fred_notes={"UMCSENT": "FRED UMCSENT: HTTP 503"})
     sentiment = {r.key: r for r in absent.readings}["consumer_sentiment"]
