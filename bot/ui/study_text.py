@@ -322,6 +322,8 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
             when = f"week to {r.period.isoformat()}"
     else:
         when = "" if r.asof is None or r.asof == panel.asof else r.asof.isoformat()
+    if r.reason.startswith("Stale FRED"):  # served after a failed FRED refresh
+        when = f"{when} (stale FRED)".strip()
     return f"{when} stale" if r.stale else when
 
 
