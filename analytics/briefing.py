@@ -251,6 +251,9 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
         parts.append(f"tailwinds: {', '.join(tails)}")
     if heads:
         parts.append(f"headwinds: {', '.join(heads)}")
+    stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
+    if stale_fred:  # FRED's last refresh failed: last good data, labelled
+        parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
     return "; ".join(parts) + "."
 
 

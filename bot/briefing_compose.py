@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 #: ``render(kind, data, version) -> PNG bytes``.
 RenderFn = Callable[[str, Any, str], Awaitable[bytes]]
 SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
+FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
     capped = min(asof, market.asof) if market.asof is not None else asof
     session = session_on_or_before(market, capped)
     try:
-        panel = calc_drivers(market.bars, session, fred=fred)
+        panel = calc_drivers(market.bars, session, fred=fred,
+                             fred_notes=getattr(fred, "notes", None))
     except Exception:
         log.warning("briefing drivers panel skipped", exc_info=True)
         panel = None
@@ -113,7 +115,9 @@ class BriefingComposer:
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,
-                 fred: Mapping[str, pd.Series] | None = None) -> None:
+                 fred: Mapping[str, pd.Series] | FredFn | None = None) -> None:
+        """``fred``: the FRED series, or an async function returning them for each composition
+        (the bot's :meth:`~bot.market_data.service.MarketData.fred`: refreshed, labelled)."""
         self.settings = settings
         self._snapshot = snapshot
         self._render = render
@@ -125,7 +129,8 @@ class BriefingComposer:
                       ) -> BriefingPost:
         self.compositions += 1
         market = await self._snapshot()
-        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, self._fred)
+        fred = await self._fred() if callable(self._fred) else self._fred
+        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, fred)
         return await self.post_for(briefing, market, session, options)
 
     async def post_for(self, briefing: Briefing, market: MarketSnapshot, session: date,

@@ -277,7 +277,7 @@ class Briefing(commands.Cog):
 
 
 async def setup(bot: CapbriefBot) -> None:
-    # Opening and migrating the database and reading FRED files block: keep them off the loop
+    # Opening and migrating the database blocks: keep it off the loop (FRED is read per post)
     # (nothing built here needs the loop; the scheduler binds to it when started).
     service = await asyncio.to_thread(build_briefing_service, bot.services, bot)
     await bot.add_cog(Briefing(bot, service))

@@ -90,7 +90,31 @@ def _m0002_briefing(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _m0003_fred(conn: Connection) -> None:
+    """FRED observations (one row per series and observation date; missing values are not
+    stored) and the per-series fetch state (last observation held, last success, last error)
+    used for incremental refreshes and stale labels."""
+    meta = sa.MetaData()
+    sa.Table(
+        "fred_observations", meta,
+        sa.Column("series_id", sa.String(32), primary_key=True),
+        sa.Column("date", sa.Date, primary_key=True),
+        sa.Column("value", sa.Double, nullable=False),
+    )
+    sa.Table(
+        "fred_fetch_state", meta,
+        sa.Column("series_id", sa.String(32), primary_key=True),
+        sa.Column("source", sa.String(32)),
+        sa.Column("last_date", sa.Date),
+        sa.Column("last_success_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.Text),
+        sa.Column("last_error_at", sa.DateTime(timezone=True)),
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
+    Migration(3, "fred", _m0003_fred),
 ]

@@ -157,8 +157,9 @@ CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral
 def driver_value(reading: DriverReading) -> str:
     """Call, reading and change, then the measured link to small-cap relative returns."""
     call = CALL_MARKS.get(reading.call, reading.call)
+    fred_stale = " · ⚠️ stale FRED data" if reading.reason.startswith("Stale FRED") else ""
     parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
-             f"{reading_label(reading)}"]
+             f"{reading_label(reading)}{fred_stale}"]
     if reading.relation is not None:
         rel = reading.relation
         parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")

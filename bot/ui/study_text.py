@@ -316,12 +316,14 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     if r.period is not None:
         if r.key == "gdp_growth":
             when = f"{r.period.year} Q{(r.period.month - 1) // 3 + 1}"
-        elif r.key == "unemployment":
+        elif r.key in ("unemployment", "consumer_sentiment"):
             when = f"{r.period:%b %Y}"
         else:
             when = f"week to {r.period.isoformat()}"
     else:
         when = "" if r.asof is None or r.asof == panel.asof else r.asof.isoformat()
+    if r.reason.startswith("Stale FRED"):  # served after a failed FRED refresh
+        when = f"{when} (stale FRED)".strip()
     return f"{when} stale" if r.stale else when
 
 
