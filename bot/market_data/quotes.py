@@ -120,6 +120,17 @@ class QuoteReader:
         return calc_premarket(result.values, prior_session, close_at, self._now(),
                               reasons=result.absent)
 
+    async def readings(self, asof: date, relative: pd.Series | None = None
+                       ) -> tuple[ValuationReading, PremarketReading | None]:
+        """Valuation as of ``asof``, and pre-market since ``asof``'s close when ``asof`` is the
+        latest completed session (a past date has no pre-market to show: None; replay: its
+        labelled absence)."""
+        valuation = await self.valuation(asof, relative)
+        if self.replay:
+            return valuation, await self.premarket(asof)
+        latest = await asyncio.to_thread(calendar.last_completed_session, self._now())
+        return valuation, (await self.premarket(asof) if asof >= latest else None)
+
 
 def reader_for(source: str, engine: Engine | None, **kwargs: Any) -> QuoteReader:
     """The reader for a snapshot's ``source``: replay for CSV, Yahoo otherwise."""

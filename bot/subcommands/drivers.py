@@ -6,14 +6,20 @@ it the economy readings are reported absent, with the reason."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analytics.drivers import MARKET_SPECS, calc_drivers
+from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
+from analytics.premarket import PremarketReading
+from analytics.valuation import ValuationReading
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.history import add_replay_options, data_block, load_snapshot, resolve
 from bot.ui.study_text import drivers_json, render_drivers_text
@@ -61,6 +67,36 @@ def read_fred_dir(root: Path) -> dict[str, pd.Series]:
     return out
 
 
+def quote_readings(settings: Settings, market: MarketSnapshot, asof: date, *,
+                   session_factory: Callable[[], Any] | None = None,
+                   now: Callable[[], datetime] | None = None,
+                   ) -> tuple[ValuationReading, PremarketReading | None]:
+    """Valuation and pre-market for the panel (:class:`bot.market_data.quotes.QuoteReader`):
+    replay gives their labelled absences; Yahoo records the P/E once per session in
+    ``storage.url`` and reads futures live."""
+    from bot.market_data.quotes import reader_for
+    from bot.storage.db import create_engine, migrate
+
+    try:
+        relative = to_relative(market.bars, asof)
+    except KeyError:
+        relative = None
+    engine = None if market.source == "csv" else create_engine(settings.storage.url)
+
+    async def go() -> tuple[ValuationReading, PremarketReading | None]:
+        if engine is not None:
+            await asyncio.to_thread(migrate, engine)
+        extra: dict[str, Any] = {"now": now} if now is not None else {}
+        reader = reader_for(market.source, engine, session_factory=session_factory, **extra)
+        return await reader.readings(asof, relative)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     symbols = ["^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols)]
     market = load_snapshot(settings, args.data_dir, symbols)
@@ -68,14 +104,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     root = fred_dir_for(args, settings)
     fred = read_fred_dir(root) if root is not None else None
     panel = calc_drivers(market.bars, session.session, fred=fred)
+    valuation, premarket = quote_readings(settings, market, session.session)
     if args.json:
-        doc = {**drivers_json(panel),
+        doc = {**drivers_json(panel, valuation=valuation, premarket=premarket),
                "requested_asof": session.requested and session.requested.isoformat(),
                "asof_note": session.note, "fred_dir": str(root) if root else None,
                "data": data_block(market)}
         print(json.dumps(doc, indent=2))
     else:
-        text = render_drivers_text(panel, note=session.note)
+        text = render_drivers_text(panel, note=session.note, valuation=valuation,
+                                   premarket=premarket)
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
         print(text, end="")
