@@ -83,7 +83,7 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
     FRED series for the drivers line are read from
     ``settings.analytics.fred_dir`` or ``DATA_DIR/fred`` when present.
     """
-    from bot.briefing_compose import briefing_for
+    from bot.briefing_compose import briefing_for, with_premarket
     from bot.market_data.service import build_market_data
 
     async def load() -> MarketSnapshot:
@@ -100,6 +100,7 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
 
         raise DataUnavailable("no market data to build the briefing preview from")
     briefing = briefing_for(snapshot, snapshot.asof, settings, _fred(settings, data_dir))
+    briefing = asyncio.run(with_premarket(briefing, snapshot))
     write_briefing_files(settings, snapshot, briefing, out_dir)
     return out_dir / "briefing.html"
 

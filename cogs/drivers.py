@@ -1,7 +1,8 @@
 """``/drivers [asof]``: what pushes or pulls small caps against large caps, with its chart.
 
 parse (asof) → defer → fetch (^RUT ^GSPC and every driver symbol; FRED series from
-``[analytics] fred_dir`` or ``<data dir>/fred`` when present) → analyse
+``[analytics] fred_dir`` or ``<data dir>/fred`` when present; the valuation and pre-market
+readings through :class:`~bot.market_data.quotes.QuoteReader`) → analyse
 (:func:`analytics.drivers.calc_drivers`, memoised per data version) → render the ``drivers``
 chart (its input is built only on a render-cache miss) → one follow-up: embed + PNG.
 """
@@ -18,8 +19,9 @@ from discord.ext import commands
 
 from analytics.charts.build import from_drivers_panel
 from analytics.charts.inputs import Footnote
-from analytics.drivers import MARKET_SPECS, calc_drivers
+from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
 from bot.asof import resolve_asof
+from bot.market_data.quotes import QuoteReader, reader_for
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui.study_embeds import drivers_embed
 from bot.validate import parse_asof
@@ -42,6 +44,19 @@ def fred_root(bot: CapbriefBot) -> Path | None:
 class Drivers(commands.Cog):
     def __init__(self, bot: CapbriefBot) -> None:
         self.bot = bot
+        self._quotes: QuoteReader | None = None
+
+    async def _quote_reader(self, source: str) -> QuoteReader:
+        """One reader per cog (its lock makes concurrent /drivers share one P/E fetch); the
+        store is the briefing's engine (``storage.url``)."""
+        if self._quotes is None or self._quotes.replay != (source != "yahoo"):
+            engine = None
+            if source == "yahoo":
+                from bot.briefing_service import storage_engine
+
+                engine = await asyncio.to_thread(storage_engine, self.bot.services)
+            self._quotes = reader_for(source, engine)
+        return self._quotes
 
     async def _fred(self) -> Any:
         root = fred_root(self.bot)
@@ -74,8 +89,15 @@ class Drivers(commands.Cog):
             "drivers", {"asof": session.isoformat()},
             lambda: from_drivers_panel(panel, snap.bars, footnote, fred=fred),
             version=snap.version)
+        reader = await self._quote_reader(snap.source)
+        try:
+            relative = to_relative(snap.bars, session)
+        except KeyError:
+            relative = None
+        valuation, premarket = await reader.readings(session, relative)
         embed = drivers_embed(panel, source=snap.source, stale=snap.stale,
-                              stale_reason=snap.stale_reason, note=resolved.note)
+                              stale_reason=snap.stale_reason, note=resolved.note,
+                              valuation=valuation, premarket=premarket)
         await send_reply(interaction, embed=embed, png=png, filename="drivers.png")
 
 

@@ -120,18 +120,21 @@ class QuoteReader:
         return calc_premarket(result.values, prior_session, close_at, self._now(),
                               reasons=result.absent)
 
+    async def premarket_for(self, asof: date) -> PremarketReading | None:
+        """:meth:`premarket` when ``asof`` is the latest completed session (the coming session
+        is the next one); None for a past date (there is no pre-market to show for it). Replay
+        gives its labelled absence whatever the date."""
+        if self.replay:
+            return await self.premarket(asof)
+        latest = await asyncio.to_thread(calendar.last_completed_session, self._now())
+        return await self.premarket(asof) if asof >= latest else None
+
     async def readings(self, asof: date, relative: pd.Series | None = None
                        ) -> tuple[ValuationReading, PremarketReading | None]:
-        """Valuation as of ``asof``, and pre-market since ``asof``'s close when ``asof`` is the
-        latest completed session (a past date has no pre-market to show: None; replay: its
-        labelled absence)."""
-        valuation = await self.valuation(asof, relative)
-        if self.replay:
-            return valuation, await self.premarket(asof)
-        latest = await asyncio.to_thread(calendar.last_completed_session, self._now())
-        return valuation, (await self.premarket(asof) if asof >= latest else None)
-
+        """(:meth:`valuation`, :meth:`premarket_for`) as of ``asof``."""
+        return await self.valuation(asof, relative), await self.premarket_for(asof)
 
 def reader_for(source: str, engine: Engine | None, **kwargs: Any) -> QuoteReader:
-    """The reader for a snapshot's ``source``: replay for CSV, Yahoo otherwise."""
-    return QuoteReader(engine, replay=source == "csv", **kwargs)
+    """The reader for a snapshot's ``source``: Yahoo for ``"yahoo"``, replay for anything else
+    (CSV replay, a demo snapshot, a provider injected by tests)."""
+    return QuoteReader(engine, replay=source != "yahoo", **kwargs)

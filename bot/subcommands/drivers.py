@@ -81,7 +81,7 @@ def quote_readings(settings: Settings, market: MarketSnapshot, asof: date, *,
         relative = to_relative(market.bars, asof)
     except KeyError:
         relative = None
-    engine = None if market.source == "csv" else create_engine(settings.storage.url)
+    engine = create_engine(settings.storage.url) if market.source == "yahoo" else None
 
     async def go() -> tuple[ValuationReading, PremarketReading | None]:
         if engine is not None:
