@@ -93,7 +93,7 @@ def calc_relative_valuation_relation(wide: pd.DataFrame, relative: pd.Series | N
 
 
 def _pe(value: float | None) -> str:
-    return f"{value:.1f}" if value is not None else "n/a"
+    return f"{value:.2f}" if value is not None else "n/a"
 
 
 def _versus(diff: float | None, name: str) -> str:

@@ -7,6 +7,7 @@ snake_case keys, ISO dates and returns as fractions (NaN → null); see ``*_json
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 from analytics.drivers import DriverReading, DriversPanel
@@ -350,7 +351,7 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
     extra = [r.line for r in (valuation, premarket) if r is not None]
     if extra:
         lines.append("")
-        lines.extend(extra)
+        lines.extend(textwrap.fill(x, width=100, subsequent_indent="  ") for x in extra)
     lines.append("")
     lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
                  f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "

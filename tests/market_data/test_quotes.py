@@ -58,10 +58,14 @@ def serve_pe(fake: FakeYahoo, iwm: float = 27.23, spy: float = 26.1, ivw: float 
     fake.set_quote_summary("IVW", trailingPE=ivw)
 
 
-def futures_bars(base: float, seed: int) -> pd.DataFrame:
-    """5-minute bars from Wed 18:00 to Fri 09:25 New York, without Globex's 17:00-18:00 halt."""
-    idx = pd.date_range("2026-08-12 18:00", "2026-08-14 09:25", freq="5min", tz=NY)
-    idx = idx[~((idx.hour == 17))]
+def futures_bars(base: float, seed: int, start: str = "2026-08-12 18:00",
+                 end: str = "2026-08-14 09:25") -> pd.DataFrame:
+    """5-minute bars (default: Wed 18:00 to Fri 09:25 New York) without Globex's daily
+    17:00-18:00 halt or its weekend close (Fri 17:00 to Sun 18:00)."""
+    idx = pd.date_range(start, end, freq="5min", tz=NY)
+    day = idx.day_of_week
+    weekend = ((day == 4) & (idx.hour >= 17)) | (day == 5) | ((day == 6) & (idx.hour < 18))
+    idx = idx[~(idx.hour == 17) & ~weekend]
     close = base * np.exp(np.cumsum(np.random.default_rng(seed).normal(0, 5e-4, len(idx))))
     return pd.DataFrame({"open": close, "high": close, "low": close, "close": close,
                          "volume": 100.0}, index=idx)
@@ -120,7 +124,7 @@ def test_recorded_once_per_session_and_again_the_next(yahoo_fake: FakeYahoo,
     first = asyncio.run(reader.valuation(THU))
     assert rows(engine) == [("IVW", THU, 28.25), ("IWM", THU, 27.23), ("SPY", THU, 26.1)]
     assert first.status == "ok" and first.session == THU
-    assert first.line.startswith("IWM P/E 27.2 vs 28.2 for IVW and 26.1 for SPY (2026-08-13)")
+    assert first.line.startswith("IWM P/E 27.23 vs 28.25 for IVW and 26.10 for SPY (2026-08-13)")
     assert first.vs_ivw == pytest.approx(27.23 / 28.25 - 1)
     assert "1 session of history" in first.line
     asked = sum(yahoo_fake.summary_requests.values())
@@ -146,7 +150,7 @@ def test_a_failed_symbol_is_fetched_again_later_in_the_session(yahoo_fake: FakeY
     first = asyncio.run(reader.valuation(THU))
     assert first.ivw is None and first.missing == ("IVW",)
     assert "IVW: Yahoo Finance is rate-limiting requests (HTTP 429)" in first.line
-    assert first.iwm == 27.23 and "26.1 for SPY" in first.line
+    assert first.iwm == 27.23 and "26.10 for SPY" in first.line
     second = asyncio.run(reader.valuation(THU))
     assert second.ivw == 28.25 and len(rows(engine)) == 3
 
@@ -271,14 +275,20 @@ def drivers_text_against_fake(fake: FakeYahoo, tmp_path: Path,
 def test_drivers_text_and_json_show_valuation_and_premarket(yahoo_fake: FakeYahoo,
                                                             tmp_path: Path) -> None:
     serve_pe(yahoo_fake)
-    yahoo_fake.set_intraday("RTY=F", futures_bars(2300.0, 1).tz_convert(NY) + 0)
-    yahoo_fake.set_intraday("ES=F", futures_bars(6400.0, 2))
-    monday = datetime(2026, 8, 14, 12, 47, tzinfo=UTC) + pd.Timedelta(days=3)
+    span = {"start": "2026-08-13 18:00", "end": "2026-08-17 09:25"}
+    rty, es = futures_bars(2300.0, 1, **span), futures_bars(6400.0, 2, **span)
+    yahoo_fake.set_intraday("RTY=F", rty)
+    yahoo_fake.set_intraday("ES=F", es)
     # Monday morning: the latest completed session is Friday, the panel's date
-    assert calendar.last_completed_session(monday) == FRI
-    text, doc = drivers_text_against_fake(yahoo_fake, tmp_path, lambda: monday)
-    assert "IWM P/E 27.2 vs 28.2 for IVW and 26.1 for SPY (2026-08-14)" in text
+    assert calendar.last_completed_session(MON_MORNING) == FRI
+    text, doc = drivers_text_against_fake(yahoo_fake, tmp_path, lambda: MON_MORNING)
+    assert "IWM P/E 27.23 vs 28.25 for IVW and 26.10 for SPY (2026-08-14)" in text
     assert doc["valuation"]["iwm"] == 27.23 and doc["valuation"]["session"] == "2026-08-14"
-    # the fake's futures bars end on Friday morning: nothing since Friday's close
-    assert doc["premarket"]["status"] == "absent"
-    assert "no quote since the prior close" in text
+    close_at = pd.Timestamp("2026-08-14 16:00", tz=NY)
+    change = move(rty, close_at, pd.Timestamp(MON_MORNING))
+    assert doc["premarket"]["moves"][0]["change"] == pytest.approx(change)
+    assert (f"Pre-market (read 08:47 ET): Russell 2000 futures {change * 100:+.2f}%"
+            in text)
+    assert "since the Fri 14 Aug close (last quotes 08:45 ET)" in doc["premarket"]["line"]
+    assert " ".join(doc["premarket"]["line"].split()) in " ".join(text.split())
+    print(text)  # shown with -s (the closing note quotes it)
