@@ -23,7 +23,7 @@ from bot.market_data.snapshot import MarketSnapshot
 from bot.market_data.yahoo import fetch_intraday_closes, fetch_trailing_pe
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate
-from bot.storage.valuations import ValuationRepository, valuations_table
+from bot.storage.valuations import valuations_table
 from bot.subcommands.drivers import quote_readings
 from bot.ui.study_text import drivers_json, render_drivers_text
 from tests.fakes.yahoo_api import FakeYahoo
@@ -183,20 +183,6 @@ def test_a_past_date_never_uses_a_later_reading(yahoo_fake: FakeYahoo, engine: E
     assert before.line == ("Valuation (trailing P/E): no reading recorded on or before "
                            "2026-08-12")
     assert sum(yahoo_fake.summary_requests.values()) == asked  # past dates only read
-
-
-def test_store_history_reads_nothing_after_until(engine: Engine) -> None:
-    repo = ValuationRepository(engine)
-    at = datetime(2026, 8, 14, 12, 0, tzinfo=UTC)
-    assert repo.record(THU, {"IWM": 27.0, "SPY": 26.0}, at) == 2
-    assert repo.record(THU, {"IWM": 99.0}, at) == 0  # first reading of a session kept
-    assert repo.record(FRI, {"IWM": 28.0}, at) == 1
-    held = repo.history(["IWM", "SPY"], THU)
-    assert list(held["session"]) == [THU, THU]
-    assert list(held["trailing_pe"]) == [27.0, 26.0]
-    assert held["fetched_at"].iloc[0] == pd.Timestamp(at)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        repo.record(FRI, {"SPY": 1.0}, datetime(2026, 8, 14))
 
 
 # ---------------------------------------------------------------- replay
