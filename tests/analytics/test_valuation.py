@@ -14,6 +14,7 @@ from analytics.valuation import (
     FORWARD_WEEKS,
     NOT_IN_REPLAY,
     absent_valuation,
+    calc_hac_interval,
     calc_valuation,
 )
 
@@ -74,8 +75,7 @@ def _weekly_case(sign: float) -> tuple[pd.DataFrame, pd.Series, date]:
     ratio = 1.0 + 0.1 * np.sin(np.arange(40) / 2.0)
     rel = [1.0]
     for i in range(1, 40):  # the return over week i, known to follow the ratio 4 weeks before
-        rel.append(rel[-1] * (1 + sign * 0.01 * (ratio[i - 1] - 1.0) / FORWARD_WEEKS)
-                   if i >= 1 else rel[-1])
+        rel.append(rel[-1] * (1 + sign * 0.01 * (ratio[i - 1] - 1.0) / FORWARD_WEEKS))
     days = [d.date().isoformat() for d in fridays]
     h = history(days, list(25.0 * ratio), [25.0] * 40, [27.0] * 40)
     return h, pd.Series(rel, index=fridays), fridays[-1].date()
@@ -88,9 +88,30 @@ def test_relation_appears_once_history_allows_it(sign: float) -> None:
     assert r.relation is not None
     assert r.relation.periods == 40 - FORWARD_WEEKS
     assert np.sign(r.relation.corr) == sign and r.relation.strength == "strong"
-    assert "overlapping windows, no call" in r.line
+    assert r.interval is not None and np.sign(r.interval[0]) == np.sign(r.interval[1]) == sign
+    led = "led" if sign > 0 else "lagged"
+    assert f"when IWM was dearer than SPY, small caps {led}" in r.line
+    assert "(95% HAC interval excludes zero)" in r.line
     short = calc_valuation(h, pd.Timestamp("2025-05-02").date(), relative)
     assert short.relation is None and f"{short.sessions} sessions of history" in short.line
+
+
+def test_hac_interval_covers_the_slope_and_widens_with_autocorrelation() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=200)
+    y = 2.0 * x + rng.normal(size=200)
+    lo, hi = calc_hac_interval(x, y, 3) or (0.0, 0.0)
+    assert lo < 2.0 < hi
+    noise = rng.normal(size=200)
+    lo0, hi0 = calc_hac_interval(x, noise, 3) or (1.0, 1.0)
+    assert lo0 < 0.0 < hi0
+    # smooth, trending series: their scores are autocorrelated, so lags widen the interval
+    t = np.arange(120, dtype="float64")
+    xs, ys = np.sin(t / 8.0), np.sin(t / 8.0 + 0.5) + 0.3 * np.cos(t / 5.0)
+    narrow, wide = calc_hac_interval(xs, ys, 0), calc_hac_interval(xs, ys, 6)
+    assert narrow is not None and wide is not None
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]
+    assert calc_hac_interval(np.ones(10), np.arange(10.0), 3) is None
 
 
 def test_no_look_ahead_from_later_readings_or_prices() -> None:
