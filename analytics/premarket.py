@@ -8,6 +8,8 @@ Input ``quotes``: per symbol, intraday closes indexed by each bar's START time (
   ``read_at`` (nothing later is used); ``last_time`` is that bar's start.
 - ``change``: ``last / prior_close - 1`` (a fraction); None when either is missing.
 - ``read_at``: when the quotes were read. Times are shown in New York time ("ET").
+- ``open_at`` (optional): the next session's open; read at or after it, the line is headed
+  "Futures" rather than "Pre-market" (the cash market is then trading).
 Replays have no such quotes: :func:`absent_premarket` keeps the line with its reason.
 """
 
@@ -83,7 +85,8 @@ def calc_move(symbol: str, closes: pd.Series | None, prior_close_at: datetime,
 
 def calc_premarket(quotes: Mapping[str, pd.Series], prior_session: date,
                    prior_close_at: datetime, read_at: datetime, *,
-                   reasons: Mapping[str, str] | None = None) -> PremarketReading:
+                   reasons: Mapping[str, str] | None = None,
+                   open_at: datetime | None = None) -> PremarketReading:
     """RTY=F and ES=F since ``prior_session``'s close (``prior_close_at``), as read at
     ``read_at``; ``reasons`` says why a symbol has no quotes."""
     if prior_close_at.tzinfo is None or read_at.tzinfo is None:
@@ -99,7 +102,8 @@ def calc_premarket(quotes: Mapping[str, pd.Series], prior_session: date,
                                 read_at=read_at, moves=moves, line=reading.line)
     parts = [f"{m.name} {(m.change or 0.0) * 100:+.2f}%" for m in shown]
     latest = max(m.last_time for m in shown if m.last_time is not None)
-    line = (f"Pre-market (read {_et(read_at)}): {', '.join(parts)} since the "
+    head = "Futures" if open_at is not None and read_at >= open_at else "Pre-market"
+    line = (f"{head} (read {_et(read_at)}): {', '.join(parts)} since the "
             f"{prior_session:%a %d %b} close (last quotes {_et(latest)})")
     missing = [f"{m.name}: {m.reason}" for m in moves if m.change is None]
     if missing:

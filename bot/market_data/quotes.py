@@ -114,11 +114,13 @@ class QuoteReader:
             result = await asyncio.to_thread(fetch_intraday_closes, list(FUTURES),
                                              session=self._session())
             close_at = await asyncio.to_thread(calendar.session_close, prior_session)
+            open_at = await asyncio.to_thread(
+                lambda: calendar.session_open(calendar.next_session(prior_session)))
         except Exception:
             log.exception("pre-market reading failed")
             return absent_premarket("could not be read (see the log)", prior_session)
         return calc_premarket(result.values, prior_session, close_at, self._now(),
-                              reasons=result.absent)
+                              reasons=result.absent, open_at=open_at)
 
     async def premarket_for(self, asof: date) -> PremarketReading | None:
         """:meth:`premarket` when ``asof`` is the latest completed session (the coming session

@@ -144,6 +144,9 @@ def test_premarket_from_the_bar_before_the_close_to_the_last_before_the_read() -
     assert r.line == (f"Pre-market (read 08:47 ET): Russell 2000 futures "
                       f"{(last / prior - 1) * 100:+.2f}% since the Thu 13 Aug close (last quotes "
                       "08:45 ET); S&P 500 futures: HTTP 404")
+    after_open = calc_premarket({"RTY=F": rty}, date(2026, 8, 13), close_at, read_at,
+                                open_at=pd.Timestamp("2026-08-14 08:30", tz=NY).to_pydatetime())
+    assert after_open.line.startswith("Futures (read 08:47 ET): Russell 2000 futures")
     # later bars never change the answer
     assert calc_premarket({"RTY=F": rty.loc[:read_at]}, date(2026, 8, 13), close_at, read_at,
                           reasons={"ES=F": "HTTP 404"}) == r
