@@ -278,3 +278,14 @@ def test_drivers_text_and_json_show_valuation_and_premarket(yahoo_fake: FakeYaho
     assert "since the Fri 14 Aug close (last quotes 08:45 ET)" in doc["premarket"]["line"]
     assert " ".join(doc["premarket"]["line"].split()) in " ".join(text.split())
     print(text)  # shown with -s (the closing note quotes it)
+
+    from analytics.valuation import ValuationReading
+    from bot.ui.study_embeds import drivers_embed
+
+    valuation = ValuationReading(**{k: v for k, v in doc["valuation"].items()
+                                    if k not in ("asof", "session", "relation", "missing")},
+                                 asof=FRI, session=FRI, relation=None, missing=())
+    embed = drivers_embed(calc_drivers(_market().bars, FRI), source="yahoo", stale=False,
+                          stale_reason=None, valuation=valuation)
+    got = {f.name: f.value for f in embed.fields}
+    assert got["Valuation (trailing P/E)"].startswith("IWM P/E 27.23 vs 28.25 for IVW")
