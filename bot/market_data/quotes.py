@@ -6,10 +6,12 @@
   called.
 - Yahoo: the trailing P/E of IWM, SPY and IVW is fetched at most once per NYSE session and
   recorded in the ``valuations`` table (:class:`~bot.storage.valuations.ValuationRepository`).
-  The session is ``last_completed_session(now)``: the close the P/E reflects when read before
-  the open (read during a session, Yahoo's price is intraday; ``fetched_at`` tells). A
-  request for the latest session first records what is missing for it; a request for a past
-  ``asof`` only reads, and reads only sessions on or before it (no look-ahead).
+  The session is ``last_completed_session(now)``, the close Yahoo's P/E reflects between that
+  close and the next open. During regular trading hours nothing is recorded (the P/E then moves
+  with the intraday price and belongs to no completed session). A request for the latest
+  session first records what is missing for it; a symbol that failed is asked again at most
+  every :data:`RETRY_AFTER`. A request for a past ``asof`` only reads, and reads only sessions
+  on or before it (no look-ahead).
   Futures are read live (never stored): they only mean something for the coming session.
 Fetches run in a worker thread; a failure is a labelled absence, never an exception.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -44,6 +47,10 @@ from bot.storage.valuations import ValuationRepository
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+NEW_YORK = ZoneInfo("America/New_York")
+RETRY_AFTER = timedelta(minutes=15)
+IN_SESSION = ("not recorded during trading hours (the P/E moves with the price); the next "
+              "reading is taken after the close")
 
 
 def _utc_now() -> datetime:
@@ -62,29 +69,37 @@ class QuoteReader:
         self._session_factory = session_factory
         self._now = now
         self._lock = asyncio.Lock()
+        self._failed: dict[str, tuple[date, datetime, str]] = {}  # symbol → session, when, why
 
     def _session(self) -> Any:
         return self._session_factory() if self._session_factory is not None else None
 
     async def record_valuations(self) -> dict[str, str]:
-        """Fetch and record the P/Es the current session lacks (nothing when it has them all);
-        returns why symbols could not be read."""
+        """Fetch and record the P/Es the current session lacks (nothing when it has them all,
+        or during trading hours); returns why symbols are missing."""
         assert self.repo is not None
         repo = self.repo
         async with self._lock:  # concurrent requests share one fetch per session
             now = self._now()
-            session = await asyncio.to_thread(calendar.last_completed_session, now)
+            session, trading = await asyncio.to_thread(_session_and_trading, now)
             have = await asyncio.to_thread(repo.symbols_on, session)
-            wanted = [s for s in SYMBOLS if s not in have]
+            missing = [s for s in SYMBOLS if s not in have]
+            if trading:
+                return dict.fromkeys(missing, IN_SESSION)
+            reasons = {s: why for s, (day, at, why) in self._failed.items()
+                       if s in missing and day == session and now - at < RETRY_AFTER}
+            wanted = [s for s in missing if s not in reasons]
             if not wanted:
-                return {}
+                return reasons
             from bot.market_data.yahoo import fetch_trailing_pe  # lazy: the yfinance import
 
             result = await asyncio.to_thread(fetch_trailing_pe, wanted, session=self._session())
             added = await asyncio.to_thread(repo.record, session, result.values, now)
             log.info("valuations for %s: %d recorded, %d absent", session, added,
                      len(result.absent))
-            return dict(result.absent)
+            for symbol, why in result.absent.items():
+                self._failed[symbol] = (session, now, why)
+            return {**reasons, **result.absent}
 
     async def valuation(self, asof: date, relative: pd.Series | None = None
                         ) -> ValuationReading:
@@ -135,6 +150,15 @@ class QuoteReader:
                        ) -> tuple[ValuationReading, PremarketReading | None]:
         """(:meth:`valuation`, :meth:`premarket_for`) as of ``asof``."""
         return await self.valuation(asof, relative), await self.premarket_for(asof)
+
+def _session_and_trading(now: datetime) -> tuple[date, bool]:
+    """(the last completed session, whether ``now`` is within a session's regular hours)."""
+    session = calendar.last_completed_session(now)
+    today = now.astimezone(NEW_YORK).date()
+    trading = (calendar.is_session(today)
+               and calendar.session_open(today) <= now < calendar.session_close(today))
+    return session, trading
+
 
 def reader_for(source: str, engine: Engine | None, **kwargs: Any) -> QuoteReader:
     """The reader for a snapshot's ``source``: Yahoo for ``"yahoo"``, replay for anything else

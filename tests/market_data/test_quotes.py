@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from analytics.drivers import calc_drivers
 from bot.market_data import calendar
-from bot.market_data.quotes import QuoteReader, reader_for
+from bot.market_data.quotes import RETRY_AFTER, QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.market_data.yahoo import fetch_intraday_closes, fetch_trailing_pe
 from bot.settings import Settings
@@ -145,14 +145,33 @@ def test_a_failed_symbol_is_fetched_again_later_in_the_session(yahoo_fake: FakeY
                                                                engine: Engine) -> None:
     serve_pe(yahoo_fake)
     yahoo_fake.fail_next("429", times=3, symbols=["IVW"])
-    reader = QuoteReader(engine, replay=False, session_factory=yahoo_fake.session,
-                         now=Clock(FRI_MORNING))
+    clock = Clock(FRI_MORNING)
+    reader = QuoteReader(engine, replay=False, session_factory=yahoo_fake.session, now=clock)
     first = asyncio.run(reader.valuation(THU))
     assert first.ivw is None and first.missing == ("IVW",)
     assert "IVW: Yahoo Finance is rate-limiting requests (HTTP 429)" in first.line
     assert first.iwm == 27.23 and "26.10 for SPY" in first.line
+    asked = yahoo_fake.summary_requests["IVW"]
+    clock.at = FRI_MORNING + timedelta(minutes=5)  # within RETRY_AFTER: not asked again
+    soon = asyncio.run(reader.valuation(THU))
+    assert yahoo_fake.summary_requests["IVW"] == asked
+    assert "IVW: Yahoo Finance is rate-limiting requests (HTTP 429)" in soon.line
+    clock.at = FRI_MORNING + RETRY_AFTER  # still before the open: asked again, recorded
     second = asyncio.run(reader.valuation(THU))
     assert second.ivw == 28.25 and len(rows(engine)) == 3
+
+
+def test_nothing_is_recorded_during_trading_hours(yahoo_fake: FakeYahoo,
+                                                  engine: Engine) -> None:
+    serve_pe(yahoo_fake)
+    clock = Clock(datetime(2026, 8, 14, 15, 0, tzinfo=UTC))  # Friday 11:00 New York
+    reader = QuoteReader(engine, replay=False, session_factory=yahoo_fake.session, now=clock)
+    during = asyncio.run(reader.valuation(THU))
+    assert during.status == "absent" and "not recorded during trading hours" in during.line
+    assert rows(engine) == [] and yahoo_fake.summary_requests == {}
+    clock.at = datetime(2026, 8, 14, 20, 5, tzinfo=UTC)  # 16:05 New York: Friday is complete
+    after = asyncio.run(reader.valuation(FRI))
+    assert after.session == FRI and after.iwm == 27.23
 
 
 def test_iwm_unavailable_keeps_the_line_with_its_reason(yahoo_fake: FakeYahoo,
