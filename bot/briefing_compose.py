@@ -11,6 +11,7 @@ which close it reports). Chart failures drop that chart and are logged; the post
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
+from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -82,6 +84,16 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
 
 
+async def with_premarket(briefing: Briefing, market: MarketSnapshot,
+                         reader: QuoteReader | None = None) -> Briefing:
+    """``briefing`` with its pre-market line: RTY=F and ES=F since the close of its ``asof``
+    when that is the latest completed session (Yahoo), "no pre-market quotes in replay" for a
+    replay, nothing for a past date. Never raises (a failure is the labelled absence)."""
+    reader = reader if reader is not None else reader_for(market.source, None)
+    premarket = await reader.premarket_for(briefing.asof)
+    return briefing if premarket is None else dataclasses.replace(briefing, premarket=premarket)
+
+
 def session_on_or_before(market: MarketSnapshot, day: date) -> date:
     """The last ``^GSPC`` session on or before ``day`` (the data's own calendar)."""
     ref = market.bars.get("^GSPC")
@@ -115,10 +127,13 @@ class BriefingComposer:
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,
-                 fred: Mapping[str, pd.Series] | FredFn | None = None) -> None:
+                 fred: Mapping[str, pd.Series] | FredFn | None = None,
+                 quotes: QuoteReader | None = None) -> None:
         """``fred``: the FRED series, or an async function returning them for each composition
-        (the bot's :meth:`~bot.market_data.service.MarketData.fred`: refreshed, labelled)."""
+        (the bot's :meth:`~bot.market_data.service.MarketData.fred`: refreshed, labelled);
+        ``quotes``: the valuation/pre-market reader (None: replay labels)."""
         self.settings = settings
+        self._quotes = quotes
         self._snapshot = snapshot
         self._render = render
         self._fred = fred
@@ -131,6 +146,7 @@ class BriefingComposer:
         market = await self._snapshot()
         fred = await self._fred() if callable(self._fred) else self._fred
         briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, fred)
+        briefing = await with_premarket(briefing, market, self._quotes)
         return await self.post_for(briefing, market, session, options)
 
     async def post_for(self, briefing: Briefing, market: MarketSnapshot, session: date,

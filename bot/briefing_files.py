@@ -82,7 +82,7 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
     FRED series for the drivers line come through the one data path
     (:meth:`~bot.market_data.service.MarketData.fred`).
     """
-    from bot.briefing_compose import briefing_for
+    from bot.briefing_compose import briefing_for, with_premarket
     from bot.market_data.service import build_market_data
 
     async def load(held: MarketSnapshot | None) -> tuple[MarketSnapshot, FredReadings]:
@@ -99,5 +99,6 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
 
         raise DataUnavailable("no market data to build the briefing preview from")
     briefing = briefing_for(snapshot, snapshot.asof, settings, fred)
+    briefing = asyncio.run(with_premarket(briefing, snapshot))
     write_briefing_files(settings, snapshot, briefing, out_dir)
     return out_dir / "briefing.html"

@@ -165,6 +165,9 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         description = f"⚠️ Data may be out of date: {why}\n\n{description}"
     wanted = set(options.sections)
     fields: list[PostField] = []
+    if briefing.premarket is not None:  # the coming session's first sign, shown first
+        head, _, rest = briefing.premarket.line.partition(": ")
+        fields.append(PostField(head, rest))
     if "leadership" in wanted:
         fields.append(PostField("Scoreboard (price returns)", scoreboard_block(briefing)))
         fields.append(PostField("Trend", trend_text(briefing)))

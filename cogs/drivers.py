@@ -2,7 +2,8 @@
 
 parse (asof) → defer → fetch (^RUT ^GSPC and every driver symbol; FRED series through
 :meth:`~bot.market_data.service.MarketData.fred`: the local folder in replay, else FRED via the
-store, stale or absent ones labelled) → analyse
+store, stale or absent ones labelled; the valuation and pre-market readings through
+:class:`~bot.market_data.quotes.QuoteReader`) → analyse
 (:func:`analytics.drivers.calc_drivers`, memoised per data version) → render the ``drivers``
 chart (its input is built only on a render-cache miss) → one follow-up: embed + PNG.
 """
@@ -18,9 +19,10 @@ from discord.ext import commands
 
 from analytics.charts.build import from_drivers_panel
 from analytics.charts.inputs import Footnote
-from analytics.drivers import MARKET_SPECS, calc_drivers
+from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
 from bot.asof import resolve_asof
 from bot.market_data.fred import FredReadings, with_vintage_note
+from bot.market_data.quotes import QuoteReader, reader_for
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui.study_embeds import drivers_embed
 from bot.validate import parse_asof
@@ -34,6 +36,19 @@ SYMBOLS = ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in s
 class Drivers(commands.Cog):
     def __init__(self, bot: CapbriefBot) -> None:
         self.bot = bot
+        self._quotes: QuoteReader | None = None
+
+    async def _quote_reader(self, source: str) -> QuoteReader:
+        """One reader per cog (its lock makes concurrent /drivers share one P/E fetch); the
+        store is the briefing's engine (``storage.url``)."""
+        if self._quotes is None or self._quotes.replay != (source != "yahoo"):
+            engine = None
+            if source == "yahoo":
+                from bot.briefing_service import storage_engine
+
+                engine = await asyncio.to_thread(storage_engine, self.bot.services)
+            self._quotes = reader_for(source, engine)
+        return self._quotes
 
     @app_commands.command(name="drivers", description="Rates, credit, dollar, volatility, "
                                                       "rotation, economy: small-cap tailwinds")
@@ -58,11 +73,18 @@ class Drivers(commands.Cog):
             "drivers", {"asof": session.isoformat()},
             lambda: from_drivers_panel(panel, snap.bars, footnote, fred=fred),
             version=f"{snap.version}:{fred.version}")
+        reader = await self._quote_reader(snap.source)
+        try:
+            relative = to_relative(snap.bars, session)
+        except KeyError:
+            relative = None
+        valuation, premarket = await reader.readings(session, relative)
         replay = (snap.source == "csv" or resolved.requested is not None) and len(fred) > 0
         embed = drivers_embed(panel, source=snap.source, stale=snap.stale,
                               stale_reason=snap.stale_reason,
                               note=with_vintage_note(_fred_note(resolved.note, fred),
-                                                     replay=replay))
+                                                     replay=replay),
+                              valuation=valuation, premarket=premarket)
         await send_reply(interaction, embed=embed, png=png, filename="drivers.png")
 
 

@@ -113,8 +113,23 @@ def _m0003_fred(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _m0004_valuations(conn: Connection) -> None:
+    """Trailing P/E readings (IWM, SPY, IVW), at most one per symbol and NYSE session, with the
+    time they were fetched: recorded once a session so a history accrues."""
+    meta = sa.MetaData()
+    sa.Table(
+        "valuations", meta,
+        sa.Column("symbol", sa.String(16), primary_key=True),
+        sa.Column("session", sa.Date, primary_key=True),
+        sa.Column("trailing_pe", sa.Double, nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
     Migration(3, "fred", _m0003_fred),
+    Migration(4, "valuations", _m0004_valuations),
 ]

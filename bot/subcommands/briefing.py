@@ -8,6 +8,7 @@ writers of other outputs (markdown, HTML, PNG) call it and only add their render
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ import pandas as pd
 
 from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
-from bot.briefing_compose import briefing_for
+from bot.briefing_compose import briefing_for, with_premarket
 from bot.market_data.fred import with_vintage_note
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -44,8 +45,9 @@ def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Sett
                    fred: Mapping[str, pd.Series] | None = None) -> Briefing:
     """The briefing for the resolved session, composed exactly as the morning post composes it
     (:func:`bot.briefing_compose.briefing_for`: drivers panel included when it can be computed,
-    labelled with the data's freshness)."""
-    return briefing_for(market, session.session, settings, fred)
+    labelled with the data's freshness; then :func:`~bot.briefing_compose.with_premarket`)."""
+    briefing = briefing_for(market, session.session, settings, fred)
+    return asyncio.run(with_premarket(briefing, market))
 
 
 def briefing_json(briefing: Briefing, session: ResolvedAsof, market: MarketSnapshot,

@@ -8,10 +8,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from analytics.drivers import MARKET_SPECS, calc_drivers
+from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
+from analytics.premarket import PremarketReading
+from analytics.valuation import ValuationReading
 from bot.market_data.fred import FredReadings, with_vintage_note
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -47,14 +51,45 @@ def load_with_fred(settings: Settings, data_dir: Path | None, symbols: list[str]
     return asyncio.run(go())
 
 
+def quote_readings(settings: Settings, market: MarketSnapshot, asof: date, *,
+                   session_factory: Callable[[], Any] | None = None,
+                   now: Callable[[], datetime] | None = None,
+                   ) -> tuple[ValuationReading, PremarketReading | None]:
+    """Valuation and pre-market for the panel (:class:`bot.market_data.quotes.QuoteReader`):
+    replay gives their labelled absences; Yahoo records the P/E once per session in
+    ``storage.url`` and reads futures live."""
+    from bot.market_data.quotes import reader_for
+    from bot.storage.db import create_engine, migrate
+
+    try:
+        relative = to_relative(market.bars, asof)
+    except KeyError:
+        relative = None
+    engine = create_engine(settings.storage.url) if market.source == "yahoo" else None
+
+    async def go() -> tuple[ValuationReading, PremarketReading | None]:
+        if engine is not None:
+            await asyncio.to_thread(migrate, engine)
+        extra: dict[str, Any] = {"now": now} if now is not None else {}
+        reader = reader_for(market.source, engine, session_factory=session_factory, **extra)
+        return await reader.readings(asof, relative)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     market, fred = load_with_fred(settings, args.data_dir, SYMBOLS, args.fred_dir)
     session = resolve(market, args.asof)
     panel = calc_drivers(market.bars, session.session, fred=fred, fred_notes=fred.notes)
     replay = market.source == "csv" or session.requested is not None
     note = with_vintage_note(session.note, replay=replay and len(fred) > 0)
+    valuation, premarket = quote_readings(settings, market, session.session)
     if args.json:
-        doc = {**drivers_json(panel),
+        doc = {**drivers_json(panel, valuation=valuation, premarket=premarket),
                "requested_asof": session.requested and session.requested.isoformat(),
                "asof_note": note, "fred": fred.as_json(),
                "fred_dir": (fred.source.removeprefix("fred-dir ")
@@ -62,7 +97,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                "data": data_block(market)}
         print(json.dumps(doc, indent=2))
     else:
-        text = render_drivers_text(panel, note=note)
+        text = render_drivers_text(panel, note=note, valuation=valuation, premarket=premarket)
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
         if fred.stale:
