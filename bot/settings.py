@@ -38,7 +38,8 @@ class DataSettings(_Section):
     retries: int = Field(default=4, ge=0, le=10)
     backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
-    extend: dict[str, Path] = Field(default_factory=lambda: {"^RUT": Path("RUT_since1979.csv")})
+    bundled_history: bool = True
+    extend: dict[str, Path] = Field(default_factory=dict)
 
 
 class UniverseSettings(_Section):
