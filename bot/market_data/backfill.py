@@ -78,8 +78,8 @@ def to_bundle_bytes(source: pd.DataFrame) -> bytes:
         raise ValueError(f"no closes before {YAHOO_FIRST_DAY} in the source")
     body = io.StringIO()
     body.write("date,close\n")
-    for day, value in closes.items():
-        body.write(f"{pd.Timestamp(day).date().isoformat()},{value:.6f}\n")
+    for day, value in zip(pd.DatetimeIndex(closes.index), closes.to_numpy(), strict=True):
+        body.write(f"{day.date().isoformat()},{value:.6f}\n")
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
         gz.write(body.getvalue().encode("ascii"))
@@ -107,20 +107,18 @@ def check_backfill(bundled: pd.Series, reference: pd.Series, *,
     reference's base-date value 1978-12-29 is before it). NaNs are dropped from both. Pure: no
     I/O. Empty list = they agree.
     """
-    ours = bundled.dropna()
-    theirs = reference.dropna() / scale
-    if ours.empty:
-        return [BackfillDifference(pd.Timestamp(d).date(), "missing", None, float(v), None)
-                for d, v in theirs.items()]
-    theirs = theirs.loc[ours.index[0]: ours.index[-1]]
+    ours = bundled.dropna().astype("float64")
+    theirs = reference.dropna().astype("float64") / scale
+    if len(ours):
+        theirs = theirs.loc[ours.index[0]: ours.index[-1]]
+    both = pd.concat({"mine": ours, "want": theirs}, axis=1).sort_index()
     out: list[BackfillDifference] = []
-    for day in ours.index.union(theirs.index):
-        mine = ours.get(day)
-        want = theirs.get(day)
-        when = pd.Timestamp(day).date()
-        if want is None:
+    for day, mine, want in zip(pd.DatetimeIndex(both.index), both["mine"].to_numpy(),
+                               both["want"].to_numpy(), strict=True):
+        when = day.date()
+        if math.isnan(want):
             out.append(BackfillDifference(when, "extra", float(mine), None, None))
-        elif mine is None:
+        elif math.isnan(mine):
             out.append(BackfillDifference(when, "missing", None, float(want), None))
         else:
             rel = float(mine) / float(want) - 1.0 if want else math.inf
@@ -151,8 +149,9 @@ def log_backfill_check(reference: pd.Series | None) -> list[BackfillDifference]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``--rebuild SOURCE [--out FILE]``: write the bundle from a ``RUT_since1979.csv``."""
-    parser = argparse.ArgumentParser(prog="python -m bot.market_data.backfill",
-                                     description="Rebuild the bundled ^RUT closes before 1987-09-10.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.market_data.backfill",
+        description="Rebuild the bundled ^RUT closes before 1987-09-10.")
     parser.add_argument("--rebuild", type=Path, required=True, metavar="RUT_since1979.csv",
                         help="the source bar CSV (close before 1987-09-10: FRED RU2000PR)")
     parser.add_argument("--out", type=Path, default=None,

@@ -137,7 +137,7 @@ class MarketData:
             return True
         if symbol not in self._warned_gap:
             self._warned_gap.add(symbol)
-            log.warning("bundled history for %s not spliced: its bars start %s, after %s",
+            log.info("bundled history for %s not spliced: its bars start %s, after %s",
                         symbol, frame.index[0].date(), joining.date())
         return False
 
