@@ -224,8 +224,8 @@ def calc_breakout_study(rut: pd.Series, spx: pd.Series, asof: date, *, gap_days:
     if data_start is not None and not complete_history:
         rulable_from = (pd.Timestamp(data_start) + pd.Timedelta(days=gap_days)).date()
         early = rec_pos[(rec_pos > 0) & (dates[rec_pos] < np.datetime64(rulable_from, "ns"))]
-        why = (f"its {gap_days:,}-day look-back starts before the data does ({data_start}), "
-               "so whether it ended a long run without a new high is unknown")
+        why = (f"the {gap_days:,}-day look-back starts before the data does ({data_start}), "
+               "so whether a long run without a new high ended there is unknown")
         unruled = [UnruledHigh(pd.Timestamp(dates[p]).date(), float(closes[p]), why)
                    for p in early.tolist()]
     return BreakoutStudy(

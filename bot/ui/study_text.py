@@ -82,7 +82,7 @@ def unruled_line(study: BreakoutStudy) -> str | None:
     days = [u.date.isoformat() for u in study.unruled]
     listed = ", ".join(days) if len(days) <= 6 else f"{days[0]} … {days[-1]}"
     return (f"Cannot rule on {len(days)} new high{'s' if len(days) != 1 else ''} before "
-            f"{study.rulable_from}: {listed}; {study.unruled[0].reason}.")
+            f"{study.rulable_from} ({listed}): {study.unruled[0].reason}.")
 
 
 def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> str:
@@ -118,11 +118,16 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
         when = (f"at the as-of close ({live.date:%a} {live.date.isoformat()})"
                 if live.date == study.asof
                 else f"{live.sessions_so_far} sessions ago, on {live.date.isoformat()}")
-        lines.append(f"LIVE: {when}, {name} closed at "
-                     f"{'a record' if full else 'its ' + high} {fmt_level(live.close)}, ending "
-                     f"a {live.gap_days:,}-day {'drought' if full else 'wait'} (previous "
-                     f"{high} {fmt_level(live.previous_record_close)} on "
-                     f"{live.previous_record_date.isoformat()}).")
+        if full:
+            lines.append(f"LIVE: {when}, {name} closed at a record {fmt_level(live.close)}, "
+                         f"ending a {live.gap_days:,}-day drought (previous record "
+                         f"{fmt_level(live.previous_record_close)} on "
+                         f"{live.previous_record_date.isoformat()}).")
+        else:
+            lines.append(f"LIVE: {when}, {name} closed at {fmt_level(live.close)}, its {high}, "
+                         f"the first in {live.gap_days:,} days (previous "
+                         f"{fmt_level(live.previous_record_close)} on "
+                         f"{live.previous_record_date.isoformat()}).")
     elif study.last_record_date is not None:
         event = "breakout" if full else "event"
         if study.days_since_record == 0:

@@ -19,8 +19,9 @@ API
   ``visible_until`` are hidden. Like real Yahoo, a symbol in :data:`YAHOO_FIRST_DAYS` is never
   served before that day (``^RUT``: 1987-09-10), whatever the frames hold.
   ``yahoo_frames(market_dir, symbols)`` loads only the files Yahoo itself serves (``RUT.csv``,
-  never the 1979 backfill) from the real history, for production-mode tests. ``advance(n_sessions=1)`` reveals the next ``n`` dates present in
-  the frames (an incremental-refresh test: load, ``advance(1)``, refresh again).
+  never the 1979 backfill) from the real history, for production-mode tests.
+  ``advance(n_sessions=1)`` reveals the next ``n`` dates present in the frames (an
+  incremental-refresh test: load, ``advance(1)``, refresh again).
   ``reveal_until(day)`` sets the cut-off directly; ``visible_until`` reads it.
 - Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0, lookups=False)`` makes the next
   ``times`` chart data requests of each matching symbol (``None`` = every symbol) fail; with

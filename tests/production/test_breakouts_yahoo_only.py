@@ -34,7 +34,7 @@ EVENT_ROW = re.compile(r"^(\d{4}-\d{2}-\d{2})\s", re.MULTILINE)
 @pytest.fixture(scope="module")
 def yahoo(market_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeYahoo]:
     """A fake Yahoo holding ^RUT and ^GSPC as Yahoo serves them (the fake reads ../shared)."""
-    with FakeYahoo(yahoo_frames(market_dir, ["^RUT", "^GSPC"])) as fake:
+    with FakeYahoo(yahoo_frames(market_dir, ["^RUT", "^GSPC", "IWM", "SPY"])) as fake:
         yield fake
 
 
@@ -92,7 +92,7 @@ def test_yahoo_only_with_the_bundle_finds_the_twelve_events(
     doc = json.loads(_run(cli, capsys, "history", "breakouts", "--json"))
     assert doc["history_complete"] is True and doc["data"]["source"] == "yahoo"
     events = doc["events"]
-    assert [e["date"] for e in events][0] == "1982-11-04" and len(events) == 12
+    assert events[0]["date"] == "1982-11-04" and len(events) == 12
     complete = [e for e in events if e["complete"]]
     year = next(s for s in doc["stats"]["spx"] if s["horizon"] == 252)
     assert len(complete) == 11 and year["count"] == 11 and year["hits"] == 10
