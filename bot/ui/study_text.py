@@ -222,9 +222,21 @@ def _drought_row(d: Drought) -> str:
             f"{d.sessions:>8,}  {fmt_level(d.record_close):>10}  {low:<22}{tag}").rstrip()
 
 
+def droughts_limit(table: DroughtTable) -> str:
+    """Why the gaps are not record droughts when the history starts after the index does."""
+    began = (f"the index starts {table.inception.isoformat()}" if table.inception
+             else "the index's own start is unknown")
+    return (f"the data starts {table.data_start}, {began}: these are gaps between the highest "
+            f"closes since {table.data_start}, not record droughts, and the first one may have "
+            "begun before the data does.")
+
+
 def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
                          note: str | None = None) -> str:
-    """The longest droughts (up to ``limit``) and today's, wherever it ranks."""
+    """The longest droughts (up to ``limit``) and today's, wherever it ranks (when the history
+    starts after the index: gaps between highest closes since the first date, limit stated)."""
+    if not table.history_complete:
+        return _render_partial_droughts(table, name, limit=limit, note=note)
     lines = [f"{name} record droughts (time between record closes) — as of "
              f"{table.asof.isoformat()}"]
     if note:
@@ -255,8 +267,48 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
     return "\n".join(lines) + "\n"
 
 
+def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
+                             note: str | None) -> str:
+    high = f"highest close since {table.data_start}"
+    lines = [f"{name} gaps between closes at the {high} — as of {table.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(f"LIMIT: {droughts_limit(table)}")
+    shown = table.droughts[:limit]
+    lines.append(f"{table.total:,} gaps; the {len(shown)} longest"
+                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the high that opened the gap.")
+    lines.append("")
+    if not table.total:
+        lines.append("No gaps: too little data.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{'Rank':>5}  {'High':<10}  {'Next high':<10}  {'Days':>6}  "
+                 f"{'Sessions':>8}  {'High close':>10}  Depth (low date)")
+    lines.extend(_drought_row(d) for d in shown)
+    cur = table.current
+    if cur is not None and cur not in shown:
+        lines.append(f"{'…':>5}")
+        lines.append(_drought_row(cur))
+    lines.append("")
+    if cur is not None:
+        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}), the "
+                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+    else:
+        lines.append(f"Today ({table.asof.isoformat()}) closed at its {high}: no open gap.")
+    return "\n".join(lines) + "\n"
+
+
 def droughts_json(table: DroughtTable, symbol: str) -> dict[str, Any]:
-    return {"study": "droughts", "symbol": symbol, **to_jsonable(table)}
+    """The table as JSON; when ``history_complete`` is false, ``record_close`` is named
+    ``high_close`` (the highest close since ``data_start``) and ``limit`` says why."""
+    doc: dict[str, Any] = {"study": "droughts", "symbol": symbol, **to_jsonable(table)}
+    if table.history_complete:
+        return doc
+    for row in [*doc["droughts"], *([doc["current"]] if doc["current"] else [])]:
+        row["high_close"] = row.pop("record_close")
+    doc["limit"] = droughts_limit(table)
+    return doc
 
 
 # ---------------------------------------------------------------- cycles
