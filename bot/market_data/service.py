@@ -219,6 +219,14 @@ class MarketData:
                 bars[symbol] = frame
         return bars, missing
 
+    async def check_bundled_history(self, reference: pd.Series | None) -> list[
+            backfill.BackfillDifference]:
+        """Compare the bundled ^RUT closes with ``reference`` (live FRED RU2000PR when the caller
+        could fetch it; None = not reachable, logged as skipped) and log any difference."""
+        if backfill.SYMBOL not in self.bundled:
+            return []
+        return await asyncio.to_thread(backfill.log_backfill_check, reference)
+
     async def close(self) -> None:
         """Close the provider's HTTP session and the engine's connections (idempotent)."""
         closer = getattr(self._provider, "close", None)

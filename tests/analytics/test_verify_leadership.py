@@ -1,5 +1,5 @@
 """Known facts on the real history (../shared/data/market, ^RUT extended to 1979 by the market
-data service's ``[data.extend]``), and no look-ahead on a sample of real dates."""
+data service with the bundled 1979-1987 closes), and no look-ahead on a sample of real dates."""
 
 from __future__ import annotations
 

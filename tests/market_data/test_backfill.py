@@ -122,6 +122,20 @@ def test_log_backfill_check(caplog: pytest.LogCaptureFixture) -> None:
     assert len(diffs) == len(closes) and "value date(s), first 1979-01-02" in caplog.text
 
 
+async def test_the_service_checks_its_bundle_against_a_reference(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.market_data.backfill")
+    md = MarketData(_settings(tmp_path), _yahoo_like_dir(tmp_path / "market"))
+    closes = backfill.load_bundled_history()["close"]
+    assert await md.check_bundled_history(closes * backfill.RU2000PR_PER_RUT) == []
+    assert "matches RU2000PR" in caplog.text
+    assert await md.check_bundled_history(None) == [] and "not checked" in caplog.text
+    shifted = closes.drop(closes.index[:3]) * backfill.RU2000PR_PER_RUT
+    assert len(await md.check_bundled_history(shifted)) == 3
+    off = MarketData(_settings(tmp_path, bundled_history=False), tmp_path / "market")
+    assert await off.check_bundled_history(shifted) == []  # nothing bundled, nothing to check
+
+
 async def test_replay_of_yahoo_history_gets_the_bundle_spliced(tmp_path: Path) -> None:
     root = _yahoo_like_dir(tmp_path / "market")
     md = MarketData(_settings(tmp_path), root)
