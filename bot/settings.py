@@ -32,7 +32,7 @@ class LoggingSettings(_Section):
 class DataSettings(_Section):
     provider: Literal["yahoo", "csv"] = "yahoo"
     csv_dir: Path | None = None
-    history_start: str = "1979-01-01"
+    history_start: str = "1900-01-01"
     refresh_overlap_sessions: int = Field(default=5, ge=0, le=60)
     max_concurrency: int = Field(default=2, ge=1, le=16)
     retries: int = Field(default=4, ge=0, le=10)

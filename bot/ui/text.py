@@ -24,11 +24,26 @@ NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
 WRAP = 84  # the scoreboard's width: prose lines wrap to it
 
 
+def _honest_key(key: str) -> str:
+    """``record_close`` → ``high_close``, ``breakout`` → ``high_after_gap``: the names of a
+    result whose history does not reach the index's inception."""
+    if key == "breakout_gap_days":
+        return "gap_days"
+    return key.replace("record", "high").replace("breakout", "high_after_gap")
+
+
 def to_jsonable(value: Any) -> Any:
     """Plain JSON-ready data: dataclasses → dicts (field order kept), dates → ISO strings,
-    NaN/inf → None, mappings → dicts with str keys, tuples/lists → lists."""
+    NaN/inf → None, mappings → dicts with str keys, tuples/lists → lists.
+
+    A dataclass whose ``history_complete`` is False (its history starts after the index's
+    inception) never claims a record: its ``record``/``breakout`` keys are renamed ``high`` /
+    ``high_after_gap`` (see :func:`_honest_key`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if out.get("history_complete") is False:
+            out = {_honest_key(k): v for k, v in out.items()}
+        return out
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float):

@@ -133,3 +133,12 @@ def test_yahoo_only_status_on_1989_06_02_without_the_bundle(
     assert not re.search(r"RECORD|BREAKOUT", text)
     with_bundle = _run(cli, capsys, "status", "--asof", "1989-06-02")
     assert "from record 174.24 (1987-08-21)" in with_bundle.replace(",", "")
+
+    doc = json.loads(_run(cli, capsys, "status", "--asof", "1989-06-02", "--json",
+                          bundled=False))
+    rut = doc["leadership"]["rut_records"]
+    assert rut["history_complete"] is False and rut["history_start"] == "1987-09-10"
+    assert rut["is_high"] is True and rut["high_after_gap"] is True  # what the data can say
+    assert not [k for k in rut if "record" in k or "breakout" in k]
+    spx = doc["leadership"]["spx_records"]  # ^GSPC reaches its 1927 inception: records stand
+    assert spx["history_complete"] is True and "record_close" in spx
