@@ -132,3 +132,31 @@ def test_droughts_of_a_late_history_are_gaps_between_highs() -> None:
                            f"{LATE_START}")
     assert "not record droughts" in text and "record droughts (" not in text
     assert calc_droughts(FULL, ASOF, inception=INCEPTION).history_complete
+
+
+def test_discord_embeds_of_a_late_history_claim_no_record() -> None:
+    from analytics.leadership import calc_leadership_snapshot
+    from bot.ui.embeds import status_embed
+    from bot.ui.study_embeds import breakouts_embed, droughts_embed
+
+    late = calc_breakout_study(LATE, SPX, ASOF, horizons=(5, 21), inception=INCEPTION)
+    embed = breakouts_embed(late, source="yahoo", stale=False, stale_reason=None)
+    assert embed.title is not None and f"highs since {LATE_START}" in embed.title
+    assert embed.description is not None and "**Limit**" in embed.description
+    assert "breakout" not in embed.title.lower()
+    table = calc_droughts(LATE, ASOF, inception=INCEPTION)
+    embed = droughts_embed(table, name="Russell 2000", source="yahoo", stale=False,
+                           stale_reason=None)
+    assert embed.title is not None and "record" not in embed.title
+    assert embed.description is not None and "not record droughts" in embed.description
+
+    day = next(e.date for e in late.events)
+    lead = calc_leadership_snapshot({"^RUT": bars(LATE), "^GSPC": bars(SPX)}, day,
+                                    inceptions={"^RUT": INCEPTION, "^GSPC": SPX.index[0].date()})
+    embed = status_embed(lead, source="yahoo", stale=False, stale_reason=None)
+    rut = next(f for f in embed.fields if f.name and f.name.startswith("Russell 2000 vs"))
+    assert rut.name == "Russell 2000 vs its highs" and rut.value is not None
+    assert f"highest close since {LATE_START}" in rut.value and not CLAIMS.search(
+        rut.value.replace("no record can be ruled on", ""))
+    spx = next(f for f in embed.fields if f.name and f.name.startswith("S&P 500 vs"))
+    assert spx.name == "S&P 500 vs record"  # its history reaches its inception
