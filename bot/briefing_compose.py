@@ -28,6 +28,7 @@ from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
+from bot.market_data.inception import INCEPTIONS, inception_of
 from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -79,7 +80,7 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
                                 gap_days=settings.analytics.breakout_gap_days,
                                 round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
-                                stale_reason=market.stale_reason)
+                                stale_reason=market.stale_reason, inceptions=INCEPTIONS)
     except (InsufficientData, KeyError) as exc:
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
 
@@ -111,6 +112,7 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
     builders: dict[str, Callable[[], Any]] = {
         "leadership": lambda: leadership_input(rut, spx, "3m", briefing.asof, foot),
         "records": lambda: records_input(rut, briefing.asof, foot,
+                                         inception=inception_of("^RUT"),
                                          round_step=settings.analytics.round_step),
     }
     out: dict[str, Any] = {}

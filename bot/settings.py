@@ -32,13 +32,14 @@ class LoggingSettings(_Section):
 class DataSettings(_Section):
     provider: Literal["yahoo", "csv"] = "yahoo"
     csv_dir: Path | None = None
-    history_start: str = "1979-01-01"
+    history_start: str = "1900-01-01"
     refresh_overlap_sessions: int = Field(default=5, ge=0, le=60)
     max_concurrency: int = Field(default=2, ge=1, le=16)
     retries: int = Field(default=4, ge=0, le=10)
     backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
-    extend: dict[str, Path] = Field(default_factory=lambda: {"^RUT": Path("RUT_since1979.csv")})
+    bundled_history: bool = True
+    extend: dict[str, Path] = Field(default_factory=dict)
 
 
 class UniverseSettings(_Section):

@@ -28,6 +28,7 @@ from analytics.series import to_price
 from analytics.studies.breakouts import calc_breakout_study
 from bot.asof import parse_asof
 from bot.errors import BadInput, UserFacingError
+from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.render import Renderer, footnote_for
@@ -70,7 +71,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         return lambda: cb.custom_input([(s, price[s]) for s in symbols], kind, window, asof, foot)
 
     def breakouts() -> Any:
-        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days)
+        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days,
+                                    inception=inception_of("^RUT"))
         return cb.from_breakout_study(study, spx, foot)
 
     def drivers() -> Any:
@@ -84,7 +86,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("leadership-5y", "leadership", {"window": "5y"}, "Leadership, 5 years",
                      lambda: cb.leadership_input(rut, spx, "5y", asof, foot)),
         GalleryChart("records", "records", {"round_step": step}, "Russell 2000 records",
-                     lambda: cb.records_input(rut, asof, foot, round_step=step)),
+                     lambda: cb.records_input(rut, asof, foot, round_step=step,
+                                              inception=inception_of("^RUT"))),
         GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts),
         GalleryChart("cycles", "cycles", {}, "Leadership cycles since 1979",
                      lambda: cb.cycles_input(rut, spx, asof, foot)),

@@ -25,7 +25,7 @@ from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
 from bot.ui import limits
-from bot.ui.text import fmt_level, fmt_pct
+from bot.ui.text import fmt_level, fmt_pct, history_limit
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
 LARGE_COLOUR = discord.Colour(int(DARK.large_caps.lstrip("#"), 16))
@@ -122,7 +122,14 @@ def returns_block(returns: Mapping[str, float]) -> str:
 
 
 def record_block(rec: RecordsSnapshot) -> str:
-    """Where an index stands against its record close, and how long the drought is."""
+    """Where an index stands against its record close, and how long the drought is (when the
+    history starts after the index: against its highest close since then, limit stated)."""
+    if not rec.history_complete:
+        high = f"highest close since {rec.history_start.isoformat()}"
+        where = (f"**At its {high}** {fmt_level(rec.close)}" if rec.is_record else
+                 f"{fmt_pct(rec.drawdown)} from its {high}, {fmt_level(rec.record_close)} "
+                 f"({rec.record_date.isoformat()})")
+        return f"{where}\n*{history_limit(rec).capitalize()}.*"
     if rec.is_record:
         line = f"**Record close** {fmt_level(rec.close)}"
         if rec.breakout and rec.prior_gap_days is not None:
@@ -168,11 +175,14 @@ def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
     ratio = (f"**{rel.ratio:.4f}** · {fmt_pct(rel.vs_sma50)} vs 50-day avg · "
              f"{fmt_pct(rel.vs_sma200)} vs 200-day avg\n{returns_block(rel.ratio_changes)}")
     embed.add_field(name="RUT/SPX ratio (small vs large)", value=ratio, inline=False)
-    embed.add_field(name="Russell 2000 vs record", value=record_block(lead.rut_records),
+    vs = {True: "vs record", False: "vs its highs"}
+    embed.add_field(name=f"Russell 2000 {vs[lead.rut_records.history_complete]}",
+                    value=record_block(lead.rut_records), inline=True)
+    spx = record_block(lead.spx_records)
+    if lead.spx_records.history_complete:
+        spx += f"\n{_plural(lead.spx_records.records_ytd, 'record close')} this year"
+    embed.add_field(name=f"S&P 500 {vs[lead.spx_records.history_complete]}", value=spx,
                     inline=True)
-    spx = record_block(lead.spx_records) + \
-        f"\n{_plural(lead.spx_records.records_ytd, 'record close')} this year"
-    embed.add_field(name="S&P 500 vs record", value=spx, inline=True)
     levels = " · ".join(
         f"{name} next {fmt_level(rec.next_level, 0)} ({fmt_pct(rec.next_level_distance)})"
         for name, rec in (("RUT", lead.rut_records), ("SPX", lead.spx_records)))

@@ -23,7 +23,7 @@ from bot.settings import Settings
 
 @pytest.fixture(scope="module")
 def prices(market_dir: Path) -> dict[str, pd.Series]:
-    md = build_market_data(Settings(), market_dir)  # default [data.extend]: ^RUT ← 1979 file
+    md = build_market_data(Settings(), market_dir)  # ^RUT: RUT.csv + the bundled 1979-1987 closes
     snap = asyncio.run(md.snapshot(["^RUT", "^GSPC"]))
     return {s: to_price(snap.frame(s)) for s in ("^RUT", "^GSPC")}
 

@@ -16,8 +16,12 @@ API
   class) that rewrites every ``*.yahoo.com`` URL to the fake. Pass it as the provider's
   ``session_factory=fake.session``.
 - Data: ``set_frames(frames, visible_until=None)`` replaces the data; rows dated after
-  ``visible_until`` are hidden. ``advance(n_sessions=1)`` reveals the next ``n`` dates present in
-  the frames (an incremental-refresh test: load, ``advance(1)``, refresh again).
+  ``visible_until`` are hidden. Like real Yahoo, a symbol in :data:`YAHOO_FIRST_DAYS` is never
+  served before that day (``^RUT``: 1987-09-10), whatever the frames hold.
+  ``yahoo_frames(market_dir, symbols)`` loads only the files Yahoo itself serves (``RUT.csv``,
+  never the 1979 backfill) from the real history, for production-mode tests.
+  ``advance(n_sessions=1)`` reveals the next ``n`` dates present in the frames (an
+  incremental-refresh test: load, ``advance(1)``, refresh again).
   ``reveal_until(day)`` sets the cut-off directly; ``visible_until`` reads it.
 - Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0, lookups=False)`` makes the next
   ``times`` chart data requests of each matching symbol (``None`` = every symbol) fail; with
@@ -89,6 +93,8 @@ from tests.fakes.yahoo_payloads import (
     with_nan_rows,
 )
 
+#: The first session real Yahoo serves for a symbol (checked: ^RUT's chart starts 1987-09-10).
+YAHOO_FIRST_DAYS: dict[str, date] = {"^RUT": date(1987, 9, 10)}
 STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
 KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "noresult", "unknown"}
 
@@ -158,6 +164,21 @@ def isolate_yfinance(cache_dir: Path | str) -> None:
     yf_cache._ISINCacheManager._isin_cache = None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     yf.set_tz_cache_location(str(cache_dir))
+
+
+def _as_yahoo_serves(symbol: str, frame: pd.DataFrame) -> pd.DataFrame:
+    first = YAHOO_FIRST_DAYS.get(symbol)
+    return frame if first is None else frame.loc[frame.index >= pd.Timestamp(first)]
+
+
+def yahoo_frames(market_dir: Path, symbols: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Bar frames of ``symbols`` from the real history's per-symbol files (``^RUT`` →
+    ``RUT.csv``, Yahoo's own download; never ``RUT_since1979.csv``); absent files are skipped."""
+    from bot.market_data.csvdir import CsvDirProvider
+
+    provider = CsvDirProvider(market_dir)
+    loaded = {s: provider.load(s) for s in symbols}
+    return {s: f for s, f in loaded.items() if f is not None}
 
 
 class FakeYahoo:
@@ -253,7 +274,8 @@ class FakeYahoo:
     def set_frames(self, frames: Mapping[str, pd.DataFrame],
                    visible_until: date | None = None) -> None:
         with self._lock:
-            self._frames = {sym: df.sort_index() for sym, df in frames.items()}
+            self._frames = {sym: _as_yahoo_serves(sym, df.sort_index())
+                            for sym, df in frames.items()}
             self._visible_until = pd.Timestamp(visible_until) if visible_until else None
 
     @property
