@@ -22,6 +22,7 @@ around the repository) is read from the rows and its blocks rebuilt, once.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,6 +37,8 @@ from sqlalchemy.engine import Connection, Engine
 from bot.market_data.frames import BAR_COLUMNS, normalize_bars
 from bot.storage.db import write_transaction
 from bot.storage.sql import aware, metadata, to_utc, upsert
+
+log = logging.getLogger(__name__)
 
 bars_table = sa.Table(
     "bars", metadata,
@@ -299,7 +302,14 @@ class BarRepository:
                 else:
                     out[str(symbol)] = frame
         if broken:
-            out.update(self._repack(broken))
+            log.info("re-packing the stored bars of %d symbol(s): %s", len(broken),
+                     ", ".join(broken[:5]))
+            try:
+                out.update(self._repack(broken))
+            except sa.exc.SQLAlchemyError:  # e.g. another process re-packing the same symbol
+                log.warning("re-packing failed; reading %d symbol(s) row by row", len(broken),
+                            exc_info=True)
+                out.update(self.load_rows(broken))
         return {s: out[s] for s in wanted if s in out}
 
     def _repack(self, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:

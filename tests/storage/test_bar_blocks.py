@@ -183,3 +183,19 @@ def test_real_universe_reads_back_equal_to_the_files(engine: Engine, market_dir:
         pd.testing.assert_frame_equal(rows[symbol], frame, check_freq=False)
     states = repo.states(list(frames))
     assert {s: st.rows for s, st in states.items()} == {s: len(f) for s, f in frames.items()}
+
+
+def test_a_failed_repack_still_answers_from_the_rows(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    migrate(engine)
+    repo = BarRepository(engine)
+    frame = generated(8)
+    repo.write_refresh({"HYG": frame}, fetched_at=AT, source="test")
+    with engine.begin() as conn:
+        conn.execute(sa.delete(bar_blocks_table))
+
+    def locked(self: BarRepository, symbols: object) -> object:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(BarRepository, "_repack", locked)
+    pd.testing.assert_frame_equal(repo.load_bars(["HYG"])["HYG"], frame, check_freq=False)
