@@ -27,6 +27,7 @@ import pandas as pd
 
 from analytics.drivers import DriversPanel
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_snapshot_from_prices
+from analytics.premarket import PremarketReading
 from analytics.records import RecordsSnapshot
 from analytics.series import to_price
 from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
@@ -81,6 +82,8 @@ class Briefing:
     ``analog``: set only when an analog is live. ``drivers``: the panel passed in;
     ``drivers_line`` and the counts: None when no panel was given or it counted nothing.
     ``data_asof``: the latest session the data holds; ``stale``/``stale_reason``: as passed in.
+    ``premarket``: futures since the close of ``asof`` (or their labelled absence), added by
+    the caller after composing (it is read live, not computed from bars); None when not read.
     """
 
     asof: date
@@ -100,6 +103,7 @@ class Briefing:
     data_asof: date | None
     stale: bool
     stale_reason: str | None
+    premarket: PremarketReading | None = None
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -251,6 +255,9 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
         parts.append(f"tailwinds: {', '.join(tails)}")
     if heads:
         parts.append(f"headwinds: {', '.join(heads)}")
+    stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
+    if stale_fred:  # FRED's last refresh failed: last good data, labelled
+        parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
     return "; ".join(parts) + "."
 
 

@@ -11,6 +11,7 @@ which close it reports). Chart failures drop that chart and are logged; the post
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
+from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 #: ``render(kind, data, version) -> PNG bytes``.
 RenderFn = Callable[[str, Any, str], Awaitable[bytes]]
 SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
+FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
     capped = min(asof, market.asof) if market.asof is not None else asof
     session = session_on_or_before(market, capped)
     try:
-        panel = calc_drivers(market.bars, session, fred=fred)
+        panel = calc_drivers(market.bars, session, fred=fred,
+                             fred_notes=getattr(fred, "notes", None))
     except Exception:
         log.warning("briefing drivers panel skipped", exc_info=True)
         panel = None
@@ -78,6 +82,16 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
                                 stale_reason=market.stale_reason)
     except (InsufficientData, KeyError) as exc:
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
+
+
+async def with_premarket(briefing: Briefing, market: MarketSnapshot,
+                         reader: QuoteReader | None = None) -> Briefing:
+    """``briefing`` with its pre-market line: RTY=F and ES=F since the close of its ``asof``
+    when that is the latest completed session (Yahoo), "no pre-market quotes in replay" for a
+    replay, nothing for a past date. Never raises (a failure is the labelled absence)."""
+    reader = reader if reader is not None else reader_for(market.source, None)
+    premarket = await reader.premarket_for(briefing.asof)
+    return briefing if premarket is None else dataclasses.replace(briefing, premarket=premarket)
 
 
 def session_on_or_before(market: MarketSnapshot, day: date) -> date:
@@ -113,8 +127,13 @@ class BriefingComposer:
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,
-                 fred: Mapping[str, pd.Series] | None = None) -> None:
+                 fred: Mapping[str, pd.Series] | FredFn | None = None,
+                 quotes: QuoteReader | None = None) -> None:
+        """``fred``: the FRED series, or an async function returning them for each composition
+        (the bot's :meth:`~bot.market_data.service.MarketData.fred`: refreshed, labelled);
+        ``quotes``: the valuation/pre-market reader (None: replay labels)."""
         self.settings = settings
+        self._quotes = quotes
         self._snapshot = snapshot
         self._render = render
         self._fred = fred
@@ -125,7 +144,9 @@ class BriefingComposer:
                       ) -> BriefingPost:
         self.compositions += 1
         market = await self._snapshot()
-        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, self._fred)
+        fred = await self._fred() if callable(self._fred) else self._fred
+        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, fred)
+        briefing = await with_premarket(briefing, market, self._quotes)
         return await self.post_for(briefing, market, session, options)
 
     async def post_for(self, briefing: Briefing, market: MarketSnapshot, session: date,

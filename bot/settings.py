@@ -72,6 +72,16 @@ class AnalyticsSettings(_Section):
     fred_dir: Path | None = None
 
 
+class FredSettings(_Section):
+    graph_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv"
+    api_url: str = "https://api.stlouisfed.org/fred/series/observations"
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
+    revision_days: int = Field(default=90, ge=0, le=3650)
+    refresh_hours: float = Field(default=6.0, ge=0.0, le=168.0)
+
+
 class ChartSettings(_Section):
     theme: Literal["dark", "light"] = "dark"
 
@@ -117,6 +127,7 @@ class Settings(BaseSettings):
     universe: UniverseSettings = UniverseSettings()
     storage: StorageSettings = StorageSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    fred: FredSettings = FredSettings()
     charts: ChartSettings = ChartSettings()
     render: RenderSettings = RenderSettings()
     discord: DiscordSettings = DiscordSettings()

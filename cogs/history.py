@@ -123,7 +123,7 @@ class History(commands.Cog):
     async def history(self, interaction: discord.Interaction, study: str,
                       gap_days: app_commands.Range[int, 30, 3650] | None = None,
                       horizon: app_commands.Range[int, 5, 2520] | None = None,
-                      asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+                      asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         study = check_choice("study", study, STUDIES)
         check_range("gap_days", gap_days, *GAP_RANGE)
         check_range("horizon", horizon, *HORIZON_RANGE)

@@ -43,7 +43,7 @@ class Status(commands.Cog):
     @app_commands.choices(window=WINDOW_CHOICES)
     @app_commands.checks.dynamic_cooldown(heavy_cooldown)
     async def status(self, interaction: discord.Interaction, window: str = "1y",
-                     asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+                     asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         window = check_choice("window", window, WINDOWS)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)

@@ -106,7 +106,9 @@ def test_drivers_without_fred_reports_economy_absent(tiny_dir: Path,
     assert code == 0 and doc["fred_dir"] is None
     readings = {r["key"]: r for r in doc["readings"]}
     assert readings["unemployment"]["call"] == "absent"
-    assert "no FRED data given" in readings["unemployment"]["reason"]
+    assert "no FRED folder in the replay data" in readings["unemployment"]["reason"]
+    assert readings["fed_path"]["call"] == "absent"
+    assert doc["fred"]["source"] == "none" and doc["asof_note"] is None
     assert readings["ten_year"]["change_unit"] == "bp"
     code, _, err = _run(capsys, "drivers", "--fred-dir", str(tiny_dir / "nope"),
                         "--data-dir", str(tiny_dir))

@@ -209,7 +209,8 @@ SHORT_NAMES = {"ten_year": "10y yield", "three_month": "3m bill", "curve": "10yâ
                "regional_banks": "KRE/SPY", "industrials": "XLI/SPY",
                "small_value_growth": "IWN/IWO", "cyclicals_defensives": "XLY/XLP",
                "unemployment": "Unemployment", "gdp_growth": "GDP growth",
-               "jobless_claims": "Jobless claims"}
+               "jobless_claims": "Jobless claims", "consumer_sentiment": "Sentiment",
+               "fed_path": "2y âˆ’ fed funds"}
 
 
 def reading_label(reading: DriverReading) -> str:

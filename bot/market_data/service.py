@@ -7,6 +7,8 @@ its last good bars, labelled stale, when the source fails. Any :class:`BarProvid
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
 use: building a :class:`MarketData` is instant and CSV replay never imports yfinance.
+FRED series come through :meth:`MarketData.fred`: the local folder in CSV replay (or wherever
+``[analytics] fred_dir`` points), otherwise FRED itself through the same store as bars.
 History extensions (``[data.extend]``, e.g. ``^RUT`` ← ``RUT_since1979.csv``) are applied here,
 once, for every caller.
 """
@@ -27,6 +29,15 @@ from bot.errors import UserFacingError
 from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
 from bot.market_data.frames import extend_history
+from bot.market_data.fred import (
+    DRIVER_SERIES,
+    FredClient,
+    FredReadings,
+    absent_readings,
+    fred_dir_for,
+)
+from bot.market_data.fred_cache import FredCache, dir_readings
+from bot.market_data.fred_store import FredStore
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
@@ -83,6 +94,7 @@ class MarketData:
         self._owns_engine = engine is None
         self._now = now
         self._cache: BarCache | None = None
+        self._fred: FredCache | None = None
         self._setup = asyncio.Lock()
         self._extended_memo: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._version_memo: tuple[list[tuple[str, pd.DataFrame]], str] = ([], "")
@@ -140,6 +152,27 @@ class MarketData:
         return BarCache(self._provider, BarRepository(self._engine),
                         overlap_sessions=self.settings.data.refresh_overlap_sessions,
                         history_start=start, now=self._now)
+
+    async def fred(self, series: Sequence[str] = DRIVER_SERIES, *, fred_dir: Path | None = None,
+                   refresh: bool = True) -> FredReadings:
+        """FRED series: from the local folder (``fred_dir``, ``[analytics] fred_dir`` or
+        ``<CSV dir>/fred``; see :func:`~bot.market_data.fred.fred_dir_for`) when there is one,
+        absent with the reason in a CSV replay without one, else FRED through the store."""
+        root = fred_dir_for(self.settings, self.data_dir, fred_dir)
+        if root is not None:
+            return await asyncio.to_thread(dir_readings, root, series)
+        if self._csv is not None:
+            return absent_readings(f"no FRED folder in the replay data ({self._csv.root}/fred)",
+                                   series)
+        if self._fred is None:
+            await self.cache()  # builds and migrates the engine
+        if self._fred is None:  # (re-checked: another caller may have built it meanwhile)
+            assert self._engine is not None
+            fred = self.settings.fred
+            self._fred = FredCache(FredClient.from_settings(self.settings),
+                                   FredStore(self._engine), revision_days=fred.revision_days,
+                                   refresh_hours=fred.refresh_hours, now=self._now)
+        return await self._fred.readings(series, refresh=refresh)
 
     async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
         """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""

@@ -35,7 +35,6 @@ from bot.settings import Settings
 from bot.subcommands.status import resolve
 
 log = logging.getLogger(__name__)
-FRED_IDS = ("UNRATE", "GDPC1", "GDP", "ICSA", "BAMLH0A0HYM2")
 
 
 @dataclass(frozen=True)
@@ -56,19 +55,6 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--theme", choices=("dark", "light"), default=None,
                         help="chart theme (default: charts.theme from the config)")
     parser.set_defaults(handler=run)
-
-
-def load_fred(directory: Path | None) -> dict[str, pd.Series] | None:
-    """FRED series (``date,value`` CSVs) the drivers panel uses; None if ``directory`` is absent."""
-    if directory is None or not directory.is_dir():
-        return None
-    out: dict[str, pd.Series] = {}
-    for fred_id in FRED_IDS:
-        path = directory / f"{fred_id}.csv"
-        if path.is_file():
-            frame = pd.read_csv(path, parse_dates=["date"], index_col="date")
-            out[fred_id] = frame["value"].astype("float64").dropna()
-    return out or None
 
 
 def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
@@ -132,10 +118,10 @@ async def render_gallery(settings: Settings, data_dir: Path | None, out: Path,
     market_data = build_market_data(settings, data_dir)
     try:
         market = await market_data.snapshot()
+        fred = await market_data.fred()
     finally:
         await market_data.close()
     session = resolve(market, requested).session
-    fred = load_fred(settings.analytics.fred_dir or (data_dir / "fred" if data_dir else None))
     charts = gallery_charts(market, session, settings, fred)
     renderer = Renderer(pool_size=settings.render.pool_size,
                         cache_entries=settings.render.cache_entries, theme=theme)

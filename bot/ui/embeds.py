@@ -6,7 +6,8 @@ footer states the data's as-of session and source plus "not investment advice". 
 is stale, the description opens with a warning naming the reason.
 
 Limits (Discord): title 256, description 4096, ≤ 25 fields, field name 256, value 1024,
-footer 2048, all text together ≤ 6000. :func:`fit` enforces them by truncating (with "…").
+footer 2048, all text together ≤ 6000 (``bot/ui/limits.py``). :func:`fit` enforces them by
+truncating (with "…").
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
+from bot.ui import limits
 from bot.ui.text import fmt_level, fmt_pct
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
@@ -33,8 +35,6 @@ KIND_LABELS = {"price": "price", "rebased": "rebased to 100 at the start",
                "ratio": "ratio of the first to the second", "drawdown": "drawdown from high"}
 SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
 
-TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
-    256, 4096, 25, 256, 1024, 2048, 6000)
 
 
 def leader_colour(leader: str | None) -> discord.Colour:
@@ -75,34 +75,9 @@ def add_fields(embed: discord.Embed, fields: Iterable[tuple[str, str, bool]]) ->
     return embed
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def fit(embed: discord.Embed) -> discord.Embed:
-    """Truncate ``embed`` in place to Discord's limits (see module doc) and return it."""
-    if embed.title:
-        embed.title = _cut(embed.title, TITLE)
-    if embed.description:
-        embed.description = _cut(embed.description, DESCRIPTION)
-    fields = [(_cut(f.name or "—", FIELD_NAME), _cut(f.value or "—", FIELD_VALUE), bool(f.inline))
-              for f in embed.fields[:FIELDS]]
-    embed.clear_fields()
-    for name, value, inline in fields:
-        embed.add_field(name=name, value=value, inline=inline)
-    if embed.footer.text:
-        embed.set_footer(text=_cut(embed.footer.text, FOOTER))
-    excess = len(embed) - TOTAL
-    if excess > 0 and embed.description and len(embed.description) > FIELD_VALUE:
-        # prose goes first: shorten the description (to no less than 1024) before any field
-        embed.description = _cut(embed.description,
-                                 max(FIELD_VALUE, len(embed.description) - excess))
-    while len(embed) > TOTAL and embed.fields:
-        embed.remove_field(len(embed.fields) - 1)
-    if len(embed) > TOTAL and embed.description:
-        embed.description = _cut(embed.description, max(1, len(embed.description)
-                                                        - (len(embed) - TOTAL)))
-    return embed
+    """Truncate ``embed`` in place to Discord's limits and return it (:func:`limits.fit_embed`)."""
+    return limits.fit_embed(embed)
 
 
 def about_embed(*, version: str, asof: date | None, source: str, stale: bool,

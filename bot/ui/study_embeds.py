@@ -11,10 +11,12 @@ import discord
 
 from analytics.charts.build import reading_label
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.premarket import PremarketReading
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
 from bot.ui.text import fmt_level, fmt_pct
 
@@ -157,8 +159,9 @@ CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral
 def driver_value(reading: DriverReading) -> str:
     """Call, reading and change, then the measured link to small-cap relative returns."""
     call = CALL_MARKS.get(reading.call, reading.call)
+    fred_stale = " · ⚠️ stale FRED data" if reading.reason.startswith("Stale FRED") else ""
     parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
-             f"{reading_label(reading)}"]
+             f"{reading_label(reading)}{fred_stale}"]
     if reading.relation is not None:
         rel = reading.relation
         parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
@@ -168,8 +171,10 @@ def driver_value(reading: DriverReading) -> str:
 
 
 def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason: str | None,
-                  note: str | None = None) -> discord.Embed:
-    """/drivers: tailwinds and headwinds for small caps, one field per driver. Colour: small
+                  note: str | None = None, valuation: ValuationReading | None = None,
+                  premarket: PremarketReading | None = None) -> discord.Embed:
+    """/drivers: tailwinds and headwinds for small caps, one field per driver, then valuation
+    and pre-market (full width; their labelled absence when not available). Colour: small
     caps when tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
     leader = ("small" if panel.tailwinds > panel.headwinds else
               "large" if panel.headwinds > panel.tailwinds else None)
@@ -184,4 +189,7 @@ def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     add_fields(embed, [(r.name, driver_value(r), True) for r in panel.readings])
+    extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]
+    add_fields(embed, [(name, r.line.split(": ", 1)[1] if r.status == "absent" else r.line,
+                        False) for name, r in extra if r is not None])
     return fit(embed)

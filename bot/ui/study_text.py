@@ -7,13 +7,16 @@ snake_case keys, ISO dates and returns as fractions (NaN → null); see ``*_json
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.premarket import PremarketReading
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.valuation import ValuationReading
 from bot.ui.text import fmt_level, fmt_pct, to_jsonable
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
@@ -316,17 +319,22 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     if r.period is not None:
         if r.key == "gdp_growth":
             when = f"{r.period.year} Q{(r.period.month - 1) // 3 + 1}"
-        elif r.key == "unemployment":
+        elif r.key in ("unemployment", "consumer_sentiment"):
             when = f"{r.period:%b %Y}"
         else:
             when = f"week to {r.period.isoformat()}"
     else:
         when = "" if r.asof is None or r.asof == panel.asof else r.asof.isoformat()
+    if r.reason.startswith("Stale FRED"):  # served after a failed FRED refresh
+        when = f"{when} (stale FRED)".strip()
     return f"{when} stale" if r.stale else when
 
 
-def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
-    """One row per driver, then each call's reason."""
+def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
+                        valuation: ValuationReading | None = None,
+                        premarket: PremarketReading | None = None) -> str:
+    """One row per driver, then each call's reason, then valuation and pre-market (when
+    given: each is its line, or its labelled absence)."""
     lines = [f"Drivers of small-cap relative performance — as of {panel.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
@@ -342,6 +350,10 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
                      f"{_as_of(r, panel)}".rstrip())
     lines.append("")
     lines.extend(f"- {r.reason}" for r in panel.readings if r.call != "neutral")
+    extra = [r.line for r in (valuation, premarket) if r is not None]
+    if extra:
+        lines.append("")
+        lines.extend(textwrap.fill(x, width=100, subsequent_indent="  ") for x in extra)
     lines.append("")
     lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
                  f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "
@@ -349,5 +361,8 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drivers_json(panel: DriversPanel) -> dict[str, Any]:
-    return {"panel": "drivers", **to_jsonable(panel)}
+def drivers_json(panel: DriversPanel, *, valuation: ValuationReading | None = None,
+                 premarket: PremarketReading | None = None) -> dict[str, Any]:
+    """The panel; ``valuation`` and ``premarket`` keys are present (null when not given)."""
+    return {"panel": "drivers", **to_jsonable(panel), "valuation": to_jsonable(valuation),
+            "premarket": to_jsonable(premarket)}

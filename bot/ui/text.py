@@ -185,10 +185,18 @@ def render_briefing_text(b: Briefing, *, note: str | None = None) -> str:
         prose.append(f"History: {b.history_line}")
     if b.drivers_line:
         prose.append(f"Drivers: {b.drivers_line}")
+    if b.premarket is not None:
+        prose.append(b.premarket.line)
     lines.append("")
     lines += [textwrap.fill(p, width=WRAP, subsequent_indent="  ") for p in prose]
     lines += ["", _freshness(b)]
     return "\n".join(lines) + "\n"
+
+
+def premarket_markdown(line: str) -> str:
+    """``Pre-market (read 08:45 ET): ...`` → ``**Pre-market (read 08:45 ET):** ...``."""
+    head, _, rest = line.partition(": ")
+    return f"**{head}:** {rest}"
 
 
 def render_briefing_markdown(b: Briefing) -> str:
@@ -201,5 +209,7 @@ def render_briefing_markdown(b: Briefing) -> str:
         lines.append(f"**What history says:** {b.history_line}")
     if b.drivers_line:
         lines.append(f"**Drivers:** {b.drivers_line}")
+    if b.premarket is not None:
+        lines.append(premarket_markdown(b.premarket.line))
     lines += ["", f"_{_freshness(b)}_"]
     return "\n".join(lines) + "\n"

@@ -136,7 +136,7 @@ def test_drivers_and_rates_have_no_look_ahead_on_real_history(market_dir: Path,
                                                               asof: str) -> None:
     from analytics.drivers import calc_drivers
     from analytics.studies.rates import calc_rate_study
-    from bot.subcommands.drivers import read_fred_dir
+    from bot.market_data.fred import read_fred_dir
 
     snap = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
     fred = read_fred_dir(market_dir / "fred")
