@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from bot.errors import UserFacingError
 from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
+from bot.market_data.demo import demo_label
 from bot.market_data.frames import extend_history
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
@@ -78,6 +79,8 @@ class MarketData:
         self.data_dir = csv_dir if provider is None else None
         self.extensions = resolve_extensions(settings.data.extend, csv_dir or settings.data.csv_dir)
         self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
+        # A directory unpacked from the bundled demo snapshot says so in every output.
+        self._demo = demo_label(csv_dir) if self._csv is not None else None
         self._provider = provider
         self._engine = engine
         self._owns_engine = engine is None
@@ -90,7 +93,7 @@ class MarketData:
     @property
     def source(self) -> str:
         if self._csv is not None:
-            return "csv"
+            return self._demo or "csv"
         return self._provider.name if self._provider is not None else "yahoo"
 
     def _extended(self, bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
