@@ -19,6 +19,12 @@ chart answer of each symbol (status, body, or the network exception) and maps it
 - Retryable errors (``RETRYABLE``) are retried, only for the symbols that failed, with
   exponential backoff and full jitter: ``sleep(uniform(0, backoff * 2**attempt))``, capped at
   ``max_backoff``. After the last retry the error of the failed symbols is raised.
+- Out of reach is not busy: before the first round one ``HEAD`` request through the same session
+  (so proxies and test fakes apply) checks that Yahoo's host resolves and accepts a connection
+  within ``probe_timeout`` seconds. A failed name lookup, a refused connection, an unreachable
+  proxy (:func:`is_unreachable`) or a probe timeout raises :class:`SourceUnreachable` at once,
+  with no round and no retry; any HTTP answer, even an error status, counts as reachable. The
+  same failure seen in a round's chart answers ends the retries too.
 
 Rows dated after ``last_completed_session(now())`` (a session still trading) are dropped, as are
 rows outside ``[start, end]``; ``normalize_bars`` drops all-NaN rows and duplicated dates. A
@@ -52,6 +58,7 @@ from bot.market_data.errors import (
     MarketDataError,
     RateLimited,
     SourceUnavailable,
+    SourceUnreachable,
     UnknownSymbol,
 )
 from bot.market_data.frames import empty_bars, is_valid_symbol, normalize_bars
@@ -66,6 +73,13 @@ CHART_PATH = "/v8/finance/chart/"
 UNAVAILABLE_STATUSES = {401, 403, 408}
 UNKNOWN = "unknown"
 NO_DATA = "no data"
+PROBE_HOST = "query2.finance.yahoo.com"
+PROBE_URL = f"https://{PROBE_HOST}/"
+#: libcurl codes meaning "never got a connection": couldn't resolve proxy (5) / host (6),
+#: couldn't connect (7), proxy handshake failed (97).
+UNREACHABLE_CURL_CODES = frozenset({5, 6, 7, 97})
+_UNREACHABLE_NAMES = frozenset({"DNSError", "ProxyError", "NameResolutionError", "gaierror",
+                                "ConnectionRefusedError", "NewConnectionError"})
 
 
 def _utc_now() -> datetime:
@@ -149,6 +163,43 @@ def _body(response: Any) -> tuple[dict[str, Any] | None, str]:
     return data, ""
 
 
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    out: list[BaseException] = []
+    while exc is not None and len(out) < 6 and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) means no connection was ever made: a failed name
+    lookup, a refused connection, an unreachable proxy (curl_cffi's codes, or the exception
+    names requests/urllib3/socket use)."""
+    for err in _chain(exc):
+        code = getattr(err, "code", None)
+        if isinstance(code, int) and code in UNREACHABLE_CURL_CODES:
+            return True
+        if any(c.__name__ in _UNREACHABLE_NAMES for c in type(err).__mro__):
+            return True
+    return False
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """A few words on why the host was out of reach (for the one line the user sees)."""
+    for err in _chain(exc):
+        code = getattr(err, "code", None)
+        names = {c.__name__ for c in type(err).__mro__}
+        if code == 6 or names & {"DNSError", "NameResolutionError", "gaierror"}:
+            return f"the name {PROBE_HOST} could not be resolved"
+        if code in (5, 97) or "ProxyError" in names:
+            return "the HTTP proxy could not be reached"
+    return f"no connection to {PROBE_HOST} could be made"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return any("Timeout" in c.__name__ for err in _chain(exc) for c in type(err).__mro__)
+
+
 def classify(answer: _Answer | None, timeout: float) -> MarketDataError | str | None:
     """Map one symbol's last chart answer: an error, :data:`UNKNOWN`, :data:`NO_DATA`, or None
     when it was good (a 200 whose JSON holds ``chart.result[0]``)."""
@@ -157,6 +208,9 @@ def classify(answer: _Answer | None, timeout: float) -> MarketDataError | str | 
         return SourceUnavailable("Yahoo Finance gave no answer; try again later")
     if answer.error is not None:
         name = type(answer.error).__name__
+        if is_unreachable(answer.error):
+            return SourceUnreachable(
+                f"Yahoo Finance is unreachable: {unreachable_reason(answer.error)}")
         if "Timeout" in name:
             return SourceUnavailable(f"Yahoo Finance did not answer within {timeout:g} s ({sym})")
         return SourceUnavailable(f"Yahoo Finance could not be reached ({sym}: {name})")
@@ -257,6 +311,7 @@ class YahooProvider:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         tz_cache_dir: Path | None = None,
+        probe_timeout: float | None = 5.0,
     ) -> None:
         if tz_cache_dir is not None:  # yfinance's tz/cookie caches (process-wide)
             Path(tz_cache_dir).mkdir(parents=True, exist_ok=True)
@@ -274,6 +329,8 @@ class YahooProvider:
         self._now = now
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.probe_timeout = probe_timeout
+        """Seconds the reachability check may take (None: no check; see module doc)."""
         self.rounds = 0
         """How many ``yf.download`` calls this provider has made (tests and bench read it)."""
 
@@ -320,6 +377,7 @@ class YahooProvider:
         last = min(end, last_completed_session(self._now()))
         if last < start:
             return FetchResult(bars={s: empty_bars() for s in pending}, missing=missing)
+        await self._check_reachable()
         bars: dict[str, pd.DataFrame] = {}
         failed: dict[str, MarketDataError] = {}
         for attempt in range(self.retries + 1):
@@ -341,12 +399,40 @@ class YahooProvider:
             failed = result.failed
             if not failed or not all(isinstance(e, RETRYABLE) for e in failed.values()):
                 break
+            if any(isinstance(e, SourceUnreachable) for e in failed.values()):
+                break  # out of reach, not busy: retrying at once cannot help
             pending = list(failed)
         if failed:
             raise next(iter(failed.values()))
         if not bars:
             raise UnknownSymbol(list(missing))
         return FetchResult(bars=bars, missing=missing)
+
+    async def _check_reachable(self) -> None:
+        """Raise :class:`SourceUnreachable` when the probe says Yahoo is out of reach."""
+        if self.probe_timeout is None:
+            return
+        error = await asyncio.to_thread(self._probe)
+        if error is not None:
+            raise error
+
+    def _probe(self) -> SourceUnreachable | None:
+        """One ``HEAD`` of Yahoo's data host through the session (worker thread)."""
+        timeout = min(self.probe_timeout or self.timeout_seconds, self.timeout_seconds)
+        try:
+            self._get_session().request("HEAD", PROBE_URL, timeout=timeout,
+                                        allow_redirects=False)
+        except Exception as exc:
+            if is_unreachable(exc):
+                return SourceUnreachable(
+                    f"Yahoo Finance is unreachable: {unreachable_reason(exc)}")
+            if _is_timeout(exc):
+                return SourceUnreachable(
+                    f"Yahoo Finance is unreachable: {PROBE_HOST} did not answer within "
+                    f"{timeout:g} s")
+            log.debug("Yahoo reachability check inconclusive (%s); fetching anyway",
+                      type(exc).__name__)
+        return None
 
     def _round(self, symbols: list[str], start: date, last: date) -> _Round:
         """One ``yf.download`` for ``symbols`` (worker thread), classified per symbol."""
