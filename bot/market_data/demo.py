@@ -85,6 +85,12 @@ def is_demo(source: str) -> bool:
     return source.startswith(LABEL_PREFIX)
 
 
+def banner(source: str) -> str:
+    """The first line of any text from demo data (``""`` for other sources)."""
+    return f"{source[:1].upper()}{source[1:]}: the bundled snapshot, not live prices.\n" \
+        if is_demo(source) else ""
+
+
 def demo_label(directory: Path | None) -> str | None:
     """The label of a materialized demo directory (it holds :data:`MARKER`), else None."""
     if directory is None:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from analytics.drivers import MARKET_SPECS, calc_drivers
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.demo import banner
 from bot.settings import Settings
 from bot.subcommands.history import add_replay_options, data_block, load_snapshot, resolve
 from bot.ui.study_text import drivers_json, render_drivers_text
@@ -78,5 +79,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         text = render_drivers_text(panel, note=session.note)
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
-        print(text, end="")
+        print(banner(market.source) + text, end="")
     return 0
