@@ -191,7 +191,7 @@ def unreachable_reason(exc: BaseException) -> str:
         names = {c.__name__ for c in type(err).__mro__}
         if code == 6 or names & {"DNSError", "NameResolutionError", "gaierror"}:
             return f"the name {PROBE_HOST} could not be resolved"
-        if code in (5, 97) or "ProxyError" in names:
+        if code in (5, 97) or "ProxyError" in names or (code == 7 and "proxy" in str(err)):
             return "the HTTP proxy could not be reached"
     return f"no connection to {PROBE_HOST} could be made"
 
