@@ -165,7 +165,7 @@ def _cut(path: Path, fields: Sequence[str]) -> tuple[bytes, int, str, str]:
 def build(source: Path, dest: Path | None = None) -> dict[str, Any]:
     """Derive the snapshot from the shared history at ``source`` into ``dest`` (the package)."""
     source, dest = Path(source), Path(dest) if dest is not None else package_dir()
-    wanted = [(f"{s}.csv", BAR_FIELDS) for s in SYMBOL_FILES]
+    wanted: list[tuple[str, tuple[str, ...]]] = [(f"{s}.csv", BAR_FIELDS) for s in SYMBOL_FILES]
     wanted += [(f"fred/{s}.csv", FRED_FIELDS) for s in FRED_SERIES]
     missing = [name for name, _ in wanted if not (source / name).is_file()]
     if missing:

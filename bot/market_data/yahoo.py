@@ -21,10 +21,11 @@ chart answer of each symbol (status, body, or the network exception) and maps it
   ``max_backoff``. After the last retry the error of the failed symbols is raised.
 - Out of reach is not busy: before the first round one ``HEAD`` request through the same session
   (so proxies and test fakes apply) checks that Yahoo's host resolves and accepts a connection
-  within ``probe_timeout`` seconds. A failed name lookup, a refused connection, an unreachable
-  proxy (:func:`is_unreachable`) or a probe timeout raises :class:`SourceUnreachable` at once,
-  with no round and no retry; any HTTP answer, even an error status, counts as reachable. The
-  same failure seen in a round's chart answers ends the retries too.
+  within ``probe_timeout`` seconds (:mod:`bot.market_data.reach`). A failed name lookup, a
+  refused connection, an unreachable proxy or a probe timeout raises
+  :class:`SourceUnreachable` at once, with no round and no retry; any HTTP answer, even an
+  error status, counts as reachable. The same failure seen in a round's chart answers ends the
+  retries too.
 
 Rows dated after ``last_completed_session(now())`` (a session still trading) are dropped, as are
 rows outside ``[start, end]``; ``normalize_bars`` drops all-NaN rows and duplicated dates. A
@@ -63,6 +64,7 @@ from bot.market_data.errors import (
 )
 from bot.market_data.frames import empty_bars, is_valid_symbol, normalize_bars
 from bot.market_data.provider import FetchResult
+from bot.market_data.reach import is_unreachable, probe, unreachable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,6 @@ CHART_PATH = "/v8/finance/chart/"
 UNAVAILABLE_STATUSES = {401, 403, 408}
 UNKNOWN = "unknown"
 NO_DATA = "no data"
-PROBE_HOST = "query2.finance.yahoo.com"
-PROBE_URL = f"https://{PROBE_HOST}/"
-#: libcurl codes meaning "never got a connection": couldn't resolve proxy (5) / host (6),
-#: couldn't connect (7), proxy handshake failed (97).
-UNREACHABLE_CURL_CODES = frozenset({5, 6, 7, 97})
-_UNREACHABLE_NAMES = frozenset({"DNSError", "ProxyError", "NameResolutionError", "gaierror",
-                                "ConnectionRefusedError", "NewConnectionError"})
 
 
 def _utc_now() -> datetime:
@@ -163,43 +158,6 @@ def _body(response: Any) -> tuple[dict[str, Any] | None, str]:
     return data, ""
 
 
-def _chain(exc: BaseException | None) -> list[BaseException]:
-    out: list[BaseException] = []
-    while exc is not None and len(out) < 6 and exc not in out:
-        out.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return out
-
-
-def is_unreachable(exc: BaseException) -> bool:
-    """True when ``exc`` (or what caused it) means no connection was ever made: a failed name
-    lookup, a refused connection, an unreachable proxy (curl_cffi's codes, or the exception
-    names requests/urllib3/socket use)."""
-    for err in _chain(exc):
-        code = getattr(err, "code", None)
-        if isinstance(code, int) and code in UNREACHABLE_CURL_CODES:
-            return True
-        if any(c.__name__ in _UNREACHABLE_NAMES for c in type(err).__mro__):
-            return True
-    return False
-
-
-def unreachable_reason(exc: BaseException) -> str:
-    """A few words on why the host was out of reach (for the one line the user sees)."""
-    for err in _chain(exc):
-        code = getattr(err, "code", None)
-        names = {c.__name__ for c in type(err).__mro__}
-        if code == 6 or names & {"DNSError", "NameResolutionError", "gaierror"}:
-            return f"the name {PROBE_HOST} could not be resolved"
-        if code in (5, 97) or "ProxyError" in names or (code == 7 and "proxy" in str(err)):
-            return "the HTTP proxy could not be reached"
-    return f"no connection to {PROBE_HOST} could be made"
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    return any("Timeout" in c.__name__ for err in _chain(exc) for c in type(err).__mro__)
-
-
 def classify(answer: _Answer | None, timeout: float) -> MarketDataError | str | None:
     """Map one symbol's last chart answer: an error, :data:`UNKNOWN`, :data:`NO_DATA`, or None
     when it was good (a 200 whose JSON holds ``chart.result[0]``)."""
@@ -209,8 +167,7 @@ def classify(answer: _Answer | None, timeout: float) -> MarketDataError | str | 
     if answer.error is not None:
         name = type(answer.error).__name__
         if is_unreachable(answer.error):
-            return SourceUnreachable(
-                f"Yahoo Finance is unreachable: {unreachable_reason(answer.error)}")
+            return unreachable(answer.error)
         if "Timeout" in name:
             return SourceUnavailable(f"Yahoo Finance did not answer within {timeout:g} s ({sym})")
         return SourceUnavailable(f"Yahoo Finance could not be reached ({sym}: {name})")
@@ -420,19 +377,10 @@ class YahooProvider:
         """One ``HEAD`` of Yahoo's data host through the session (worker thread)."""
         timeout = min(self.probe_timeout or self.timeout_seconds, self.timeout_seconds)
         try:
-            self._get_session().request("HEAD", PROBE_URL, timeout=timeout,
-                                        allow_redirects=False)
-        except Exception as exc:
-            if is_unreachable(exc):
-                return SourceUnreachable(
-                    f"Yahoo Finance is unreachable: {unreachable_reason(exc)}")
-            if _is_timeout(exc):
-                return SourceUnreachable(
-                    f"Yahoo Finance is unreachable: {PROBE_HOST} did not answer within "
-                    f"{timeout:g} s")
-            log.debug("Yahoo reachability check inconclusive (%s); fetching anyway",
-                      type(exc).__name__)
-        return None
+            session = self._get_session()
+        except Exception:  # the round reports (and retries) a session that cannot be made
+            return None
+        return probe(session, timeout)
 
     def _round(self, symbols: list[str], start: date, last: date) -> _Round:
         """One ``yf.download`` for ``symbols`` (worker thread), classified per symbol."""

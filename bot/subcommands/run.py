@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from bot.errors import DataUnavailable
-from bot.market_data import demo
+from bot.market_data import demo, reach
 from bot.market_data.errors import MarketDataError
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -35,6 +35,9 @@ from bot.settings import Settings, load_secrets
 DEFAULT_OUT = Path("out")
 OFFLINE_HINT = ("Offline? Replay from CSV files: `python -m bot run --data-dir DIR` "
                 "(or `make run DATA_DIR=DIR`).")
+#: Asked before Yahoo (and before yfinance is even imported) so that an offline first run says
+#: so within seconds; tests replace it. None: no early check.
+PROBE: Callable[[], MarketDataError | None] | None = reach.probe_yahoo
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -97,10 +100,18 @@ async def _universe(settings: Settings, data_dir: Path | None
     """The universe's snapshot and the CSV directory it came from (None: Yahoo / the store).
 
     From Yahoo with nothing stored to serve, the bundled demo snapshot stands in (one line says
-    why); a replay directory's failure is an error.
+    why); a replay directory's failure is an error. An early :data:`PROBE` that finds Yahoo out
+    of reach says so at once; Yahoo is still asked (through the store, which then serves its
+    last good bars, labelled stale, if it holds any), and fails as fast.
     """
     market = build_market_data(settings, data_dir)
     replay = market.data_dir is not None
+    said = False
+    if not replay and PROBE is not None and settings.data.provider == "yahoo":
+        early = await asyncio.to_thread(PROBE)
+        if early is not None:
+            print(f"{early.message.rstrip('.')}.", flush=True)
+            said = True
     try:
         with _reported_here():
             return await market.snapshot(), market.data_dir
@@ -115,8 +126,8 @@ async def _universe(settings: Settings, data_dir: Path | None
     except demo.DemoError as exc:
         raise DataUnavailable(f"{failure.message.rstrip('.')}. {OFFLINE_HINT}") from exc
     fallback = build_market_data(settings, demo_dir)
-    print(f"{failure.message.rstrip('.')}. Using the bundled demo snapshot instead "
-          f"({fallback.source}).", flush=True)
+    why = "" if said else f"{failure.message.rstrip('.')}. "
+    print(f"{why}Using the bundled demo snapshot instead ({fallback.source}).", flush=True)
     try:
         return await fallback.snapshot(), demo_dir
     finally:

@@ -12,26 +12,14 @@ import pytest
 from curl_cffi.requests.exceptions import DNSError, ReadTimeout
 
 from bot.market_data.errors import RETRYABLE, SourceUnavailable, SourceUnreachable
-from bot.market_data.yahoo import (
-    CHART_PATH,
-    YahooProvider,
-    _Answer,
-    classify,
-    is_unreachable,
-    unreachable_reason,
-)
+from bot.market_data.reach import is_unreachable, unreachable_reason
+from bot.market_data.yahoo import CHART_PATH, YahooProvider, _Answer, classify
+from tests.fakes.offline import PROXY_VARS, refused_port
 from tests.fakes.yahoo_api import FakeYahoo, LoopbackSession
 from tests.market_data.conftest import FIRST, LAST, Sleeps, tiny_bars
 
 SYMBOLS = ["^RUT", "^GSPC", "IWM"]
 Make = Callable[..., YahooProvider]
-
-
-def refused_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DnsFailsForCharts(LoopbackSession):
@@ -103,3 +91,38 @@ async def test_probe_can_be_switched_off(yahoo_fake: FakeYahoo, make_provider: M
     await provider.fetch(["SPY"], FIRST, LAST)
 
     assert not [h for h in yahoo_fake.requests if h.kind == "other"]
+
+
+class DnsFailsForAll(LoopbackSession):
+    def request(self, method: Any, url: str, *args: Any, **kwargs: Any) -> Any:
+        raise DNSError("Failed to perform, curl: (6) Could not resolve host: "
+                       "query2.finance.yahoo.com", 6)
+
+
+async def test_name_lookup_failure_at_the_probe_says_so_with_no_round(
+        yahoo_fake: FakeYahoo, sleeps: Sleeps, make_provider: Make) -> None:
+    provider = make_provider(session_factory=lambda: DnsFailsForAll(yahoo_fake.url), retries=4)
+
+    with pytest.raises(SourceUnreachable) as info:
+        await provider.fetch(SYMBOLS, FIRST, LAST)
+
+    assert info.value.message == ("Yahoo Finance is unreachable: the name "
+                                  "query2.finance.yahoo.com could not be resolved")
+    assert provider.rounds == 0 and sleeps.delays == []
+
+
+def test_probe_yahoo_without_yfinance_honours_the_proxy_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early check of ``python -m bot run``; the refused proxy keeps it on loopback."""
+    from bot.market_data.reach import probe_yahoo
+
+    proxy = f"http://127.0.0.1:{refused_port()}"
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    error = probe_yahoo(timeout=5.0)
+
+    assert isinstance(error, SourceUnreachable)
+    assert error.message == "Yahoo Finance is unreachable: the HTTP proxy could not be reached"
