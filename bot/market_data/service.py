@@ -32,6 +32,7 @@ from bot.errors import UserFacingError
 from bot.market_data import backfill
 from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
+from bot.market_data.demo import demo_label
 from bot.market_data.frames import extend_history
 from bot.market_data.fred import (
     DRIVER_SERIES,
@@ -107,6 +108,8 @@ class MarketData:
         self.extensions = {**self.bundled, **configured}
         self._warned_gap: set[str] = set()
         self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
+        # A directory unpacked from the bundled demo snapshot says so in every output.
+        self._demo = demo_label(csv_dir) if self._csv is not None else None
         self._provider = provider
         self._engine = engine
         self._owns_engine = engine is None
@@ -120,7 +123,7 @@ class MarketData:
     @property
     def source(self) -> str:
         if self._csv is not None:
-            return "csv"
+            return self._demo or "csv"
         return self._provider.name if self._provider is not None else "yahoo"
 
     def _extended(self, bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

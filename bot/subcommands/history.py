@@ -24,6 +24,7 @@ from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.demo import banner
 from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -175,5 +176,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
-        print(text, end="")
+        print(banner(market.source) + text, end="")
     return 0

@@ -20,6 +20,7 @@ from analytics.briefing import compose_headline
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.errors import DataUnavailable
+from bot.market_data.demo import banner
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -112,6 +113,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         note = session.note
         if market.stale:
             note = "; ".join(x for x in (note, f"STALE data: {market.stale_reason}") if x)
-        print(render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
+        print(banner(market.source)
+              + render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
               end="")
     return 0
