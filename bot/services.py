@@ -86,6 +86,7 @@ class Services:
     _snapshots: dict[tuple[str, ...], asyncio.Future[MarketSnapshot]] = field(
         default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _checks: asyncio.Future[Any] | None = None
     _started: bool = False
 
     @classmethod
@@ -120,11 +121,18 @@ class Services:
         self._started = True
 
     def start_background(self) -> None:
-        """Start the scheduler (needs the running loop; called at the end of ``setup_hook``)."""
+        """Start the scheduler (needs the running loop; called at the end of ``setup_hook``) and
+        the one-off live check of the bundled ^RUT history against FRED (logged, never fatal)."""
         if self.scheduler is not None:
             self.scheduler.start()
+        if self._checks is None:
+            check = asyncio.ensure_future(self.market.verify_bundled_history())
+            check.add_done_callback(_log_failure)
+            self._checks = check
 
     def stop_background(self) -> None:
+        if self._checks is not None and not self._checks.done():
+            self._checks.cancel()
         if self.scheduler is not None:
             try:
                 self.scheduler.shutdown()
@@ -165,3 +173,9 @@ async def _quietly(fn: Callable[[], Awaitable[None]], what: str) -> None:
         await fn()
     except Exception:
         log.exception("closing %s failed", what)
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    """Done-callback of a background check: an unexpected error is logged, not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background check failed", exc_info=task.exception())

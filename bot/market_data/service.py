@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from bot.errors import UserFacingError
+from bot.errors import DataUnavailable, UserFacingError
 from bot.market_data import backfill
 from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
@@ -262,6 +262,19 @@ class MarketData:
         if backfill.SYMBOL not in self.bundled:
             return []
         return await asyncio.to_thread(backfill.log_backfill_check, reference)
+
+    async def verify_bundled_history(self) -> list[backfill.BackfillDifference]:
+        """Live check of the bundled ^RUT closes against FRED's RU2000PR (Yahoo mode only: a
+        replay reads no live source). An unreachable FRED is logged as a skipped check."""
+        if self._csv is not None or backfill.SYMBOL not in self.bundled:
+            return []
+        try:
+            readings = await self.fred(["RU2000PR"])
+            reference = readings.get("RU2000PR")
+        except (OSError, DataUnavailable) as exc:
+            log.info("bundled ^RUT history not checked: FRED RU2000PR unavailable (%s)", exc)
+            reference = None
+        return await self.check_bundled_history(reference)
 
     async def close(self) -> None:
         """Close the provider's HTTP session and the engine's connections (idempotent)."""
