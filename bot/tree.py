@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 
+from bot import metrics
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -132,10 +133,19 @@ def market_today() -> date:
 class CapbriefTree(app_commands.CommandTree[discord.Client]):
     """The command tree with the single error path described in the module docstring."""
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Time every slash command from receipt (:mod:`bot.metrics`); refuses nothing."""
+        if interaction.type is discord.InteractionType.application_command:
+            name = interaction.command.qualified_name if interaction.command else "?"
+            metrics.command_started(interaction.id, interaction.extras, name)
+        return True
+
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
         name = interaction.command.qualified_name if interaction.command else "?"
         message = user_message(error)
+        metrics.command_finished(interaction.id, interaction.extras,
+                                 "error" if message is None else "refused")
         if message is None:
             ref = secrets.token_hex(3)
             log.error("/%s failed (ref %s)", name, ref, exc_info=unwrap(error))

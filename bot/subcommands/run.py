@@ -18,11 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from bot.errors import DataUnavailable
+from bot.errors import BadInput, DataUnavailable
 from bot.market_data.errors import MarketDataError
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
-from bot.settings import Settings, load_secrets
+from bot.settings import ConfigError, Settings, load_secrets
 
 DEFAULT_OUT = Path("out")
 OFFLINE_HINT = ("Offline? Replay from CSV files: `python -m bot run --data-dir DIR` "
@@ -40,8 +40,11 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    token = load_secrets().discord_token
-    if token is not None and token.get_secret_value().strip():
+    try:
+        token = load_secrets().token()
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    if token is not None:
         from bot.client import run_bot  # lazy: discord.py is only needed with a token
 
         return run_bot(settings, token, args.data_dir)
