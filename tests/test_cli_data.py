@@ -226,7 +226,8 @@ def test_run_offline_without_data_says_how_to_replay(
                           now=lambda: datetime.fromisoformat("2026-08-21T00:00:00+00:00"))
 
     monkeypatch.setattr(run_cmd, "build_market_data", build)
-    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    # exit 3: data unavailable
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert err.startswith("error: Yahoo Finance could not be reached. Offline? Replay from CSV")
     assert "--data-dir" in err and not (tmp_path / "out" / "summary.md").exists()
