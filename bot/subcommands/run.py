@@ -51,8 +51,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     path = write_preview(settings, args.data_dir, args.out)
     print(f"No DISCORD_TOKEN in the environment, so the bot was not started.\n"
           f"Preview written to {path}\n"
-          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> "
-          f"(from the Discord developer portal), then run `make run` again.")
+          f"To run the bot on Discord, set DISCORD_TOKEN=<your bot token> (from the Discord "
+          f"developer portal) or DISCORD_TOKEN_FILE=<a file holding it>, then start it again.")
     return 0
 
 
@@ -68,10 +68,14 @@ def write_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> P
     snap = asyncio.run(_universe(settings, data_dir))
     groups = _groups(settings)
     text = render_summary(snap, settings.universe.symbols(), groups, datetime.now(UTC))
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.md"
     partial = path.with_suffix(".md.partial")
-    partial.write_text(text, encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+    except OSError as exc:  # e.g. a read-only working directory: say so, no traceback
+        raise BadInput(f"cannot write the preview to {out_dir}: {exc.strerror or exc}; "
+                       "choose a writable directory with --out DIR") from None
     os.replace(partial, path)  # never leave a half-written preview behind
     from bot.briefing_files import write_latest_preview  # the real briefing preview
 

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.healthcheck import check
 from bot.market_data import calendar
 from tests.e2e import expected as X
 from tests.e2e.conftest import Harness, e2e_settings, start_harness, stop_harness
@@ -121,6 +122,8 @@ async def test_healthz_ok_then_503_naming_the_data_when_too_old(health: Harness)
         async with session.get(url) as resp:
             body = await resp.json()
     assert body["status"] == "ok" and body["failing"] == []
+    port = health.bot.health.port  # type: ignore[union-attr]
+    assert await asyncio.to_thread(check, port) == (True, "200 ok")  # the container's check
     assert body["ready"] is True and body["gateway"]["connected"] is True
     assert set(body["data"]["age_sessions"]) == {"^RUT", "^GSPC"}
     # the same reading against a bound it exceeds: 503, naming only the data check
@@ -132,6 +135,7 @@ async def test_healthz_ok_then_503_naming_the_data_when_too_old(health: Harness)
         async with aiohttp.ClientSession() as session, session.get(url) as resp:
             assert resp.status == 503
             failed = await resp.json()
+        assert await asyncio.to_thread(check, port) == (False, "503 failing: data")
     finally:
         server.settings = server.settings.model_copy(update={"max_data_age_sessions": 100_000})
     assert failed["status"] == "unavailable" and failed["failing"] == ["data"]
