@@ -51,8 +51,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     path = write_preview(settings, args.data_dir, args.out)
     print(f"No DISCORD_TOKEN in the environment, so the bot was not started.\n"
           f"Preview written to {path}\n"
-          f"To run the bot on Discord, set DISCORD_TOKEN=<your bot token> (from the Discord "
-          f"developer portal) or DISCORD_TOKEN_FILE=<a file holding it>, then start it again.")
+          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> (from the Discord "
+          f"developer portal), or DISCORD_TOKEN_FILE=<a file holding it> (Docker/compose "
+          f"secrets), then start it again.")
     return 0
 
 
