@@ -23,17 +23,32 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from bot.health import DataAgeProbe
+
+class AgeReading(Protocol):
+    """One data-age measurement (:class:`bot.health.DataAge` fits)."""
+
+    @property
+    def checked_at(self) -> float: ...
+    @property
+    def last_bar(self) -> Mapping[str, date]: ...
+    @property
+    def age_sessions(self) -> Mapping[str, int]: ...
+
+
+class AgeSource(Protocol):
+    """Holds the latest reading (:class:`bot.health.DataAgeProbe` fits)."""
+
+    @property
+    def reading(self) -> AgeReading | None: ...
 
 #: Latency buckets in seconds: interaction acks are milliseconds, charts up to a few seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -110,7 +125,7 @@ def http_trace() -> aiohttp.TraceConfig:
 class BotCollector(Collector):
     """Scrape-time state of one running bot (see the module docstring)."""
 
-    def __init__(self, bot: Any, probe: DataAgeProbe | None = None) -> None:
+    def __init__(self, bot: Any, probe: AgeSource | None = None) -> None:
         self.bot = bot
         self.probe = probe
 
@@ -179,7 +194,7 @@ class BotCollector(Collector):
                          "When the next scheduled briefing slot fires, Unix seconds", min(times))
 
 
-def registry_for(bot: Any, probe: DataAgeProbe | None = None) -> CollectorRegistry:
+def registry_for(bot: Any, probe: AgeSource | None = None) -> CollectorRegistry:
     """The registry a health server exposes: the event metrics plus ``bot``'s state."""
     registry = CollectorRegistry(auto_describe=False)
     for metric in EVENT_METRICS:
