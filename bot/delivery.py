@@ -39,6 +39,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot import metrics
 from bot.briefing_post import BriefingPost
+from bot.clock import utc_now
 from bot.market_data import calendar
 from bot.scheduler import (
     Clock,
@@ -47,7 +48,6 @@ from bot.scheduler import (
     data_asof,
     local_date,
     recent_slots,
-    utc_now,
 )
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from bot.subscriptions import BriefingOptions, Subscription, format_time

@@ -19,13 +19,12 @@ import io
 import logging
 import math
 import secrets
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
 
 from bot import metrics
+from bot.clock import today_in_new_york
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,8 @@ GENERIC = "Something went wrong on our side while answering that. (ref {ref})"
 STALE_COMMAND = "This command has just changed; please try again in a minute."
 #: ``interaction.extras`` key set by :func:`send_reply` once the public reply is out.
 REPLIED = "capbrief_replied"
-NEW_YORK = ZoneInfo("America/New_York")
+#: Today's date in New York: what "a future date" means for the cogs' ``asof`` options.
+market_today = today_in_new_york
 
 
 def _chart_input_error() -> type[Exception] | None:
@@ -123,11 +123,6 @@ def heavy_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | 
         return None
     return app_commands.Cooldown(settings.discord.cooldown_rate,
                                  settings.discord.cooldown_seconds)
-
-
-def market_today() -> date:
-    """Today's date in New York (what "a future date" means for a market date)."""
-    return datetime.now(NEW_YORK).date()
 
 
 class CapbriefTree(app_commands.CommandTree[discord.Client]):

@@ -69,8 +69,8 @@ def test_bot_never_imports_cogs() -> None:
 #: wins), so a new module is put in the stack on purpose. See docs/architecture.md.
 BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     # foundation: errors, configuration, formatting, the bar-frame format, metric counters
-    ("bot.errors", "bot.settings", "bot.logs", "bot.metrics", "bot.healthcheck", "bot.asof",
-     "bot.subscriptions", "bot.market_data.frames", "bot.ui"),
+    ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
+     "bot.asof", "bot.subscriptions", "bot.market_data.frames", "bot.ui"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
     ("bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),  # building blocks
