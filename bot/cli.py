@@ -53,6 +53,53 @@ exit status: 0 ok, 2 bad input, 3 data unavailable.
 """
 
 
+#: Examples shown under each command's ``--help`` (commands that set their own epilog keep it).
+EXAMPLES: dict[str, str] = {
+    "status": """\
+examples:
+  python -m bot status                          who leads now (Yahoo, cached)
+  python -m bot status --asof 2024-12-02        as of a past session, no look-ahead
+  python -m bot status --json                   the same numbers as JSON
+  python -m bot status --data-dir DIR           replay from CSV files in DIR""",
+    "briefing": """\
+examples:
+  python -m bot briefing                        this morning's post, as text
+  python -m bot briefing --asof 2025-09-18 --out preview/
+                                                also write briefing.html and its charts""",
+    "history": """\
+examples:
+  python -m bot history breakouts               what followed past Russell 2000 breakouts
+  python -m bot history breakouts --gap-days 730 --horizons 21,63,252
+  python -m bot history droughts --index ^GSPC  the longest runs without a record
+  python -m bot history cycles --asof 2020-12-31 --json""",
+    "drivers": """\
+examples:
+  python -m bot drivers                         rates, credit, dollar, VIX, rotation, economy
+  python -m bot drivers --asof 2025-09-18 --fred-dir DIR/fred""",
+    "charts": """\
+examples:
+  python -m bot charts --out gallery/           every chart family, plus gallery/index.html
+  python -m bot charts --out gallery/ --asof 2025-09-18 --theme light""",
+    "data": """\
+examples:
+  python -m bot data refresh                    fetch what is missing into the cache
+  python -m bot data show ^RUT --tail 5         the last five bars as stored""",
+    "run": """\
+examples:
+  python -m bot run                             with DISCORD_TOKEN set: start the bot
+  python -m bot run --out preview/              without a token: write the preview there
+  python -m bot run --data-dir DIR              replay from CSV files in DIR""",
+}
+
+
+def add_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Put :data:`EXAMPLES` under each registered command's help."""
+    for name, parser in sub.choices.items():
+        if name in EXAMPLES and parser.epilog is None:
+            parser.epilog = EXAMPLES[name]
+            parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def version() -> str:
     """The installed capbrief version (``unknown`` when run from a bare source tree)."""
     from importlib.metadata import PackageNotFoundError
@@ -82,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [common_options()]
     for name in SUBCOMMANDS:
         importlib.import_module(name).register(sub, parents)
+    add_examples(sub)
     return parser
 
 

@@ -88,3 +88,13 @@ def test_version_and_help_for_users(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["chart", "--help"])
     assert "--kind ratio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["status", "briefing", "history", "drivers", "charts", "data",
+                                     "run", "chart"])
+def test_every_command_help_has_examples(command: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "examples:" in text and f"python -m bot {command}" in text
