@@ -125,7 +125,8 @@ def run_bot(settings: Settings, token: SecretStr, data_dir: Path | None = None) 
     try:
         asyncio.run(_serve(bot, token.get_secret_value()))
     except discord.LoginFailure:
-        log.error("Discord rejected the token in DISCORD_TOKEN (not shown); check it and retry")
+        log.error("Discord rejected the token from DISCORD_TOKEN / DISCORD_TOKEN_FILE (not shown); "
+                  "check it and retry")
         return 2
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the gateway intents; capbrief needs only the Guilds intent")

@@ -223,3 +223,12 @@ def test_default_command_writes_the_preview_as_the_non_root_user(
     assert "| ^RUT | index |" in summary.read_text()
     assert sorted(p.name for p in app.iterdir()) == ["config.example.toml"]  # nothing written
     assert not list((data / "out").glob("*.partial"))
+
+
+def test_one_uv_version_everywhere(stages: dict[str, Stage]) -> None:
+    """The Makefile's bootstrap, the image's and the lock's uv are the same release."""
+    locked = re.search(r'name = "uv"\nversion = "([^"]+)"', (REPO / "uv.lock").read_text())
+    assert locked is not None
+    make = re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M)
+    assert make is not None and make.group(1) == locked.group(1)
+    assert f"pip install uv=={locked.group(1)}" in stages["build"].run
