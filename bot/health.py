@@ -20,7 +20,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -69,12 +69,16 @@ async def last_bar_dates(market: Any, symbols: list[str]) -> dict[str, date | No
 
 
 class DataAgeProbe:
-    """Keeps :attr:`reading` current: measured at start, then every ``interval`` seconds."""
+    """Keeps :attr:`reading` current: measured once ``first`` completes (the bot is ready, so
+    the store has been set up and migrated by start-up, not raced), then every ``interval``
+    seconds."""
 
-    def __init__(self, market: Any, symbols: list[str], interval: float) -> None:
+    def __init__(self, market: Any, symbols: list[str], interval: float,
+                 first: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.market = market
         self.symbols = symbols
         self.interval = interval
+        self.first = first
         self.reading: DataAge | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -94,6 +98,8 @@ class DataAgeProbe:
         self._task = asyncio.ensure_future(self._loop())
 
     async def _loop(self) -> None:
+        if self.first is not None:
+            await self.first()
         while True:
             await self.measure()
             await asyncio.sleep(self.interval)
@@ -196,7 +202,7 @@ async def start_health(bot: Any) -> HealthServer | None:
     services = bot.services
     indices = list(settings.universe.indices)
     probe = DataAgeProbe(services.market, settings.universe.symbols(),
-                         settings.health.probe_seconds)
+                         settings.health.probe_seconds, first=bot.wait_until_ready)
     server = HealthServer(bot, settings.health, indices, probe)
     await server.start()
     services.on_close(server.stop)
