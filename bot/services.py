@@ -21,19 +21,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bot.market_data.service import MarketData, build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class RendererLike(Protocol):
-    """What cogs need from the renderer (see :mod:`bot.render`)."""
-
-    async def render(self, kind: str, params: Any, data: Any, *, version: str = ...) -> bytes: ...
 
 
 class AsyncMemo:

@@ -50,8 +50,6 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import BarRepository
 
 log = logging.getLogger(__name__)
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 1, 1)
 
 
 def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[str, pd.DataFrame]:

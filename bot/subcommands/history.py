@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
+from bot.clock import today_in_new_york
 from bot.errors import BadInput, DataUnavailable
 from bot.market_data.demo import banner
 from bot.market_data.inception import inception_of
@@ -32,7 +32,6 @@ from bot.settings import Settings
 from bot.ui import study_text
 from bot.ui.text import to_jsonable
 
-NEW_YORK = ZoneInfo("America/New_York")
 STUDIES = ("breakouts", "droughts", "cycles", "rates")
 INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "RUT": "Russell 2000",
            "GSPC": "S&P 500", "SPX": "S&P 500"}
@@ -72,8 +71,7 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
 def resolve(market: MarketSnapshot, asof_text: str | None) -> ResolvedAsof:
     """``--asof`` → the session to answer for (BadInput: malformed, future, before the data).
     "The future" is judged by the New York date."""
-    today = datetime.now(UTC).astimezone(NEW_YORK).date()
-    return resolve_asof(market.bars, parse_asof(asof_text), today=today)
+    return resolve_asof(market.bars, parse_asof(asof_text), today=today_in_new_york())
 
 
 def data_block(market: MarketSnapshot) -> dict[str, Any]:

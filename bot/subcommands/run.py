@@ -25,12 +25,12 @@ from typing import Any
 
 import pandas as pd
 
-from bot.errors import DataUnavailable
+from bot.errors import BadInput, DataUnavailable
 from bot.market_data import demo, reach
 from bot.market_data.errors import MarketDataError
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
-from bot.settings import Settings, load_secrets
+from bot.settings import ConfigError, Settings, load_secrets
 
 DEFAULT_OUT = Path("out")
 OFFLINE_HINT = ("Offline? Replay from CSV files: `python -m bot run --data-dir DIR` "
@@ -51,16 +51,20 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    token = load_secrets().discord_token
-    if token is not None and token.get_secret_value().strip():
+    try:
+        token = load_secrets().token()
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    if token is not None:
         from bot.client import run_bot  # lazy: discord.py is only needed with a token
 
         return run_bot(settings, token, args.data_dir)
     path, source = preview(settings, args.data_dir, args.out)
     print(f"No DISCORD_TOKEN in the environment, so the bot was not started.\n"
           f"Preview written to {path}{f' ({source})' if demo.is_demo(source) else ''}\n"
-          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> "
-          f"(from the Discord developer portal), then run `make run` again.")
+          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> (from the Discord "
+          f"developer portal), or DISCORD_TOKEN_FILE=<a file holding it> (Docker/compose "
+          f"secrets), then start it again.")
     return 0
 
 
@@ -81,10 +85,14 @@ def preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> tuple[P
     snap, data_dir = asyncio.run(_universe(settings, data_dir))
     groups = _groups(settings)
     text = render_summary(snap, settings.universe.symbols(), groups, datetime.now(UTC))
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.md"
     partial = path.with_suffix(".md.partial")
-    partial.write_text(text, encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+    except OSError as exc:  # e.g. a read-only working directory: say so, no traceback
+        raise BadInput(f"cannot write the preview to {out_dir}: {exc.strerror or exc}; "
+                       "choose a writable directory with --out DIR") from None
     os.replace(partial, path)  # never leave a half-written preview behind
     from bot.briefing_files import write_latest_preview  # the real briefing preview
 
