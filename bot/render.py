@@ -13,6 +13,11 @@
   once. A :class:`~analytics.charts.ChartInputError` from a chart becomes :class:`ChartUnavailable`
   (a :class:`~bot.errors.UserFacingError` whose text is safe to show).
 
+- **Render path.** Workers draw with the fast glyph-caching renderer where
+  :func:`analytics.charts.raster.fast_path_supported` allows, else the public Agg canvas;
+  ``CAPBRIEF_RENDER_FALLBACK=1`` forces the public canvas (:func:`render_path_choice`; the choice
+  is passed to each worker by the pool initializer, analytics reads no environment).
+
 ``data`` is the chart's input dataclass (see :mod:`analytics.charts.inputs`), or a zero-argument
 callable returning it: the callable runs (in a thread) only on a cache miss.
 """
@@ -42,6 +47,8 @@ log = logging.getLogger(__name__)
 
 PRELOAD = ["analytics.charts.registry"]
 CacheKey = tuple[str, Hashable, str, str]
+#: Set to 1 (or true/yes/on) to force the public Agg canvas instead of the fast renderer.
+FALLBACK_ENV = "CAPBRIEF_RENDER_FALLBACK"
 
 
 class ChartUnavailable(DataUnavailable):
@@ -53,6 +60,23 @@ def footnote_for(snapshot: MarketSnapshot, asof: date | None = None) -> Footnote
     return Footnote(asof=asof or snapshot.asof, stale=snapshot.stale, source=snapshot.source)
 
 
+def render_path_choice(environ: Mapping[str, str] | None = None) -> str:
+    """``"fallback"`` when :data:`FALLBACK_ENV` is set to a true value, else ``"auto"`` (fast
+    where supported); see :func:`analytics.charts.raster.select_render_path`."""
+    value = (os.environ if environ is None else environ).get(FALLBACK_ENV, "")
+    return "fallback" if value.strip().lower() in ("1", "true", "yes", "on") else "auto"
+
+
+def use_render_path(choice: str | None = None) -> str:
+    """Apply ``choice`` (default: from the environment) to this process; the path in effect.
+
+    Imports Matplotlib: call it where charts are drawn (workers, inline renders), not at start.
+    """
+    from analytics.charts.raster import select_render_path
+
+    return select_render_path(render_path_choice() if choice is None else choice)
+
+
 def render_job(kind: str, data: Any, theme: str) -> bytes:
     """Worker side: PNG bytes of one chart (module-level so it pickles by reference)."""
     from analytics.charts import render_png
@@ -60,16 +84,18 @@ def render_job(kind: str, data: Any, theme: str) -> bytes:
     return render_png(kind, data, theme)
 
 
-def warm_job(theme: str) -> int:
-    """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid."""
+def warm_job(theme: str) -> tuple[int, str]:
+    """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid
+    and the render path it uses."""
     from analytics.charts import render_png
+    from analytics.charts.raster import render_path
 
     index = pd.date_range("2024-01-01", periods=40, freq="B")
     values = pd.Series([100.0 + i for i in range(40)], index=index)
     tiny = CustomInput(series=(("^RUT", values), ("^GSPC", values * 1.01)), kind="rebased",
                        period_label="warm-up", footnote=Footnote(asof=index[-1].date()))
     render_png("custom", tiny, theme)
-    return os.getpid()
+    return os.getpid(), render_path()
 
 
 def freeze(params: Any) -> Hashable:
@@ -96,9 +122,14 @@ def _context() -> multiprocessing.context.BaseContext:
 class Renderer:
     """Async chart rendering: ``await renderer.render(kind, params, data, version=...)``."""
 
-    def __init__(self, pool_size: int = 2, cache_entries: int = 256, theme: str = "dark") -> None:
+    def __init__(self, pool_size: int = 2, cache_entries: int = 256, theme: str = "dark",
+                 render_path: str | None = None) -> None:
         if pool_size < 1 or cache_entries < 1:
             raise ValueError("pool_size and cache_entries must be at least 1")
+        #: ``auto``/``fast``/``fallback`` for the workers (default: :func:`render_path_choice`).
+        self.render_path = render_path_choice() if render_path is None else render_path
+        #: The path the workers report after warm-up ("fast" or "fallback"; "" before).
+        self.active_path = ""
         self.pool_size = pool_size
         self.cache_entries = cache_entries
         self.theme = theme
@@ -223,12 +254,15 @@ class Renderer:
             self.pool_restarts += 1
 
     async def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context())
+        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context(),
+                                   initializer=use_render_path, initargs=(self.render_path,))
         loop = asyncio.get_running_loop()
-        warm: list[asyncio.Future[int]] = [
+        warm: list[asyncio.Future[tuple[int, str]]] = [
             loop.run_in_executor(pool, warm_job, self.theme) for _ in range(self.pool_size)]
-        pids = await asyncio.gather(*warm)
-        log.info("render pool ready: %d worker(s) warmed (%s)", self.pool_size,
-                 ", ".join(str(p) for p in sorted(set(pids))))
+        results = await asyncio.gather(*warm)
+        self.active_path = ",".join(sorted({path for _, path in results}))
+        log.info("render pool ready: %d worker(s) warmed (%s), %s render path", self.pool_size,
+                 ", ".join(str(p) for p in sorted({pid for pid, _ in results})),
+                 self.active_path)
         return pool
 

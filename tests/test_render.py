@@ -193,3 +193,23 @@ async def test_recovers_from_a_killed_worker(renderer: Renderer) -> None:
     assert renderer.pool_restarts == restarts + 1
     assert victim not in renderer.worker_pids() and len(renderer.worker_pids()) == 2
     assert png == await renderer.render("leadership", {"w": "1y"}, leadership(), version="v-2")
+
+
+async def test_the_switch_forces_the_public_canvas_in_the_workers() -> None:
+    """CAPBRIEF_RENDER_FALLBACK (read by the bot, passed to each worker) picks the public Agg
+    canvas; the PNG matches an inline fallback render."""
+    from analytics.charts import raster
+    from bot.render import FALLBACK_ENV, render_path_choice
+
+    r = Renderer(pool_size=1, render_path=render_path_choice({FALLBACK_ENV: "1"}))
+    try:
+        await r.start()
+        assert r.active_path == "fallback"
+        png = await r.render("leadership", {"w": "6m"}, leadership(), version="v1")
+    finally:
+        await r.close()
+    raster.select_render_path("fallback")
+    try:
+        assert png == render_png("leadership", leadership(), "dark")
+    finally:
+        raster.select_render_path("auto")
