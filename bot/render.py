@@ -25,12 +25,13 @@ callable returning it: the callable runs (in a thread) only on a cache miss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import Any
@@ -111,6 +112,12 @@ def freeze(params: Any) -> Hashable:
     return repr(params)
 
 
+def _log_warm_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("render pool warm-up failed; the first render will retry",
+                  exc_info=task.exception())
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
@@ -141,6 +148,7 @@ class Renderer:
         self._cache: OrderedDict[CacheKey, bytes] = OrderedDict()
         self._inflight: dict[CacheKey, asyncio.Task[bytes]] = {}
         self._pool_lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
@@ -162,9 +170,22 @@ class Renderer:
             if self._pool is None:
                 self._pool = await self._new_pool()
 
+    def start_background(self) -> asyncio.Task[None]:
+        """Start and warm the pool in a task and return at once, so the bot answers commands
+        while the workers warm up; a render arriving meanwhile waits for the warm-up (it takes
+        the same lock). Idempotent."""
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self.start())
+            self._warming.add_done_callback(_log_warm_failure)
+        return self._warming
+
     async def close(self) -> None:
         """Stop the workers; pending renders fail, later ones raise. Safe to call twice."""
         self._closed = True
+        warming = self._warming
+        if warming is not None and not warming.done():
+            with contextlib.suppress(Exception):
+                await warming  # let a half-built pool finish, then shut it down below
         pool, self._pool = self._pool, None
         for task in list(self._inflight.values()):
             task.cancel()
@@ -253,13 +274,16 @@ class Renderer:
             self._pool = await self._new_pool()
             self.pool_restarts += 1
 
-    async def _new_pool(self) -> ProcessPoolExecutor:
+    def _spawn(self) -> tuple[ProcessPoolExecutor, list[Future[tuple[int, str]]]]:
+        """A new pool with one warm-up job per worker submitted. Runs in a thread: the first
+        submit starts the fork server and waits for its preload (imports, ~1 s)."""
         pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context(),
                                    initializer=use_render_path, initargs=(self.render_path,))
-        loop = asyncio.get_running_loop()
-        warm: list[asyncio.Future[tuple[int, str]]] = [
-            loop.run_in_executor(pool, warm_job, self.theme) for _ in range(self.pool_size)]
-        results = await asyncio.gather(*warm)
+        return pool, [pool.submit(warm_job, self.theme) for _ in range(self.pool_size)]
+
+    async def _new_pool(self) -> ProcessPoolExecutor:
+        pool, warm = await asyncio.to_thread(self._spawn)
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in warm))
         self.active_path = ",".join(sorted({path for _, path in results}))
         log.info("render pool ready: %d worker(s) warmed (%s), %s render path", self.pool_size,
                  ", ".join(str(p) for p in sorted({pid for pid, _ in results})),

@@ -7,10 +7,10 @@
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
 Life cycle (driven by :class:`bot.client.CapbriefBot`): :meth:`Services.build` (cheap, no I/O) →
-``await start()`` in ``setup_hook`` (starts and warms the render pool) → the cogs load and the
-commands sync → :meth:`start_background` (starts the scheduler: the loop is running) →
-``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market data, in
-reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
+``await start()`` in ``setup_hook`` (begins warming the render pool in the background) → the
+cogs load and the commands sync → :meth:`start_background` (starts the scheduler: the loop is
+running) → ``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market
+data, in reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
 """
 
 from __future__ import annotations
@@ -112,10 +112,14 @@ class Services:
         self._closers.append(closer)
 
     async def start(self) -> None:
-        """Start and warm the render pool (its first call costs ~1 s, paid here, off the loop)."""
+        """Start warming the render pool in the background (~1-4 s off the loop) and return:
+        commands answer meanwhile, and the first render waits for the warm-up. A renderer
+        without ``start_background`` is started and awaited."""
         if self._started:
             return
-        if self.renderer is not None and hasattr(self.renderer, "start"):
+        if self.renderer is not None and hasattr(self.renderer, "start_background"):
+            self.renderer.start_background()
+        elif self.renderer is not None and hasattr(self.renderer, "start"):
             await self.renderer.start()
         self._started = True
 

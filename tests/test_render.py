@@ -213,3 +213,30 @@ async def test_the_switch_forces_the_public_canvas_in_the_workers() -> None:
         assert png == render_png("leadership", leadership(), "dark")
     finally:
         raster.select_render_path("auto")
+
+
+async def test_background_start_returns_at_once_and_the_first_render_waits_for_it() -> None:
+    """The bot is ready before the pool has warmed: start_background() returns without waiting,
+    the loop keeps turning meanwhile, and a render issued straight away waits for the warm-up."""
+    r = Renderer(pool_size=1)
+    try:
+        began = time.perf_counter()
+        task = r.start_background()
+        assert time.perf_counter() - began < 0.5 and not task.done() and not r.started
+        assert r.start_background() is task
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not task.done():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticking = asyncio.ensure_future(ticker())
+        png = await r.render("leadership", {"w": "bg"}, leadership(), version="v1")
+        await ticking
+        assert task.done() and r.started and png_size(png) == (1200, 675)
+        assert ticks >= 3  # the loop was free while the workers warmed
+        assert r.renders == 1
+    finally:
+        await r.close()

@@ -6,7 +6,8 @@ bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by defaul
 its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
-use: building a :class:`MarketData` is instant and CSV replay never imports yfinance.
+use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy
+or exchange_calendars (the cache, storage and calendar modules are imported on first use).
 History extensions (``[data.extend]``, e.g. ``^RUT`` ← ``RUT_since1979.csv``) are applied here,
 once, for every caller.
 """
@@ -17,25 +18,34 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from bot.errors import UserFacingError
-from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
 from bot.market_data.frames import extend_history
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
-from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import BarRepository
+
+if TYPE_CHECKING:  # the cache pulls in SQLAlchemy and exchange_calendars: imported on use
+    from sqlalchemy.engine import Engine
+
+    from bot.market_data.cache import BarCache, Clock, RefreshReport
 
 log = logging.getLogger(__name__)
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 1, 1)
+
+
+def utc_now() -> datetime:
+    """:func:`bot.market_data.cache.utc_now`, imported on the first call (the default clock)."""
+    from bot.market_data.cache import utc_now as cache_utc_now
+
+    return cache_utc_now()
 
 
 def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[str, pd.DataFrame]:
@@ -129,6 +139,10 @@ class MarketData:
         return self._cache
 
     def _build_cache(self) -> BarCache:
+        from bot.market_data.cache import BarCache
+        from bot.storage.db import create_engine, migrate
+        from bot.storage.repositories import BarRepository
+
         start = history_start(self.settings)
         if self._engine is None:
             self._engine = create_engine(self.settings.storage.url)
@@ -143,6 +157,8 @@ class MarketData:
 
     async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
         """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""
+        from bot.market_data.cache import RefreshReport
+
         wanted = list(symbols) if symbols is not None else self.symbols
         if self._csv is not None:
             return RefreshReport(symbols=tuple(wanted), target=None)
