@@ -30,7 +30,7 @@ import logging
 import multiprocessing
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -43,6 +43,7 @@ from analytics.charts.inputs import CustomInput
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class Renderer:
         self.pool_restarts = 0
         self._pool: ProcessPoolExecutor | None = None
         self._cache: OrderedDict[CacheKey, bytes] = OrderedDict()
-        self._inflight: dict[CacheKey, asyncio.Task[bytes]] = {}
+        self._inflight: SingleFlight[CacheKey, bytes] = SingleFlight()
         self._pool_lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
         self._closed = False
@@ -187,8 +188,7 @@ class Renderer:
             with contextlib.suppress(Exception):
                 await warming  # let a half-built pool finish, then shut it down below
         pool, self._pool = self._pool, None
-        for task in list(self._inflight.values()):
-            task.cancel()
+        self._inflight.cancel_all()
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
@@ -219,20 +219,7 @@ class Renderer:
             self._cache.move_to_end(key)
             self.cache_hits += 1
             return cached
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._produce(key, kind, data, theme))
-            self._inflight[key] = task
-            task.add_done_callback(self._forget(key))
-        return await asyncio.shield(task)
-
-    def _forget(self, key: CacheKey) -> Callable[[asyncio.Task[bytes]], None]:
-        def done(task: asyncio.Task[bytes]) -> None:
-            self._inflight.pop(key, None)
-            if not task.cancelled():
-                task.exception()  # retrieved here: callers may all have gone away
-
-        return done
+        return await self._inflight.run(key, lambda: self._produce(key, kind, data, theme))
 
     async def _produce(self, key: CacheKey, kind: str, data: Any, theme: str) -> bytes:
         try:

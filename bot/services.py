@@ -15,7 +15,6 @@ data, in reverse order of start). Extra clean-ups can be registered with :meth:`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 from bot.market_data.service import MarketData, build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -38,39 +38,30 @@ class RendererLike(Protocol):
 
 class AsyncMemo:
     """Single-flight memo for derived data: concurrent callers with one key share one
-    computation; results are kept for the ``size`` most recent keys (keys should include the
+    computation (:class:`~bot.singleflight.SingleFlight`: a cancelled caller does not cancel it
+    for the others); results are kept for the ``size`` most recent keys (keys should include the
     data ``version``, so new bars never hit old results). Failures are not cached."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self.computed = 0
         self._done: OrderedDict[Hashable, Any] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        self._flights: SingleFlight[Hashable, Any] = SingleFlight()
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if key in self._done:
             self._done.move_to_end(key)
             return self._done[key]
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[key] = fut
-        try:
+
+        async def compute_and_keep() -> Any:
             value = await compute()
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters (if any) re-raise it
-            raise
-        else:
-            fut.set_result(value)
             self.computed += 1
             self._done[key] = value
             while len(self._done) > self.size:
                 self._done.popitem(last=False)
             return value
-        finally:
-            del self._pending[key]
+
+        return await self._flights.run(key, compute_and_keep)
 
 
 @dataclass
@@ -83,8 +74,8 @@ class Services:
     storage: Any = None
     scheduler: Any = None
     memo: AsyncMemo = field(default_factory=AsyncMemo)
-    _snapshots: dict[tuple[str, ...], asyncio.Future[MarketSnapshot]] = field(
-        default_factory=dict)
+    _snapshots: SingleFlight[tuple[str, ...], MarketSnapshot] = field(
+        default_factory=SingleFlight)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _started: bool = False
 
@@ -99,13 +90,8 @@ class Services:
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         """``market.snapshot(symbols)`` with concurrent identical requests joined: a burst of
         the same command shares one read (nothing is kept once it completes)."""
-        key = tuple(symbols)
-        task = self._snapshots.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self.market.snapshot(list(symbols)))
-            self._snapshots[key] = task
-            task.add_done_callback(lambda done: _forget(self._snapshots, key, done))
-        return await asyncio.shield(task)
+        return await self._snapshots.run(tuple(symbols),
+                                         lambda: self.market.snapshot(list(symbols)))
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
@@ -156,12 +142,6 @@ def _build_renderer(settings: Settings, pool_size: int | None) -> Any:
         log.warning("bot.render is not available: chart commands will fail")
         return None
     return Renderer.from_settings(settings, pool_size=pool_size)
-
-
-def _forget(pending: dict[Any, Any], key: Any, done: asyncio.Future[Any]) -> None:
-    pending.pop(key, None)
-    if not done.cancelled():
-        done.exception()  # retrieved: every caller may have gone away
 
 
 async def _quietly(fn: Callable[[], Awaitable[None]], what: str) -> None:
