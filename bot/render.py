@@ -29,6 +29,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -79,6 +80,17 @@ def use_render_path(choice: str | None = None) -> str:
     return select_render_path(render_path_choice() if choice is None else choice)
 
 
+_WARM_BARRIER: Any = None
+WARM_BARRIER_TIMEOUT_S = 30.0
+
+
+def init_worker(choice: str, barrier: Any = None) -> None:
+    """Pool initializer: the render path (:func:`use_render_path`) and the warm-up barrier."""
+    global _WARM_BARRIER
+    _WARM_BARRIER = barrier
+    use_render_path(choice)
+
+
 def render_job(kind: str, data: Any, theme: str) -> bytes:
     """Worker side: PNG bytes of one chart (module-level so it pickles by reference)."""
     from analytics.charts import render_png
@@ -97,6 +109,9 @@ def warm_job(theme: str) -> tuple[int, str]:
     tiny = CustomInput(series=(("^RUT", values), ("^GSPC", values * 1.01)), kind="rebased",
                        period_label="warm-up", footnote=Footnote(asof=index[-1].date()))
     render_png("custom", tiny, theme)
+    if _WARM_BARRIER is not None:  # hold this worker until every worker has its own warm-up job
+        with contextlib.suppress(threading.BrokenBarrierError):
+            _WARM_BARRIER.wait(WARM_BARRIER_TIMEOUT_S)
     return os.getpid(), render_path()
 
 
@@ -138,6 +153,8 @@ class Renderer:
         self.render_path = render_path_choice() if render_path is None else render_path
         #: The path the workers report after warm-up ("fast" or "fallback"; "" before).
         self.active_path = ""
+        #: The distinct workers that ran a warm-up job (all of them, thanks to the barrier).
+        self.warmed_pids: list[int] = []
         self.pool_size = pool_size
         self.cache_entries = cache_entries
         self.theme = theme
@@ -262,16 +279,21 @@ class Renderer:
             self.pool_restarts += 1
 
     def _spawn(self) -> tuple[ProcessPoolExecutor, list[Future[tuple[int, str]]]]:
-        """A new pool with one warm-up job per worker submitted. Runs in a thread: the first
-        submit starts the fork server and waits for its preload (imports, ~1 s)."""
-        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context(),
-                                   initializer=use_render_path, initargs=(self.render_path,))
+        """A new pool with one warm-up job per worker submitted; a barrier holds each job until
+        all have started, so every worker warms (not one worker twice). Runs in a thread: the
+        first submit starts the fork server and waits for its preload (imports, ~1 s)."""
+        ctx = _context()
+        barrier = ctx.Barrier(self.pool_size) if self.pool_size > 1 else None
+        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=ctx,
+                                   initializer=init_worker,
+                                   initargs=(self.render_path, barrier))
         return pool, [pool.submit(warm_job, self.theme) for _ in range(self.pool_size)]
 
     async def _new_pool(self) -> ProcessPoolExecutor:
         pool, warm = await asyncio.to_thread(self._spawn)
         results = await asyncio.gather(*(asyncio.wrap_future(f) for f in warm))
         self.active_path = ",".join(sorted({path for _, path in results}))
+        self.warmed_pids = sorted({pid for pid, _ in results})
         log.info("render pool ready: %d worker(s) warmed (%s), %s render path", self.pool_size,
                  ", ".join(str(p) for p in sorted({pid for pid, _ in results})),
                  self.active_path)

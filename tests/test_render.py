@@ -38,6 +38,7 @@ def renderer() -> Iterator[Renderer]:
 
 def test_pool_is_warmed_at_start_and_never_forks(renderer: Renderer) -> None:
     assert renderer.started and len(renderer.worker_pids()) == 2
+    assert renderer.warmed_pids == renderer.worker_pids()  # each worker ran its own warm-up
     pool = renderer._pool
     assert pool is not None
     assert pool._mp_context.get_start_method() in ("forkserver", "spawn")
