@@ -16,6 +16,9 @@ lag is the bot's own; the two still share the GIL and 2 cores). Timings are the 
 - burst distinct: 50 concurrent /status on 50 different days (50 analyses, 50 renders): total
   time, renders, loop lag p99 (a 5 ms sleeper's overshoot); burst dedup: 50 identical concurrent
   /status on one new day, about single-flight (renders == 1);
+- concurrent 200 distinct (issue 12 item 4): 100 /status on distinct days and 100 /chart with
+  distinct symbols and kinds, all at once: requests/s against the pool's measured capacity
+  (24 distinct prebuilt charts submitted at once, renders/s), ack p99, loop lag p99;
 - naive with download: the first baseline (yfinance download of the 4 symbols from the fake
   Yahoo on every request), kept for reference only: it does more work than the bot.
 """
@@ -174,17 +177,60 @@ def _spread(ratios: list[float]) -> dict[str, float]:
 async def _burst(ft: FakeThread, name: str, options: list[dict[str, Any] | None]
                  ) -> tuple[float, float]:
     """All ``options`` sent at once, one interaction each: (total seconds, loop lag p99)."""
+    out = await _mixed_burst(ft, [(name, o) for o in options])
+    return out["total_s"], out["loop_lag_p99_s"]
+
+
+async def _mixed_burst(ft: FakeThread, requests: list[tuple[str, dict[str, Any] | None]]
+                       ) -> dict[str, Any]:
+    """All ``requests`` (command, options) sent at once, each from its own user: total time,
+    loop lag p99, ack (deferral) p99, and how many follow-ups carried a chart."""
     lags: list[float] = []
     stop = asyncio.Event()
     monitor = asyncio.create_task(_lag_monitor(lags, stop))
     t0 = time.perf_counter()
     handles = await asyncio.gather(*(ft.call(ft.fake.interact(name, o, user_id=P.snowflake()))
-                                     for o in options))
-    followups = await asyncio.gather(*(ft.call(ix.followup(within=300)) for ix in handles))
+                                     for name, o in requests))
+    callbacks = await asyncio.gather(*(ft.call(ix.callback(within=300)) for ix in handles))
+    followups = await asyncio.gather(*(ft.call(ix.followup(within=600)) for ix in handles))
     total = max(f.at for f in followups) - t0
     stop.set()
     await monitor
-    return total, float(np.percentile(np.array(lags), 99)) if lags else 0.0
+    acks = [c.at - ix.sent_at for c, ix in zip(callbacks, handles, strict=True)]
+    return {"total_s": total,
+            "loop_lag_p99_s": float(np.percentile(np.array(lags), 99)) if lags else 0.0,
+            "ack_p99_s": float(np.percentile(np.array(acks), 99)),
+            "with_chart": sum(1 for f in followups if f.files)}
+
+
+CHART_SYMBOLS = ("IWM", "SPY", "QQQ", "XLF", "XLK", "XLE", "XLV", "XLI", "XLY", "XLP")
+
+
+def chart_requests(n: int) -> list[dict[str, Any]]:
+    """``n`` distinct /chart option sets (pairs of symbols × kinds)."""
+    out = []
+    for kind in ("rebased", "price", "ratio", "drawdown"):
+        for i, a in enumerate(CHART_SYMBOLS):
+            for b in CHART_SYMBOLS[i + 1:]:
+                out.append({"symbols": f"{a} {b}", "kind": kind})
+    return out[:n]
+
+
+async def _pool_capacity(renderer: Any, bars: dict[str, pd.DataFrame], day: str,
+                         n: int = 24) -> float:
+    """Renders per second the pool sustains: ``n`` distinct leadership charts submitted at once
+    (inputs built beforehand, so this is rendering and IPC only)."""
+    from analytics.charts import Footnote
+    from analytics.charts.build import leadership_input
+    from analytics.series import to_price
+
+    when = date.fromisoformat(day)
+    data = leadership_input(to_price(bars["^RUT"]), to_price(bars["^GSPC"]), "1y", when,
+                            Footnote(asof=when))
+    t0 = time.perf_counter()
+    await asyncio.gather(*(renderer.render("leadership", {"cap": i}, data, version=f"cap-{i}")
+                           for i in range(n)))
+    return n / (time.perf_counter() - t0)
 
 
 async def _bench(data_dir: Path, workdir: Path) -> dict[str, Any]:
@@ -217,9 +263,9 @@ async def _bench(data_dir: Path, workdir: Path) -> dict[str, Any]:
             acks.append(ack)
         out["ack_ms"] = _ms(acks)
 
-        days = session_days(bars, 2 * PAIRS + 51, "1995-01-01", "2025-06-30")
+        days = session_days(bars, 2 * PAIRS + 53, "1995-01-01", "2025-06-30")
         cold_days, naive_days = days[:PAIRS], days[PAIRS:2 * PAIRS]
-        burst_days, dedup_day = days[2 * PAIRS:2 * PAIRS + 50], days[-1]
+        burst_days, dedup_day = days[2 * PAIRS:2 * PAIRS + 50], days[-1]  # [-3]: capacity
         await _reply(ft, "naive-status", {"asof": days[-2]})  # warm pyplot, as the pool is
         cold: list[float] = []
         naive: list[float] = []
@@ -252,6 +298,26 @@ async def _bench(data_dir: Path, workdir: Path) -> dict[str, Any]:
                                 "renders": renderer.renders - before,
                                 "loop_lag_p99_ms": round(lag * 1000, 2)}
 
+        # Issue 12 item 4: 200 concurrent distinct requests (100 /status on distinct days, 100
+        # /chart with distinct symbols and kinds) against the pool's measured capacity.
+        capacity = await _pool_capacity(renderer, bars, days[-3])
+        used = set(days)  # never asked before, so each one is new analysis and a new render
+        mixed_days = [d for d in session_days(bars, 140, "1996-01-01", "2024-12-31")
+                      if d not in used][:100]
+        mixed = ([("status", {"asof": d}) for d in mixed_days]
+                 + [("chart", o) for o in chart_requests(100)])
+        mixed = [r for pair in zip(mixed[:100], mixed[100:], strict=True) for r in pair]
+        before = renderer.renders
+        burst = await _mixed_burst(ft, mixed)
+        throughput = len(mixed) / burst["total_s"]
+        out["concurrent200_distinct"] = {
+            "total_s": round(burst["total_s"], 2), "renders": renderer.renders - before,
+            "with_chart": burst["with_chart"], "requests_per_s": round(throughput, 2),
+            "pool_capacity_renders_per_s": round(capacity, 2),
+            "share_of_capacity": round(throughput / capacity, 2),
+            "ack_p99_ms": round(burst["ack_p99_s"] * 1000, 1),
+            "loop_lag_p99_ms": round(burst["loop_lag_p99_s"] * 1000, 2)}
+
         download = [(await _reply(ft, "naive-download"))[1] for _ in range(3)]
         out["naive_with_download_reply_ms"] = _ms(download)
         ratio = out["cold_vs_naive"]["median"]
@@ -270,6 +336,16 @@ async def _bench(data_dir: Path, workdir: Path) -> dict[str, Any]:
             "burst50_dedup_renders": {"value": out["burst50_dedup"]["renders"],
                                       "target": "== 1",
                                       "ok": out["burst50_dedup"]["renders"] == 1},
+            "concurrent200_share_of_pool_capacity": {
+                "value": out["concurrent200_distinct"]["share_of_capacity"],
+                "target": ">= 0.8", "ok": out["concurrent200_distinct"]["share_of_capacity"]
+                >= 0.8},
+            "concurrent200_ack_p99_ms": {
+                "value": out["concurrent200_distinct"]["ack_p99_ms"], "target": "< 500 ms",
+                "ok": out["concurrent200_distinct"]["ack_p99_ms"] < 500},
+            "concurrent200_loop_lag_p99_ms": {
+                "value": out["concurrent200_distinct"]["loop_lag_p99_ms"], "target": "< 50 ms",
+                "ok": out["concurrent200_distinct"]["loop_lag_p99_ms"] < 50},
         }
         await bot.close()
         await task
