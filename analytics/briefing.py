@@ -27,6 +27,7 @@ import pandas as pd
 
 from analytics.drivers import DriversPanel
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_snapshot_from_prices
+from analytics.premarket import PremarketReading
 from analytics.records import RecordsSnapshot
 from analytics.series import to_price
 from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
@@ -67,6 +68,7 @@ class BreakoutAnalog:
     rut_hits: int
     rut_mean: float
     history_start: date | None
+    history_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Briefing:
     ``analog``: set only when an analog is live. ``drivers``: the panel passed in;
     ``drivers_line`` and the counts: None when no panel was given or it counted nothing.
     ``data_asof``: the latest session the data holds; ``stale``/``stale_reason``: as passed in.
+    ``premarket``: futures since the close of ``asof`` (or their labelled absence), added by
+    the caller after composing (it is read live, not computed from bars); None when not read.
     """
 
     asof: date
@@ -100,6 +104,7 @@ class Briefing:
     data_asof: date | None
     stale: bool
     stale_reason: str | None
+    premarket: PremarketReading | None = None
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -135,7 +140,26 @@ def calc_leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
     return ("small" if margin > 0 else "large"), margin
 
 
+def _since(rec: RecordsSnapshot) -> str:
+    """The only honest name for a "record" when the history starts after the index does."""
+    return f"highest close since {rec.history_start.isoformat()}"
+
+
+def _notable_partial(rut: RecordsSnapshot) -> str:
+    """:func:`_notable` when the Russell history does not reach its inception: highs are only
+    the highest since the first date held, never records."""
+    if rut.is_record and rut.prior_gap_days is not None:
+        return (f"the Russell 2000 closed at its {_since(rut)} ({rut.close:,.2f}), the first "
+                f"such high in {rut.prior_gap_days:,} days")
+    if rut.is_record:
+        return f"the Russell 2000 closed at its {_since(rut)} ({rut.close:,.2f})"
+    return (f"the Russell 2000 is {-rut.drawdown:.1%} below its {_since(rut)} "
+            f"({rut.record_date.isoformat()})")
+
+
 def _notable(rut: RecordsSnapshot, snapshot: LeadershipSnapshot) -> str:
+    if not rut.history_complete and (rut.is_record or -rut.drawdown <= NEAR_RECORD):
+        return _notable_partial(rut)
     if rut.breakout:
         return (f"the Russell 2000 closed at its first record in {rut.prior_gap_days:,} days "
                 f"({rut.close:,.2f})")
@@ -168,7 +192,9 @@ def compose_headline(snapshot: LeadershipSnapshot) -> str:
 def compose_records_line(snapshot: LeadershipSnapshot) -> str:
     """Russell record status, drought rank, breakout, next round level; S&P records YTD."""
     rut, spx = snapshot.rut_records, snapshot.spx_records
-    if rut.breakout:
+    if not rut.history_complete:
+        head = _records_head_partial(rut)
+    elif rut.breakout:
         head = (f"Russell 2000 {rut.close:,.2f}: BREAKOUT, first record close in "
                 f"{rut.prior_gap_days:,} days ({rut.prior_gap_sessions:,} sessions), ending "
                 f"{_rank_words(rut.prior_gap_rank)} record drought since {rut.history_start:%Y}")
@@ -183,11 +209,32 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
     plural = "s" if spx.records_ytd != 1 else ""
     count = f"{spx.records_ytd} record close{plural}" if spx.records_ytd else "no record close"
     # Name the session: the post is read the next morning, so "today" would be wrong.
-    spx_part = (f"S&P 500: record close on {spx.asof:%A}, {spx.records_ytd} this year"
-                if spx.is_record else
-                f"S&P 500: {count} this year, {spx.drawdown:.1%} from its record of "
-                f"{spx.record_date.isoformat()}")
+    if not spx.history_complete:
+        spx_part = (f"S&P 500: {_since(spx)} on {spx.asof:%A}" if spx.is_record else
+                    f"S&P 500: {spx.drawdown:.1%} from its {_since(spx)} "
+                    f"({spx.record_date.isoformat()})")
+    elif spx.is_record:
+        spx_part = f"S&P 500: record close on {spx.asof:%A}, {spx.records_ytd} this year"
+    else:
+        spx_part = (f"S&P 500: {count} this year, {spx.drawdown:.1%} from its record of "
+                    f"{spx.record_date.isoformat()}")
     return f"{head}; {level}. {spx_part}."
+
+
+def _records_head_partial(rut: RecordsSnapshot) -> str:
+    """The Russell part of :func:`compose_records_line` when its history starts after the index
+    does: highs since the first date held, and the limit stated."""
+    limit = (f"no record can be ruled on: the data starts {rut.history_start.isoformat()}, "
+             + (f"the index {rut.inception.isoformat()}" if rut.inception else
+                "the index's start is unknown"))
+    if rut.is_record and rut.prior_gap_days is not None:
+        return (f"Russell 2000 {rut.close:,.2f}: {_since(rut)}, the first in "
+                f"{rut.prior_gap_days:,} days ({limit})")
+    if rut.is_record:
+        return f"Russell 2000 {rut.close:,.2f}: {_since(rut)} ({limit})"
+    return (f"Russell 2000 {rut.close:,.2f}: {rut.drawdown:.1%} from its {_since(rut)}, "
+            f"{rut.record_close:,.2f} ({rut.record_date.isoformat()}), "
+            f"{rut.days_since_record:,} days ago ({limit})")
 
 
 def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON, *,
@@ -202,12 +249,13 @@ def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON, *,
     if live is not None:
         return BreakoutAnalog("live", live.date, live.gap_days, live.close, live.sessions_so_far,
                               live.spx_so_far, live.rut_so_far, horizon, spx.count, spx.hits,
-                              spx.mean, rut.hits, rut.mean, study.data_start)
+                              spx.mean, rut.hits, rut.mean, study.data_start,
+                              study.history_complete)
     if (records is not None and not records.is_record
             and records.days_since_record > study.gap_days and -records.drawdown <= NEAR_RECORD):
         return BreakoutAnalog("pending", None, records.days_since_record, records.record_close,
                               0, None, None, horizon, spx.count, spx.hits, spx.mean, rut.hits,
-                              rut.mean, study.data_start)
+                              rut.mean, study.data_start, study.history_complete)
     return None
 
 
@@ -215,6 +263,8 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
     """What followed earlier breakouts, in one line; None when no analog is live."""
     if analog is None or analog.count == 0:
         return None
+    if not analog.history_complete:
+        return _history_line_partial(analog)
     since = f" since {analog.history_start:%Y}" if analog.history_start else ""
     if analog.kind == "pending":
         now = (f"A close above {analog.record_close:,.2f} would end a {analog.gap_days:,}-day "
@@ -235,6 +285,30 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
             f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}).")
 
 
+def _history_line_partial(analog: BreakoutAnalog) -> str:
+    """:func:`compose_history_line` when the Russell history starts after the index does: the
+    same statistics, named for what they are, with the limit stated."""
+    start = analog.history_start.isoformat() if analog.history_start else "the first date held"
+    if analog.kind == "pending":
+        now = (f"A close above {analog.record_close:,.2f} would be the highest since {start} "
+               f"after {analog.gap_days:,} days without one")
+    else:
+        assert analog.event_date is not None
+        now = (f"The {analog.event_date.isoformat()} close was the highest since {start} after "
+               f"{analog.gap_days:,} days without one")
+        if analog.sessions_so_far:
+            now += (f"; since then ({analog.sessions_so_far} sessions): Russell "
+                    f"{_pct(analog.rut_so_far)}, S&P 500 {_pct(analog.spx_so_far)}")
+    n = analog.count
+    earlier = "earlier " if analog.kind == "live" else ""
+    return (f"{now}. After the {n} {earlier}such high{'s' if n != 1 else ''} since {start}, "
+            f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
+            f"{analog.spx_hits} of {n} (average {_pct(analog.spx_mean)}), the Russell in "
+            f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}). The Russell data "
+            f"starts {start}, after the index does, so none of these can be called a record "
+            "or a breakout.")
+
+
 def _short(name: str) -> str:
     return name.split(" (")[0]
 
@@ -251,30 +325,37 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
         parts.append(f"tailwinds: {', '.join(tails)}")
     if heads:
         parts.append(f"headwinds: {', '.join(heads)}")
+    stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
+    if stale_fred:  # FRED's last refresh failed: last good data, labelled
+        parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
     return "; ".join(parts) + "."
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
                      round_step: float = 100.0, drivers: DriversPanel | None = None,
+                     inceptions: Mapping[str, date] | None = None,
                      data_asof: date | None = None, stale: bool = False,
                      stale_reason: str | None = None) -> Briefing:
     """The :class:`Briefing` as of ``asof`` from bar frames keyed by symbol.
 
     Needs ^RUT and ^GSPC (InsufficientData otherwise). Nothing after ``asof`` is read, so
     ``data_asof``/``stale`` only label the result. ``drivers`` must be the panel as of the same
-    date (``asof`` or the session answered), else ValueError.
+    date (``asof`` or the session answered), else ValueError. ``inceptions`` maps ^RUT / ^GSPC
+    to each index's own first session (missing = unknown): a high is called a record only when
+    the data reaches back to it (see :mod:`analytics.records`).
     """
     missing = [s for s in ("^RUT", "^GSPC") if s not in bars or bars[s].empty]
     if missing:
         raise InsufficientData(f"no data for {', '.join(missing)}")
     rut, spx = to_price(bars["^RUT"]), to_price(bars["^GSPC"])
     snapshot = calc_snapshot_from_prices(bars, rut, spx, asof, gap_days=gap_days,
-                                         round_step=round_step)
+                                         round_step=round_step, inceptions=inceptions)
     leader, margin = calc_leader(snapshot)
     if drivers is not None and drivers.asof not in (asof, snapshot.asof):
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
-    study = calc_breakout_study(rut, spx, snapshot.asof, gap_days=gap_days)
+    study = calc_breakout_study(rut, spx, snapshot.asof, gap_days=gap_days,
+                                inception=(inceptions or {}).get("^RUT"))
     analog = calc_breakout_analog(study, records=snapshot.rut_records)
     return Briefing(
         asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,

@@ -23,7 +23,7 @@ for their cadence (older ones are listed, labelled, and left out of the count).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -308,40 +308,66 @@ def _absent(key: str, name: str, source: str, kind: Kind, reason: str) -> Driver
                          relation=None, call="absent", reason=reason)
 
 
+ECONOMY_KINDS: dict[str, tuple[Kind, str, str]] = {
+    # key: (kind, short name in reasons, level unit)
+    "unemployment": ("rate", "unemployment", "%"),
+    "gdp_growth": ("rate", "GDP growth", "%"),
+    "jobless_claims": ("price", "jobless claims", "thousands"),
+    "consumer_sentiment": ("points", "consumer sentiment", "pts"),
+    "fed_path": ("yield", "the 2y − fed funds spread", "%"),
+}
+
+
+def _fred_note(spec: EconomySpec, notes: Mapping[str, str] | None) -> str | None:
+    """The first note (absence reason or stale label) given for one of the spec's series."""
+    if not notes:
+        return None
+    return next((f"FRED {s}: {notes[s]}" for s in spec.sources if s in notes), None)
+
+
 def _economy(spec: EconomySpec, fred: Mapping[str, pd.Series] | None, relative: pd.Series,
-             asof: date, lookback_weeks: int) -> DriverReading:
-    kind: Kind = "price" if spec.per_year == 52 else "rate"
+             asof: date, lookback_weeks: int,
+             notes: Mapping[str, str] | None = None) -> DriverReading:
+    kind, short, unit = ECONOMY_KINDS[spec.key]
+    note = _fred_note(spec, notes)
     if fred is None:
         return _absent(spec.key, spec.name, "/".join(spec.sources), kind,
                        "no FRED data given (pass a FRED directory)")
     try:
         levels, source = to_available(spec, fred)
     except KeyError:
-        return _absent(spec.key, spec.name, "/".join(spec.sources), kind,
-                       f"FRED {' or '.join(spec.sources)} not in the FRED data given")
+        why = note or f"FRED {' or '.join(spec.sources)} not in the FRED data given"
+        return _absent(spec.key, spec.name, "/".join(spec.sources), kind, why)
     levels = levels.loc[: pd.Timestamp(asof)]
     if levels.empty:
         return _absent(spec.key, spec.name, f"FRED {source}", kind,
                        f"no FRED {source} observation published by {asof.isoformat()}")
-    period = period_of(spec, levels.index[-1]).date()
-    lag_1m = {52: 4, 12: 1}.get(spec.per_year)
-    lag_3m = {52: 13, 12: 3, 4: 1}[spec.per_year]
-    short = {"unemployment": "unemployment", "gdp_growth": "GDP growth",
-             "jobless_claims": "jobless claims"}[spec.key]
-    return _reading(spec.key, spec.name, short, kind, f"FRED {source}", levels, relative, asof,
-                    per_year=spec.per_year, lag_1m=lag_1m, lag_3m=lag_3m,
-                    lookback_weeks=lookback_weeks, period=period,
-                    level_unit="thousands" if spec.per_year == 52 else "%")
+    daily = spec.per_year == 252
+    period = None if daily else period_of(spec, levels.index[-1]).date()
+    lag_1m = {252: 21, 52: 4, 12: 1}.get(spec.per_year)
+    lag_3m = {252: 63, 52: 13, 12: 3, 4: 1}[spec.per_year]
+    reading = _reading(spec.key, spec.name, short, kind, f"FRED {source}", levels, relative,
+                       asof, per_year=spec.per_year, lag_1m=lag_1m, lag_3m=lag_3m,
+                       lookback_weeks=lookback_weeks, period=period, level_unit=unit)
+    stale_of = next((s for s in spec.sources if notes and notes.get(s, "").startswith("stale")),
+                    None)
+    if stale_of is not None and notes is not None:
+        label = notes[stale_of].removeprefix("stale: ")
+        reading = replace(reading, reason=f"Stale FRED {stale_of}: {label}. {reading.reason}")
+    return reading
 
 
 def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
                  fred: Mapping[str, pd.Series] | None = None,
-                 lookback_weeks: int = LOOKBACK_WEEKS) -> DriversPanel:
+                 lookback_weeks: int = LOOKBACK_WEEKS,
+                 fred_notes: Mapping[str, str] | None = None) -> DriversPanel:
     """Every driver reading as of ``asof`` and the composite; see the module docstring.
 
     ``bars``: bar frames by symbol (^RUT and ^GSPC required: KeyError otherwise). ``fred``:
-    FRED series by id (``UNRATE``, ``GDPC1``/``GDP``, ``ICSA``, optional ``BAMLH0A0HYM2``).
-    Only data dated on or before ``asof`` is read.
+    FRED series by id (``UNRATE``, ``GDPC1``/``GDP``, ``ICSA``, ``UMCSENT``, ``DGS2`` and
+    ``FEDFUNDS``, optional ``BAMLH0A0HYM2``). ``fred_notes``: why a series is absent, or its
+    stale label (shown in the reason; a stale label starts with "stale"). Only data dated on or
+    before ``asof`` is read.
     """
     # Only the last ~9 years matter (3 years of 1M changes, 156 weeks, 26 quarters of GDP plus
     # its release lag); slicing once keeps the panel fast and changes no answer.
@@ -365,7 +391,7 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
                                  relative, asof, per_year=252, lag_1m=21,
                                  lag_3m=63, lookback_weeks=lookback_weeks))
     for econ in ECONOMY_SPECS:
-        readings.append(_economy(econ, fred, relative, asof, lookback_weeks))
+        readings.append(_economy(econ, fred, relative, asof, lookback_weeks, fred_notes))
     counted = [r for r in readings if not r.stale and r.call != "absent"]
     tail = sum(r.call == "tailwind" for r in counted)
     head = sum(r.call == "headwind" for r in counted)

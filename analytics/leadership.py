@@ -174,23 +174,28 @@ class LeadershipSnapshot:
 
 
 def calc_leadership_snapshot(bars: Mapping[str, pd.DataFrame], asof: date, *,
-                             gap_days: int = 365, round_step: float = 100.0) -> LeadershipSnapshot:
+                             gap_days: int = 365, round_step: float = 100.0,
+                             inceptions: Mapping[str, date] | None = None) -> LeadershipSnapshot:
     """The :class:`LeadershipSnapshot` as of ``asof`` from bar frames keyed by symbol.
 
     Needs ^RUT and ^GSPC with at least one common session by ``asof`` (else InsufficientData).
     ``gap_days`` is the breakout threshold and ``round_step`` the round-number step (see
-    :func:`analytics.records.calc_records_snapshot`). Nothing after ``asof`` is read.
+    :func:`analytics.records.calc_records_snapshot`). ``inceptions`` maps ^RUT / ^GSPC to the
+    index's own first session (missing = unknown: its highs are not all-time records).
+    Nothing after ``asof`` is read.
     """
     missing = [s for s in (SMALL, LARGE) if s not in bars or bars[s].empty]
     if missing:
         raise InsufficientData(f"no data for {', '.join(missing)}")
     return calc_snapshot_from_prices(bars, to_price(bars[SMALL]), to_price(bars[LARGE]), asof,
-                                     gap_days=gap_days, round_step=round_step)
+                                     gap_days=gap_days, round_step=round_step,
+                                     inceptions=inceptions)
 
 
 def calc_snapshot_from_prices(bars: Mapping[str, pd.DataFrame], rut: pd.Series, spx: pd.Series,
                               asof: date, *, gap_days: int = 365,
-                              round_step: float = 100.0) -> LeadershipSnapshot:
+                              round_step: float = 100.0,
+                              inceptions: Mapping[str, date] | None = None) -> LeadershipSnapshot:
     """:func:`calc_leadership_snapshot` with the ^RUT and ^GSPC price series already extracted
     (``analytics.series.to_price``), so a caller that needs them too extracts them once."""
     ratio = _ratio_of(rut, spx, asof)
@@ -212,10 +217,11 @@ def calc_snapshot_from_prices(bars: Mapping[str, pd.DataFrame], rut: pd.Series, 
             absent.append(symbol)
         else:
             rows.append(row)
+    known = inceptions or {}
     rut_records = calc_records_snapshot(rut, session, symbol=SMALL, gap_days=gap_days,
-                                        round_step=round_step)
+                                        round_step=round_step, inception=known.get(SMALL))
     spx_records = calc_records_snapshot(spx, session, symbol=LARGE, gap_days=gap_days,
-                                        round_step=round_step)
+                                        round_step=round_step, inception=known.get(LARGE))
     assert rut_records is not None and spx_records is not None  # both close on `session`
     return LeadershipSnapshot(asof=session, scoreboard=tuple(rows), relative=relative,
                               rut_records=rut_records, spx_records=spx_records,

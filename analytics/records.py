@@ -7,6 +7,12 @@ Definitions (used everywhere in capbrief):
 - A *gap* (or *drought*) is the time between two consecutive record closes, in calendar days and
   in sessions (rows of the series); the open drought runs from the last record to ``asof``.
 NaN prices are ignored (dropped) before anything is computed.
+
+*All-time or not*: the arithmetic above only sees the closes it is given. A record close is an
+all-time record only when the history reaches back to the index's own start, its *inception*
+(passed in as data by the caller; None = unknown). :func:`covers_inception` decides; when it is
+False every "record" here is only the *highest close since the first date held*, and outputs
+must say so (``history_complete`` on the results).
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+
+
+def covers_inception(first: date | None, inception: date | None) -> bool:
+    """True when a history whose first close is ``first`` reaches back to the index's
+    ``inception`` (``first <= inception``); False when either is unknown (None)."""
+    return first is not None and inception is not None and first <= inception
 
 
 def to_record_flags(prices: pd.Series) -> pd.Series:
@@ -102,6 +114,9 @@ class RecordsSnapshot:
       multiple (ties go up; at least one step) and ``nearest_level_distance`` its signed distance.
     - ``records_ytd``: record closes dated in ``asof``'s calendar year, up to ``asof``.
     - ``history_start``: the first valid close (droughts are ranked from there).
+    - ``inception``: the index's own first session as passed in (None = unknown);
+      ``history_complete = covers_inception(history_start, inception)``. When False, every
+      "record" field above means *highest close since* ``history_start``, not an all-time record.
     """
 
     symbol: str
@@ -127,6 +142,8 @@ class RecordsSnapshot:
     nearest_level_distance: float
     records_ytd: int
     history_start: date
+    inception: date | None = None
+    history_complete: bool = False
 
 
 def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
@@ -153,8 +170,11 @@ def _rank(days: int, sessions: int, all_days: np.ndarray, all_sessions: np.ndarr
 
 
 def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
-                          gap_days: int = 365, round_step: float = 100.0) -> RecordsSnapshot | None:
+                          gap_days: int = 365, round_step: float = 100.0,
+                          inception: date | None = None) -> RecordsSnapshot | None:
     """A :class:`RecordsSnapshot` of ``prices`` as of ``asof``; None when no close by ``asof``.
+
+    ``inception`` is the index's own first session (None = unknown, so nothing is all-time).
 
     NaN prices are dropped first; nothing after ``asof`` is read. Gap lengths use calendar days
     (sessions are reported alongside). See :class:`RecordsSnapshot` for every field's formula.
@@ -206,5 +226,6 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
         next_level_distance=next_level / close - 1.0 if close > 0 else float("nan"),
         nearest_level=nearest,
         nearest_level_distance=nearest / close - 1.0 if close > 0 else float("nan"),
-        records_ytd=records_ytd, history_start=dates[0].date(),
+        records_ytd=records_ytd, history_start=dates[0].date(), inception=inception,
+        history_complete=covers_inception(dates[0].date(), inception),
     )

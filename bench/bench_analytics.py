@@ -19,9 +19,9 @@ from analytics.briefing import compose_briefing
 from analytics.drivers import calc_drivers
 from analytics.leadership import calc_leadership_snapshot
 from bench.timing import times_ms
+from bot.market_data.fred import read_fred_dir
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
-from bot.subcommands.drivers import read_fred_dir
 
 ASOF = date(2026, 8, 20)
 TARGET_MS = 50.0

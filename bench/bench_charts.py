@@ -46,14 +46,15 @@ RUNS = 7
 
 def _inputs(ctx: Any) -> dict[str, tuple[str, Any]]:
     """{gallery name: (kind, input)} for the benchmarked charts."""
+    from bot.market_data.fred import read_fred_dir
     from bot.market_data.service import build_market_data
-    from bot.subcommands.charts import gallery_charts, load_fred
+    from bot.subcommands.charts import gallery_charts
 
     settings = Settings()
     if ctx.data_dir is not None:
         market = asyncio.run(build_market_data(settings, ctx.data_dir).snapshot())
         asof = market.asof
-        fred = load_fred(ctx.data_dir / "fred")
+        fred = read_fred_dir(ctx.data_dir / "fred")
     else:  # synthetic: enough for every family
         from bot.market_data.snapshot import MarketSnapshot
 

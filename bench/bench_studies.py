@@ -19,9 +19,9 @@ from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bench.timing import times_ms
+from bot.market_data.fred import read_fred_dir
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
-from bot.subcommands.drivers import read_fred_dir
 
 ASOF = date(2026, 8, 20)
 

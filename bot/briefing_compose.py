@@ -11,6 +11,7 @@ which close it reports). Chart failures drop that chart and are logged; the post
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
+from bot.market_data.inception import INCEPTIONS, inception_of
+from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 #: ``render(kind, data, version) -> PNG bytes``.
 RenderFn = Callable[[str, Any, str], Awaitable[bytes]]
 SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
+FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
     capped = min(asof, market.asof) if market.asof is not None else asof
     session = session_on_or_before(market, capped)
     try:
-        panel = calc_drivers(market.bars, session, fred=fred)
+        panel = calc_drivers(market.bars, session, fred=fred,
+                             fred_notes=getattr(fred, "notes", None))
     except Exception:
         log.warning("briefing drivers panel skipped", exc_info=True)
         panel = None
@@ -77,9 +82,19 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
                                 gap_days=settings.analytics.breakout_gap_days,
                                 round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
-                                stale_reason=market.stale_reason)
+                                stale_reason=market.stale_reason, inceptions=INCEPTIONS)
     except (InsufficientData, KeyError) as exc:
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
+
+
+async def with_premarket(briefing: Briefing, market: MarketSnapshot,
+                         reader: QuoteReader | None = None) -> Briefing:
+    """``briefing`` with its pre-market line: RTY=F and ES=F since the close of its ``asof``
+    when that is the latest completed session (Yahoo), "no pre-market quotes in replay" for a
+    replay, nothing for a past date. Never raises (a failure is the labelled absence)."""
+    reader = reader if reader is not None else reader_for(market.source, None)
+    premarket = await reader.premarket_for(briefing.asof)
+    return briefing if premarket is None else dataclasses.replace(briefing, premarket=premarket)
 
 
 def session_on_or_before(market: MarketSnapshot, day: date) -> date:
@@ -99,6 +114,7 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
     builders: dict[str, Callable[[], Any]] = {
         "leadership": lambda: leadership_input(rut, spx, "3m", briefing.asof, foot),
         "records": lambda: records_input(rut, briefing.asof, foot,
+                                         inception=inception_of("^RUT"),
                                          round_step=settings.analytics.round_step),
     }
     out: dict[str, Any] = {}
@@ -115,8 +131,13 @@ class BriefingComposer:
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,
-                 fred: Mapping[str, pd.Series] | None = None) -> None:
+                 fred: Mapping[str, pd.Series] | FredFn | None = None,
+                 quotes: QuoteReader | None = None) -> None:
+        """``fred``: the FRED series, or an async function returning them for each composition
+        (the bot's :meth:`~bot.market_data.service.MarketData.fred`: refreshed, labelled);
+        ``quotes``: the valuation/pre-market reader (None: replay labels)."""
         self.settings = settings
+        self._quotes = quotes
         self._snapshot = snapshot
         self._render = render
         self._fred = fred
@@ -127,7 +148,9 @@ class BriefingComposer:
                       ) -> BriefingPost:
         self.compositions += 1
         market = await self._snapshot()
-        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, self._fred)
+        fred = await self._fred() if callable(self._fred) else self._fred
+        briefing = await asyncio.to_thread(briefing_for, market, asof, self.settings, fred)
+        briefing = await with_premarket(briefing, market, self._quotes)
         return await self.post_for(briefing, market, session, options)
 
     async def post_for(self, briefing: Briefing, market: MarketSnapshot, session: date,

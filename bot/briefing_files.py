@@ -13,12 +13,11 @@ import os
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from analytics.briefing import Briefing
 from bot.briefing_compose import BriefingComposer
 from bot.briefing_post import BriefingPost
 from bot.market_data import calendar
+from bot.market_data.fred import FredReadings
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -80,37 +79,26 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
     """``make run`` without a token: the post for the latest session held → ``out_dir``.
 
     Returns the path of ``briefing.html``. ``snapshot`` (if given) saves reloading the data.
-    FRED series for the drivers line are read from
-    ``settings.analytics.fred_dir`` or ``DATA_DIR/fred`` when present.
+    FRED series for the drivers line come through the one data path
+    (:meth:`~bot.market_data.service.MarketData.fred`).
     """
-    from bot.briefing_compose import briefing_for
+    from bot.briefing_compose import briefing_for, with_premarket
     from bot.market_data.service import build_market_data
 
-    async def load() -> MarketSnapshot:
+    async def load(held: MarketSnapshot | None) -> tuple[MarketSnapshot, FredReadings]:
         market = build_market_data(settings, data_dir)
         try:
-            return await market.snapshot()
+            snap = held if held is not None else await market.snapshot()
+            return snap, await market.fred()
         finally:
             await market.close()
 
-    if snapshot is None:
-        snapshot = asyncio.run(load())
+    snapshot, fred = asyncio.run(load(snapshot))
     if snapshot.asof is None:
         from bot.errors import DataUnavailable
 
         raise DataUnavailable("no market data to build the briefing preview from")
-    briefing = briefing_for(snapshot, snapshot.asof, settings, _fred(settings, data_dir))
+    briefing = briefing_for(snapshot, snapshot.asof, settings, fred)
+    briefing = asyncio.run(with_premarket(briefing, snapshot))
     write_briefing_files(settings, snapshot, briefing, out_dir)
     return out_dir / "briefing.html"
-
-
-def _fred(settings: Settings, data_dir: Path | None) -> dict[str, pd.Series] | None:
-    root = settings.analytics.fred_dir
-    base = data_dir or settings.data.csv_dir
-    if root is None and base is not None and (Path(base) / "fred").is_dir():
-        root = Path(base) / "fred"
-    if root is None:
-        return None
-    from bot.subcommands.drivers import read_fred_dir
-
-    return dict(read_fred_dir(root))

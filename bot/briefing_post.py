@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.market_data import calendar
+from bot.market_data.fred import VINTAGE_FOOTER
 from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
 from bot.ui.text import fmt_level, fmt_pct
@@ -164,6 +165,9 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         description = f"⚠️ Data may be out of date: {why}\n\n{description}"
     wanted = set(options.sections)
     fields: list[PostField] = []
+    if briefing.premarket is not None:  # the coming session's first sign, shown first
+        head, _, rest = briefing.premarket.line.partition(": ")
+        fields.append(PostField(head, rest))
     if "leadership" in wanted:
         fields.append(PostField("Scoreboard (price returns)", scoreboard_block(briefing)))
         fields.append(PostField("Trend", trend_text(briefing)))
@@ -176,6 +180,8 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
     extra = ""
     if briefing.data_asof is not None and briefing.data_asof < briefing.asof:
         extra = f"latest held {briefing.data_asof.isoformat()}"
+    if source == "csv" and "drivers" in wanted and briefing.drivers_line:
+        extra = " · ".join(p for p in (extra, VINTAGE_FOOTER) if p)  # replays: FRED vintage
     return BriefingPost(
         session=session, asof=briefing.asof,
         title=f"Small vs large caps · {session:%a %d %b %Y} morning briefing",

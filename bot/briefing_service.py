@@ -131,21 +131,19 @@ def _renderer_fn(services: Services) -> Any:
 
 
 def _fred(services: Services) -> Any:
-    """FRED series for the drivers line (settings.analytics.fred_dir or DATA_DIR/fred)."""
-    root = services.settings.analytics.fred_dir
-    data_dir = services.market.data_dir
-    if root is None and data_dir is not None and (data_dir / "fred").is_dir():
-        root = data_dir / "fred"
-    if root is None:
-        return None
-    try:
-        from bot.subcommands.drivers import read_fred_dir
+    """An async function giving the FRED series for each composition, through the one data
+    path (:meth:`~bot.market_data.service.MarketData.fred`: local folder or FRED via the
+    store); on an unexpected failure the drivers line goes without them."""
 
-        return read_fred_dir(root)
-    except Exception:
-        log.warning("FRED series in %s not read; the drivers line goes without them", root,
-                    exc_info=True)
-        return None
+    async def fred() -> Any:
+        try:
+            return await services.market.fred()
+        except Exception:
+            log.warning("FRED series not read; the drivers line goes without them",
+                        exc_info=True)
+            return None
+
+    return fred
 
 
 def build_briefing_service(services: Services, client: discord.Client, *,

@@ -32,13 +32,14 @@ class LoggingSettings(_Section):
 class DataSettings(_Section):
     provider: Literal["yahoo", "csv"] = "yahoo"
     csv_dir: Path | None = None
-    history_start: str = "1979-01-01"
+    history_start: str = "1900-01-01"
     refresh_overlap_sessions: int = Field(default=5, ge=0, le=60)
     max_concurrency: int = Field(default=2, ge=1, le=16)
     retries: int = Field(default=4, ge=0, le=10)
     backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
     timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
-    extend: dict[str, Path] = Field(default_factory=lambda: {"^RUT": Path("RUT_since1979.csv")})
+    bundled_history: bool = True
+    extend: dict[str, Path] = Field(default_factory=dict)
 
 
 class UniverseSettings(_Section):
@@ -70,6 +71,16 @@ class AnalyticsSettings(_Section):
     breakout_gap_days: int = Field(default=365, ge=1, le=3650)
     round_step: float = Field(default=100.0, gt=0)
     fred_dir: Path | None = None
+
+
+class FredSettings(_Section):
+    graph_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv"
+    api_url: str = "https://api.stlouisfed.org/fred/series/observations"
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    timeout_seconds: float = Field(default=20.0, gt=0.0, le=300.0)
+    revision_days: int = Field(default=90, ge=0, le=3650)
+    refresh_hours: float = Field(default=6.0, ge=0.0, le=168.0)
 
 
 class ChartSettings(_Section):
@@ -117,6 +128,7 @@ class Settings(BaseSettings):
     universe: UniverseSettings = UniverseSettings()
     storage: StorageSettings = StorageSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    fred: FredSettings = FredSettings()
     charts: ChartSettings = ChartSettings()
     render: RenderSettings = RenderSettings()
     discord: DiscordSettings = DiscordSettings()

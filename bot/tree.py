@@ -5,12 +5,19 @@
 - :class:`~bot.errors.UserFacingError` (bad input, data outages), a chart input the chart code
   rejects (``ChartInputError``), a per-user cooldown ("try again in N s"), a failed check or a
   value the transformers reject → that message, logged at INFO without a traceback;
+- Discord refusing the bot a permission (403) → a sentence saying so, logged at WARNING;
+- an expired interaction (Discord 10062 Unknown interaction, 10015 Unknown Webhook: the 3 s or
+  15 min deadline passed) → a WARNING without a traceback, and no reply (there is no one to
+  reply to);
 - anything else → logged with its traceback at ERROR, and a generic message with a short
   reference the user can quote.
 
 It works at any stage of the response: before it (an ephemeral message), after a deferral (the
 public "thinking…" placeholder is deleted, then an ephemeral follow-up is sent: Discord would
 otherwise make the first follow-up public, whatever its flags), or after the reply.
+
+Every reply goes out through :func:`send_ephemeral`, :func:`send_private` or :func:`send_reply`,
+which pass it through :func:`bot.ui.limits.check_message` (Discord's size limits) first.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.ui import limits
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,10 @@ STALE_COMMAND = "This command has just changed; please try again in a minute."
 #: ``interaction.extras`` key set by :func:`send_reply` once the public reply is out.
 REPLIED = "capbrief_replied"
 NEW_YORK = ZoneInfo("America/New_York")
+#: Discord's codes for an interaction whose token is no longer valid.
+UNKNOWN_WEBHOOK, UNKNOWN_INTERACTION = 10015, 10062
+FORBIDDEN = ("I'm missing a permission Discord needs for that here (Discord said: {why}). "
+             "Ask a server admin to check capbrief's permissions in this channel.")
 
 
 def _chart_input_error() -> type[Exception] | None:
@@ -51,6 +63,13 @@ def unwrap(error: BaseException) -> BaseException:
     if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
         return error.__cause__
     return error
+
+
+def is_expired(error: BaseException) -> bool:
+    """True when Discord says the interaction's token is gone (too late to answer)."""
+    cause = unwrap(error)
+    return isinstance(cause, discord.NotFound) and cause.code in (UNKNOWN_WEBHOOK,
+                                                                  UNKNOWN_INTERACTION)
 
 
 def user_message(error: BaseException) -> str | None:
@@ -79,11 +98,15 @@ def user_message(error: BaseException) -> str | None:
         return f"That isn't a valid value: {str(cause.value)[:50]!r}."
     if isinstance(cause, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
         return STALE_COMMAND
+    if isinstance(cause, discord.Forbidden):
+        return FORBIDDEN.format(why=limits.cut(cause.text or "Missing Permissions", 100))
     return None
 
 
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
-    """Send ``message`` privately, whatever stage the interaction's response is at."""
+    """Send ``message`` privately, whatever stage the interaction's response is at (after a
+    public deferral, the "thinking…" placeholder is deleted first)."""
+    message = limits.check_message(message)[0] or ""
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True)
         return
@@ -94,6 +117,21 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         except discord.HTTPException:
             log.debug("could not delete the deferred response", exc_info=True)
     await interaction.followup.send(message, ephemeral=True)
+
+
+async def send_private(interaction: discord.Interaction, content: str | None = None, *,
+                       embeds: list[discord.Embed] | None = None,
+                       files: list[discord.File] | None = None) -> None:
+    """A private (ephemeral) answer: the response, or a follow-up once responded or deferred
+    (an ephemeral deferral's first follow-up replaces its placeholder)."""
+    content, checked = limits.check_message(content, embeds or [])
+    if interaction.response.is_done():
+        await interaction.followup.send(content or discord.utils.MISSING, embeds=checked,
+                                        files=files or [], ephemeral=True)
+    else:
+        await interaction.response.send_message(content, embeds=checked, files=files or [],
+                                                ephemeral=True)
+    interaction.extras[REPLIED] = True
 
 
 async def send_reply(interaction: discord.Interaction, *, embed: discord.Embed,
@@ -107,6 +145,7 @@ async def send_reply(interaction: discord.Interaction, *, embed: discord.Embed,
     if png is not None:
         embed.set_image(url=f"attachment://{filename}")
         files.append(discord.File(io.BytesIO(png), filename=filename))
+    _, (embed,) = limits.check_message(None, [embed])
     if interaction.response.is_done():
         await interaction.followup.send(embed=embed, files=files)
     else:
@@ -135,14 +174,27 @@ class CapbriefTree(app_commands.CommandTree[discord.Client]):
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
         name = interaction.command.qualified_name if interaction.command else "?"
+        if is_expired(error):
+            cause = unwrap(error)
+            log.warning("/%s: the interaction expired before the answer was sent (Discord %s "
+                        "%s); no reply possible", name, getattr(cause, "code", "?"),
+                        getattr(cause, "text", "") or "")
+            return
         message = user_message(error)
         if message is None:
             ref = secrets.token_hex(3)
             log.error("/%s failed (ref %s)", name, ref, exc_info=unwrap(error))
             message = GENERIC.format(ref=ref)
+        elif isinstance(unwrap(error), discord.Forbidden):
+            log.warning("/%s: Discord refused the bot a permission: %s", name, message)
         else:
             log.info("/%s refused for user %s: %s", name, interaction.user.id, message)
         try:
             await send_ephemeral(interaction, message)
-        except discord.HTTPException:
-            log.warning("/%s: could not tell the user about an error", name, exc_info=True)
+        except discord.HTTPException as exc:
+            if is_expired(exc):
+                log.warning("/%s: the interaction expired before the error could be shown "
+                            "(Discord %s)", name, exc.code)
+            else:
+                log.warning("/%s: could not tell the user about an error", name,
+                            exc_info=True)

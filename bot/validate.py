@@ -72,6 +72,22 @@ def check_choice(name: str, value: str, allowed: Iterable[str]) -> str:
     return value
 
 
+def check_length(name: str, value: str | None, low: int, high: int) -> str | None:
+    """``value`` when it is text of ``low`` to ``high`` characters (None passes: not given).
+
+    The same bounds are declared on the option (``app_commands.Range[str, low, high]``), so
+    Discord's client enforces them; this is the check for a request that skipped it. The
+    value itself is never echoed (it may be long)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"`{name}` must be text of {low} to {high} characters.")
+    if not low <= len(value) <= high:
+        raise BadInput(f"`{name}` must be {low} to {high} characters long "
+                       f"(got {len(value):,}).")
+    return value
+
+
 def check_range(name: str, value: int | None, low: int, high: int) -> int | None:
     """``value`` when it is a whole number in ``[low, high]`` (None passes: not given)."""
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):

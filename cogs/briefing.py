@@ -3,7 +3,15 @@
 ``subscribe``, ``unsubscribe`` and ``send-now`` change things: they need Manage Server, both as
 Discord default permissions (the whole group is hidden from members without it unless a server
 admin opens it up) and as a run-time check, so a member who can see the commands is still
-refused, with nothing changed. ``settings`` and ``preview`` only read. Every reply is ephemeral.
+refused, with nothing changed. ``settings`` and ``preview`` only read. Every reply is ephemeral
+and goes through ``bot.tree``'s reply helpers (Discord's size limits are checked there).
+
+Every command needs a server: the group is guild-only for Discord, and :meth:`Briefing.
+interaction_check` refuses a DM (or any interaction without a server) with a sentence. String
+options carry Discord-side length bounds, checked again here before anything is parsed. A post
+Discord refuses (403, 404) is explained in a sentence naming the channel and what is missing.
+``settings`` shows one field per subscription, spread over as many embeds and messages as
+Discord's limits need.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.briefing_service import BriefingService, build_briefing_service
+from bot.delivery import ChannelError
 from bot.errors import BadInput, UserFacingError
 from bot.scheduler import next_slot
 from bot.subscriptions import (
@@ -31,6 +40,9 @@ from bot.subscriptions import (
     parse_sections,
     parse_timezone,
 )
+from bot.tree import send_private
+from bot.ui import limits
+from bot.validate import check_length
 
 if TYPE_CHECKING:
     from bot.client import CapbriefBot
@@ -39,6 +51,12 @@ log = logging.getLogger(__name__)
 
 #: What the bot needs in a channel to post the briefing.
 NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files")
+#: Length bounds of the string options (Discord enforces them; checked again in the command).
+TIME_LENGTH = (4, 5)  # "8:30" … "08:30"
+ZONE_LENGTH = (2, 40)  # "NZ" … "America/Argentina/ComodRivadavia" (32)
+SECTIONS_LENGTH = (4, 80)  # "leadership, records, history, drivers" is 37
+#: At most this many messages for ``/briefing settings`` (about 20 subscriptions each).
+MAX_SETTINGS_MESSAGES = 10
 STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ failed", "sending": "⏳ posting",
                 "interrupted": "⚠️ interrupted (may not have been posted)",
                 "missed": "⚠️ missed (bot was down)"}
@@ -48,6 +66,24 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
     """The permissions in :data:`NEEDED` the bot lacks in ``channel``, as Discord names them."""
     perms = channel.permissions_for(me)
     return [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    """The server the command came from; a DM is refused with "only works in a server"."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
+def refused_sentence(channel: str, missing: list[str], exc: ChannelError) -> str:
+    """The user's sentence for a post Discord refused in ``channel`` (a mention)."""
+    if exc.status == 404:
+        return (f"I can't post in {channel}: Discord says the channel no longer exists or I "
+                "can't see it. Nothing was posted.")
+    needs = ", ".join(missing) if missing else "View Channel, Send Messages, Embed Links or " \
+                                               "Attach Files"
+    return (f"I can't post in {channel}: missing {needs} there. Give capbrief those "
+            "permissions in that channel and try again. Nothing was posted.")
 
 
 def describe_next(sub: Subscription, now_utc: datetime) -> str:
@@ -70,11 +106,18 @@ def describe_delivery(row: Delivery | None) -> str:
 class Briefing(commands.Cog):
     briefing = app_commands.Group(
         name="briefing", description="The morning small- vs large-cap briefing in this server",
-        guild_only=True, default_permissions=discord.Permissions(manage_guild=True))
+        guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
+        default_permissions=discord.Permissions(manage_guild=True))
 
     def __init__(self, bot: CapbriefBot, service: BriefingService) -> None:
         self.bot = bot
         self.service = service
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Every /briefing command needs a server (Discord hides them in DMs; a stale client or
+        a crafted request may still send one)."""
+        _guild_id(interaction)
+        return True
 
     def _me(self, interaction: discord.Interaction) -> discord.Member:
         guild = interaction.guild
@@ -100,25 +143,30 @@ class Briefing(commands.Cog):
                                     + " (default: all)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel,
-                        time: str | None = None, timezone: str | None = None,
-                        charts: bool = True, sections: str | None = None) -> None:
+                        time: app_commands.Range[str, 4, 5] | None = None,
+                        timezone: app_commands.Range[str, 2, 40] | None = None,
+                        charts: bool = True,
+                        sections: app_commands.Range[str, 4, 80] | None = None) -> None:
+        check_length("time", time, *TIME_LENGTH)
+        check_length("timezone", timezone, *ZONE_LENGTH)
+        check_length("sections", sections, *SECTIONS_LENGTH)
         defaults = self.bot.settings.briefing
         at = parse_local_time(time) if time else defaults.default_time
         tz = parse_timezone(timezone) if timezone else defaults.default_timezone
         options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
-        assert interaction.guild_id is not None
         sub = self.service.subscriptions.upsert(
-            guild_id=interaction.guild_id, channel_id=channel.id, local_time=at, timezone=tz,
+            guild_id=_guild_id(interaction), channel_id=channel.id, local_time=at, timezone=tz,
             options=options, created_by=interaction.user.id,
             now=self.service.runtime.clock())
         self.service.refresh_slots()
         log.info("guild %s subscribed channel %s at %s %s", sub.guild_id, sub.channel_id,
                  format_time(at), tz)
-        await interaction.response.send_message(
+        await send_private(
+            interaction,
             f"Subscribed {channel.mention}: the briefing posts every NYSE trading day at "
             f"**{format_time(at)} {tz}**{'' if charts else ' (no charts)'}.\n"
-            f"Next post: {describe_next(sub, self.service.runtime.clock())}.", ephemeral=True)
+            f"Next post: {describe_next(sub, self.service.runtime.clock())}.")
 
     @briefing.command(name="unsubscribe", description="Stop the briefing in a channel")
     @app_commands.describe(channel="The channel to stop (default: the only subscribed one)")
@@ -128,13 +176,12 @@ class Briefing(commands.Cog):
         sub = self._pick(interaction, channel)
         self.service.subscriptions.delete(sub.id)
         self.service.refresh_slots()
-        await interaction.response.send_message(
-            f"Unsubscribed <#{sub.channel_id}>: no more briefings there.", ephemeral=True)
+        await send_private(interaction,
+                           f"Unsubscribed <#{sub.channel_id}>: no more briefings there.")
 
     def _pick(self, interaction: discord.Interaction,
               channel: discord.abc.Snowflake | None) -> Subscription:
-        assert interaction.guild_id is not None
-        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
         if channel is not None:
             found = [s for s in subs if s.channel_id == channel.id]
             if not found:
@@ -150,33 +197,43 @@ class Briefing(commands.Cog):
     @briefing.command(name="settings", description="This server's briefing subscriptions, "
                                                    "next run and last delivery")
     async def settings(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        subs = self.service.subscriptions.for_guild(interaction.guild_id)
+        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
         if not subs:
-            await interaction.response.send_message(
-                "No channel here is subscribed. An admin can use `/briefing subscribe`.",
-                ephemeral=True)
+            await send_private(
+                interaction, "No channel here is subscribed. An admin can use "
+                             "`/briefing subscribe`.")
             return
-        embed = discord.Embed(title="Morning briefing settings", colour=0x5865F2)
         now = self.service.runtime.clock()
-        for sub in subs[:25]:
-            last = self.service.deliveries.last(sub.id)
-            lines = [f"**When:** {format_time(sub.local_time)} {sub.timezone}, "
-                     "NYSE trading days",
-                     f"**Charts:** {'on' if sub.options.charts else 'off'} · **Sections:** "
-                     f"{', '.join(sub.options.sections)}"]
-            if sub.enabled:
-                lines.append(f"**Next run:** {describe_next(sub, now)}")
-            else:
-                lines.append(f"**Disabled:** {sub.disabled_reason or 'unknown reason'} — "
-                             "fix the channel, then `/briefing subscribe` again")
-            lines.append(f"**Last delivery:** {describe_delivery(last)}")
-            if sub.created_at is not None:
-                lines.append(f"**Since:** {sub.created_at.astimezone(UTC):%Y-%m-%d} by "
-                             f"<@{sub.created_by}>")
-            embed.add_field(name=f"#{self._channel_name(sub.channel_id)}",
-                            value="\n".join(lines)[:1024], inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        fields = [(f"#{self._channel_name(sub.channel_id)}",
+                   self._describe(sub, self.service.deliveries.last(sub.id), now))
+                  for sub in subs]
+        pages = limits.paginate(fields, title="Morning briefing settings", colour=0x5865F2,
+                                footer=f"{len(subs)} subscribed channel"
+                                       f"{'' if len(subs) == 1 else 's'}")
+        messages = limits.group(pages)
+        shown = messages[:MAX_SETTINGS_MESSAGES]
+        for embeds in shown:
+            await send_private(interaction, embeds=embeds)
+        if len(messages) > len(shown):
+            hidden = sum(len(e.fields) for m in messages[len(shown):] for e in m)
+            await send_private(interaction, f"…and {hidden} more subscribed channels not shown.")
+
+    @staticmethod
+    def _describe(sub: Subscription, last: Delivery | None, now: datetime) -> str:
+        """One subscription's settings field: when, what, next run, last delivery, since."""
+        lines = [f"**When:** {format_time(sub.local_time)} {sub.timezone}, NYSE trading days",
+                 f"**Charts:** {'on' if sub.options.charts else 'off'} · **Sections:** "
+                 f"{', '.join(sub.options.sections)}"]
+        if sub.enabled:
+            lines.append(f"**Next run:** {describe_next(sub, now)}")
+        else:
+            lines.append(f"**Disabled:** {sub.disabled_reason or 'unknown reason'} — "
+                         "fix the channel, then `/briefing subscribe` again")
+        lines.append(f"**Last delivery:** {describe_delivery(last)}")
+        if sub.created_at is not None:
+            by = f" by <@{sub.created_by}>" if sub.created_by else ""
+            lines.append(f"**Since:** {sub.created_at.astimezone(UTC):%Y-%m-%d}{by}")
+        return limits.cut("\n".join(lines), limits.FIELD_VALUE)
 
     def _channel_name(self, channel_id: int) -> str:
         channel = self.bot.get_channel(channel_id)
@@ -187,7 +244,7 @@ class Briefing(commands.Cog):
     async def preview(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         post = await self.service.runtime.compose_now(BriefingOptions())
-        await interaction.followup.send(embeds=post.embeds(), files=post.files(), ephemeral=True)
+        await send_private(interaction, embeds=post.embeds(), files=post.files())
 
     @briefing.command(name="send-now", description="Post the briefing once, now")
     @app_commands.describe(channel="Where to post (default: the subscribed channel)")
@@ -205,15 +262,22 @@ class Briefing(commands.Cog):
             target_id, options = sub.channel_id, sub.options
         await interaction.response.defer(ephemeral=True, thinking=True)
         post = await self.service.runtime.compose_now(options)
-        message_id = await self.service.runtime.sender.send(target_id, post)
+        try:
+            message_id = await self.service.runtime.sender.send(target_id, post)
+        except ChannelError as exc:
+            log.warning("send-now by %s to channel %s refused: %s", interaction.user.id,
+                        target_id, exc)
+            target = channel or self.bot.get_channel(target_id)
+            missing = (missing_permissions(target, self._me(interaction))
+                       if isinstance(target, discord.abc.GuildChannel) else [])
+            raise UserFacingError(refused_sentence(f"<#{target_id}>", missing, exc)) from exc
         log.info("send-now by %s to channel %s: message %s", interaction.user.id, target_id,
                  message_id)
-        await interaction.followup.send(f"Posted the briefing in <#{target_id}>.",
-                                        ephemeral=True)
+        await send_private(interaction, f"Posted the briefing in <#{target_id}>.")
 
 
 async def setup(bot: CapbriefBot) -> None:
-    # Opening and migrating the database and reading FRED files block: keep them off the loop
+    # Opening and migrating the database blocks: keep it off the loop (FRED is read per post)
     # (nothing built here needs the loop; the scheduler binds to it when started).
     service = await asyncio.to_thread(build_briefing_service, bot.services, bot)
     await bot.add_cog(Briefing(bot, service))

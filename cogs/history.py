@@ -32,6 +32,7 @@ from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bot.asof import resolve_asof
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.inception import inception_of
 from bot.market_data.snapshot import MarketSnapshot
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui import study_embeds as ui
@@ -79,14 +80,15 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     rut, spx = _prices(snap, RUT), _prices(snap, SPX)
     if study == "breakouts":
         result = calc_breakout_study(rut, spx, session, gap_days=gap_days,
-                                     horizons=_horizons(horizon))
+                                     horizons=_horizons(horizon), inception=inception_of(RUT))
         if not result.events:
             raise BadInput(f"No Russell 2000 breakout after a gap of over {gap_days:,} days "
                            f"up to {session.isoformat()}; try a shorter `gap_days`.")
         return result, "breakouts", build.from_breakout_study(result, spx, footnote), {}
     if study == "droughts":
-        table = calc_droughts(rut, session, min_days=gap_days)
-        return (table, "records", build.records_input(rut, session, footnote),
+        table = calc_droughts(rut, session, min_days=gap_days, inception=inception_of(RUT))
+        return (table, "records", build.records_input(rut, session, footnote,
+                                                      inception=inception_of(RUT)),
                 {"name": "Russell 2000"})
     if study == "cycles":
         cycles = calc_cycles(rut, spx, session)
@@ -123,7 +125,7 @@ class History(commands.Cog):
     async def history(self, interaction: discord.Interaction, study: str,
                       gap_days: app_commands.Range[int, 30, 3650] | None = None,
                       horizon: app_commands.Range[int, 5, 2520] | None = None,
-                      asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+                      asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         study = check_choice("study", study, STUDIES)
         check_range("gap_days", gap_days, *GAP_RANGE)
         check_range("horizon", horizon, *HORIZON_RANGE)

@@ -20,6 +20,7 @@ from analytics.charts.inputs import Footnote
 from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
 from analytics.series import to_price
 from bot.asof import resolve_asof
+from bot.market_data.inception import INCEPTIONS
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui.embeds import status_embed
 from bot.validate import check_choice, parse_asof
@@ -43,7 +44,7 @@ class Status(commands.Cog):
     @app_commands.choices(window=WINDOW_CHOICES)
     @app_commands.checks.dynamic_cooldown(heavy_cooldown)
     async def status(self, interaction: discord.Interaction, window: str = "1y",
-                     asof: app_commands.Range[str, 1, 20] | None = None) -> None:
+                     asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         window = check_choice("window", window, WINDOWS)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
@@ -57,7 +58,7 @@ class Status(commands.Cog):
             ("status", snap.version, session, opts.breakout_gap_days, opts.round_step),
             lambda: asyncio.to_thread(calc_leadership_snapshot, snap.bars, session,
                                       gap_days=opts.breakout_gap_days,
-                                      round_step=opts.round_step))
+                                      round_step=opts.round_step, inceptions=INCEPTIONS))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         chart = await services.memo.get(
             ("status-chart", snap.version, session, window),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,3 +48,26 @@ def _restore_root_logging() -> Iterator[None]:
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _discord_requests_are_valid() -> Iterator[None]:
+    """Fail a test during which a fake Discord received a request Discord would refuse (against
+    its OpenAPI description or documented limits: see ``tests/fakes/discord_spec.py``)."""
+    yield
+    fake = sys.modules.get("tests.fakes.discord_api")
+    if fake is None:  # no fake Discord in this process yet
+        return
+    found = fake.pop_violations()
+    if found:
+        pytest.fail("requests Discord would refuse:\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _strict_reply_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply over Discord's limits raises in tests (``bot.ui.limits.STRICT``) instead of being
+    cut down quietly: the builder that made it is the bug. (Test modules import the bot at
+    collection, before any test runs, so the module is loaded by then where it matters.)"""
+    limits = sys.modules.get("bot.ui.limits")
+    if limits is not None:
+        monkeypatch.setattr(limits, "STRICT", True)

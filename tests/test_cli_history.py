@@ -48,12 +48,17 @@ def test_breakouts_text_and_json_on_tiny_data(tiny_dir: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "history", "breakouts", "--gap-days", "30", "--horizons",
                         "5,21", "--data-dir", str(tiny_dir))
-    assert code == 0 and "Russell 2000 breakouts" in out and "1W" in out and "1M" in out
+    assert code == 0 and "1W" in out and "1M" in out
+    # the tiny data starts 2018, long after the index: its highs are not records
+    assert "Russell 2000 highest closes since 2018-01-01" in out and "breakouts:" not in out
+    assert "LIMIT: the data starts 2018-01-01 but the Russell 2000 starts 1979-01-02" in out
     code, out, _ = _run(capsys, "history", "breakouts", "--gap-days", "30", "--horizons",
                         "21,5", "--json", "--data-dir", str(tiny_dir))
     doc = json.loads(out)
     assert code == 0 and doc["horizons_sessions"] == [5, 21] and doc["gap_days"] == 30
     assert doc["events"] and set(doc["events"][0]["spx_forward_returns"]) == {"5", "21"}
+    assert doc["history_complete"] is False and "last_record_date" not in doc
+    assert {e["label"] for e in doc["events"]} == {"highest since 2018-01-01"}
     assert doc["stats"]["spx"][0]["horizon"] == 5 and doc["asof"] == "2021-12-31"
 
 
@@ -106,7 +111,9 @@ def test_drivers_without_fred_reports_economy_absent(tiny_dir: Path,
     assert code == 0 and doc["fred_dir"] is None
     readings = {r["key"]: r for r in doc["readings"]}
     assert readings["unemployment"]["call"] == "absent"
-    assert "no FRED data given" in readings["unemployment"]["reason"]
+    assert "no FRED folder in the replay data" in readings["unemployment"]["reason"]
+    assert readings["fed_path"]["call"] == "absent"
+    assert doc["fred"]["source"] == "none" and doc["asof_note"] is None
     assert readings["ten_year"]["change_unit"] == "bp"
     code, _, err = _run(capsys, "drivers", "--fred-dir", str(tiny_dir / "nope"),
                         "--data-dir", str(tiny_dir))
@@ -154,7 +161,8 @@ def test_breakouts_text_marks_live_and_incomplete_rows() -> None:
     days = pd.date_range("2020-01-01", periods=15, freq="D")
     rut = pd.Series([10, 9, 8, 9, 10, 11, 12, 11, 10, 11, 12, 12, 13, 12, 14.0], index=days)
     spx = pd.Series(np.linspace(100, 116, 15), index=days)
-    study = calc_breakout_study(rut, spx, date(2020, 1, 15), gap_days=4, horizons=(1, 3))
+    study = calc_breakout_study(rut, spx, date(2020, 1, 15), gap_days=4, horizons=(1, 3),
+                                inception=rut.index[0].date())
     text = render_breakouts_text(study, note="a note")
     assert "LIVE: 2 sessions ago, on 2020-01-13" in text and "Note: a note" in text
     assert "live, 2 sessions so far: S&P +" in text

@@ -69,8 +69,12 @@ def test_status_json_has_self_explaining_keys(csv_dir: Path,
     assert abs(row["returns"]["1d"]) < 0.2  # a fraction, not percent
     assert {"ratio", "sma50", "sma200", "regime", "regime_label", "streak_sessions",
             "ratio_changes"} <= set(lead["relative"])
-    assert {"record_close", "record_date", "drawdown", "days_since_record", "drought_rank",
-            "breakout", "next_level", "records_ytd"} <= set(lead["rut_records"])
+    # this data starts 2020, after both indexes began: nothing may be called a record
+    rut = lead["rut_records"]
+    assert rut["history_complete"] is False and rut["inception"] == "1979-01-02"
+    assert {"high_close", "high_date", "drawdown", "days_since_high", "drought_rank",
+            "high_after_gap", "next_level", "highs_ytd"} <= set(rut)
+    assert not [k for k in rut if "record" in k or "breakout" in k]
 
 
 def test_non_session_asof_uses_the_previous_session_and_says_so(

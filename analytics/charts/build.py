@@ -70,15 +70,16 @@ def leadership_input(rut: pd.Series, spx: pd.Series, window: str, asof: date,
 
 def records_input(prices: pd.Series, asof: date, footnote: Footnote, *, round_step: float = 100.0,
                   context_years: int = 1, min_years: int = 3,
-                  name: str = "Russell 2000") -> RecordsInput:
+                  name: str = "Russell 2000", inception: date | None = None) -> RecordsInput:
     """Records view of ``prices`` at ``asof`` from :func:`analytics.records.calc_records_snapshot`
     (full history, so records and drought ranks are right) and the record dates.
 
     The window starts ``context_years`` before the drought began (or before the drought that
-    ended today, on a record day) and covers at least ``min_years``.
+    ended today, on a record day) and covers at least ``min_years``. ``inception``: the index's
+    own first session (None = unknown: its highs are labelled "high since <first date>").
     """
     clean = _upto(prices, asof, name)
-    snap = calc_records_snapshot(clean, asof, round_step=round_step)
+    snap = calc_records_snapshot(clean, asof, round_step=round_step, inception=inception)
     if snap is None:  # pragma: no cover - _upto already guarantees a close
         raise ChartInputError(f"no data for {name}")
     return from_records_snapshot(snap, clean, footnote, context_years=context_years,
@@ -106,7 +107,7 @@ def from_records_snapshot(snap: RecordsSnapshot, prices: pd.Series, footnote: Fo
         drought_start=None if snap.is_record else snap.record_date,
         days_since=snap.days_since_record, sessions_since=snap.sessions_since_record,
         footnote=footnote, previous_drought=previous, drought_rank=snap.drought_rank,
-        history_start=snap.history_start, name=name)
+        history_start=snap.history_start, name=name, history_complete=snap.history_complete)
 
 
 def breakouts_input(prices: pd.Series, events: Sequence[date], asof: date, footnote: Footnote,
@@ -142,7 +143,9 @@ def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote
     index = "Russell 2000" if study.event_index == "^RUT" else "S&P 500"
     years = f"{days // 365} year{'s' if days // 365 != 1 else ''}" if days % 365 == 0 \
         else f"{days} days"
-    label = f"first {index} record close in over {'a year' if days == 365 else years}"
+    over = 'a year' if days == 365 else years
+    label = (f"first {index} record close in over {over}" if study.history_complete else
+             f"first {index} high since {study.data_start} in over {over} (not ruled records)")
     return breakouts_input(spx, [e.date for e in study.events], study.asof, footnote,
                            horizon=span, event_label=label)
 
@@ -209,7 +212,8 @@ SHORT_NAMES = {"ten_year": "10y yield", "three_month": "3m bill", "curve": "10yâ
                "regional_banks": "KRE/SPY", "industrials": "XLI/SPY",
                "small_value_growth": "IWN/IWO", "cyclicals_defensives": "XLY/XLP",
                "unemployment": "Unemployment", "gdp_growth": "GDP growth",
-               "jobless_claims": "Jobless claims"}
+               "jobless_claims": "Jobless claims", "consumer_sentiment": "Sentiment",
+               "fed_path": "2y âˆ’ fed funds"}
 
 
 def reading_label(reading: DriverReading) -> str:

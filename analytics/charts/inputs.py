@@ -62,6 +62,8 @@ class RecordsInput:
     ``drought_start`` is the last record's date while a drought is open (None on a record day);
     ``previous_drought`` is the drought that ended on the latest record when that record is
     ``asof`` itself. ``days_since``/``sessions_since`` count from the last record to ``asof``.
+    ``history_complete`` False: the history starts after the index does, so "records" are only
+    the highest closes since ``history_start`` and the chart says so.
     """
 
     prices: pd.Series
@@ -77,6 +79,7 @@ class RecordsInput:
     drought_rank: int | None = None
     history_start: date | None = None
     name: str = "Russell 2000"
+    history_complete: bool = True
 
 
 @dataclass(frozen=True)

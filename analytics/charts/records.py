@@ -26,9 +26,22 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
     y = prices.to_numpy()
     last = float(y[-1])
     below = last / data.record_close - 1.0
+    # Without the index's full history a "record" is only the highest close since the data starts:
+    # the title says so once; the other labels just say "high".
+    full = data.history_complete
+    since = "record" if full else "high"
     with cv.styled(theme):
         fig = cv.new_figure(theme)
-        if data.drought_start is not None:
+        if not full:
+            start = data.history_start.isoformat() if data.history_start else "the data start"
+            if data.drought_start is not None:
+                title = f"{data.name}: {_days(data.days_since)} since its high (data from {start})"
+            elif data.previous_drought is not None:
+                gap = (data.previous_drought[1] - data.previous_drought[0]).days
+                title = f"{data.name} at its highest since {start}, first in {_days(gap)}"
+            else:
+                title = f"{data.name} at its highest since {start}"
+        elif data.drought_start is not None:
             title = f"{data.name}: {_days(data.days_since)} since its last record close"
         elif data.previous_drought is not None:
             gap = (data.previous_drought[1] - data.previous_drought[0]).days
@@ -50,8 +63,9 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
                          markersize=5.5, color=theme.accent, markeredgewidth=0)
         ax.axhline(data.record_close, color=theme.accent, linewidth=1.6, linestyle=(0, (6, 4)))
         handles = [h_price, h_rec]
-        where = "at its record" if below >= 0 else f"{below:+.1%} vs record"
-        labels = [f"{data.name}  {cv.number_label(last)} ({where})", "record closes"]
+        where = f"at its {since}" if below >= 0 else f"{below:+.1%} vs {since}"
+        labels = [f"{data.name}  {cv.number_label(last)} ({where})",
+                  "record closes" if full else "new highs"]
         top = max(float(y.max()), data.record_close)
         bottom = float(y.min())
         if data.round_level is not None:
@@ -66,17 +80,19 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
         cv.header_legend(ax, handles, labels)
         label_y = top + 0.06 * span
         ax.text(x[0] + 0.01 * (x[-1] - x[0]), label_y,
-                f"Record {data.record_close:,.2f} on "
+                f"{since.capitalize()} {data.record_close:,.2f} on "
                 f"{data.record_date.isoformat()}", fontsize=ANNOTATION_PT,
                 color=theme.accent, va="center", ha="left")
         if data.drought_start is not None:
             ax.text(x[-1] - 0.01 * (x[-1] - x[0]), label_y,
-                    f"{_days(data.days_since)} · {data.sessions_since:,} sessions without a record",
+                    f"{_days(data.days_since)} · {data.sessions_since:,} sessions without a "
+                    f"{'record' if full else 'new high'}",
                     fontsize=ANNOTATION_PT, color=theme.text, va="center", ha="right",
                     fontweight="bold")
         elif data.previous_drought is not None:
             ax.text(x[-1] - 0.01 * (x[-1] - x[0]), label_y,
-                    f"drought ended: {data.previous_drought[0].isoformat()} → "
+                    f"{'drought' if full else 'gap'} ended: "
+                    f"{data.previous_drought[0].isoformat()} → "
                     f"{data.previous_drought[1].isoformat()}",
                     fontsize=ANNOTATION_PT, color=theme.text, va="center", ha="right")
         cv.y_ticks(ax, 5, ",.0f")

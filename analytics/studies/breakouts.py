@@ -11,6 +11,14 @@ Rule (stated once, used everywhere):
 - An event lacking the longest horizon is *incomplete*: it is listed with its return so far
   (event → ``asof``) and left out of that horizon's statistics (counted in ``incomplete``).
 - The *live* event is the latest one when it is dated ``asof`` or is still incomplete.
+- *What the history can support*: ``inception`` is the event index's own first session (passed
+  in as data; None = unknown). When the data reaches back to it (``history_complete``) events
+  are all-time record closes after a gap. When it does not, the same arithmetic finds only the
+  *highest closes since the first date held* after a gap: no event can be called a record or a
+  breakout (an earlier, unseen close may be higher), and a true breakout ending at a high the
+  data cannot see is missed. ``unruled`` then lists the new highs of the first ``gap_days``
+  of data: their look-back window starts before the data, so even "more than ``gap_days``
+  without a new high" cannot be judged (``rulable_from`` is the first date it can).
 Only data dated on or before ``asof`` is read. Numpy throughout; no per-row Python.
 """
 
@@ -22,7 +30,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.records import to_record_flags
+from analytics.records import covers_inception, to_record_flags
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126, 252)
 _Date = date  # BreakoutEvent has a field named ``date``
@@ -45,6 +53,15 @@ class BreakoutEvent:
     spx_so_far: float | None
     rut_so_far: float | None
     live: bool
+
+
+@dataclass(frozen=True)
+class UnruledHigh:
+    """A new high the study cannot rule on, and why (plain words, for every output)."""
+
+    date: _Date
+    close: float
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,10 @@ class BreakoutStudy:
     last_record_date: date | None
     last_record_close: float | None
     days_since_record: int | None
+    inception: date | None = None
+    history_complete: bool = False
+    rulable_from: date | None = None
+    unruled: tuple[UnruledHigh, ...] = ()
 
     @property
     def complete_events(self) -> tuple[BreakoutEvent, ...]:
@@ -137,8 +158,12 @@ def _opt(x: float) -> float | None:
 
 def calc_breakout_study(rut: pd.Series, spx: pd.Series, asof: date, *, gap_days: int = 365,
                         horizons: tuple[int, ...] = DEFAULT_HORIZONS,
-                        event_index: str = "^RUT") -> BreakoutStudy:
+                        event_index: str = "^RUT",
+                        inception: date | None = None) -> BreakoutStudy:
     """Breakout events of ``event_index`` ("^RUT" or "^GSPC") and forward returns of both.
+
+    ``inception``: the event index's own first session (None = unknown: events are then only
+    highest closes since the data starts; see the module docstring).
 
     ``rut`` and ``spx`` are price series (``analytics.series.to_price``); NaNs are ignored.
     Raises ValueError for gap_days < 1, a non-positive horizon or an unknown event index.
@@ -192,9 +217,20 @@ def calc_breakout_study(rut: pd.Series, spx: pd.Series, asof: date, *, gap_days:
         ))
     last_rec = int(rec_pos[-1]) if rec_pos.size else None
     last_date = pd.Timestamp(dates[last_rec]).date() if last_rec is not None else None
+    data_start = base.index[0].date() if len(base) else None
+    complete_history = covers_inception(data_start, inception)
+    rulable_from: date | None = None
+    unruled: list[UnruledHigh] = []
+    if data_start is not None and not complete_history:
+        rulable_from = (pd.Timestamp(data_start) + pd.Timedelta(days=gap_days)).date()
+        early = rec_pos[(rec_pos > 0) & (dates[rec_pos] < np.datetime64(rulable_from, "ns"))]
+        why = (f"the {gap_days:,}-day look-back starts before the data does ({data_start}), "
+               "so whether a long run without a new high ended there is unknown")
+        unruled = [UnruledHigh(pd.Timestamp(dates[p]).date(), float(closes[p]), why)
+                   for p in early.tolist()]
     return BreakoutStudy(
         asof=asof, event_index=event_index, gap_days=gap_days, horizons=horizons,
-        data_start=base.index[0].date() if len(base) else None,
+        data_start=data_start,
         events=tuple(events),
         spx_stats=_stats("^GSPC", horizons, spx_ret, incomplete),
         rut_stats=_stats("^RUT", horizons, rut_ret, incomplete),
@@ -203,4 +239,6 @@ def calc_breakout_study(rut: pd.Series, spx: pd.Series, asof: date, *, gap_days:
         last_record_close=float(closes[last_rec]) if last_rec is not None else None,
         days_since_record=(int((base.index[-1] - base.index[last_rec]).days)
                            if last_rec is not None else None),
+        inception=inception, history_complete=complete_history, rulable_from=rulable_from,
+        unruled=tuple(unruled),
     )

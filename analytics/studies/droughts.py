@@ -7,6 +7,9 @@ among all gaps *including itself*. ``depth`` is the lowest close inside the drou
 start record, up to its end) over the record close, minus 1 — the worst drawdown it held; 0.0 when
 the gap has no close in between. ``min_days`` only filters what is listed; ranks and ``total``
 always count every gap. Only data on or before ``asof`` is read; NaNs are ignored.
+``inception`` is the index's own first session (None = unknown): when the data starts after it
+(``history_complete`` False) the gaps are between *highest closes since the first date held*,
+not all-time records, and the first gap may have begun before the data does.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.records import calc_record_gaps
+from analytics.records import calc_record_gaps, covers_inception
 
 
 @dataclass(frozen=True)
@@ -45,17 +48,22 @@ class DroughtTable:
     droughts: tuple[Drought, ...]
     current: Drought | None
     data_start: date | None
+    inception: date | None = None
+    history_complete: bool = False
 
 
-def calc_droughts(prices: pd.Series, asof: date, *, min_days: int = 0) -> DroughtTable:
+def calc_droughts(prices: pd.Series, asof: date, *, min_days: int = 0,
+                  inception: date | None = None) -> DroughtTable:
     """Every record drought of ``prices`` up to ``asof``, ranked; see the module docstring."""
     if min_days < 0:
         raise ValueError("min_days must be at least 0")
     clean = prices.loc[: pd.Timestamp(asof)].dropna()
     gaps = calc_record_gaps(clean)
+    start = clean.index[0].date() if len(clean) else None
+    complete = covers_inception(start, inception)
     if not gaps:
         return DroughtTable(asof=asof, min_days=min_days, total=0, droughts=(), current=None,
-                            data_start=clean.index[0].date() if len(clean) else None)
+                            data_start=start, inception=inception, history_complete=complete)
     values = clean.to_numpy(dtype="float64")
     index = clean.index
     starts = index.get_indexer(pd.DatetimeIndex([g.start for g in gaps]))
@@ -79,4 +87,5 @@ def calc_droughts(prices: pd.Series, asof: date, *, min_days: int = 0) -> Drough
         if gap.days >= min_days:
             rows.append(row)
     return DroughtTable(asof=asof, min_days=min_days, total=len(gaps), droughts=tuple(rows),
-                        current=current, data_start=index[0].date())
+                        current=current, data_start=start, inception=inception,
+                        history_complete=complete)

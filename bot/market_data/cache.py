@@ -10,8 +10,11 @@ Refresh (:meth:`BarCache.refresh`):
 - the others are fetched from ``overlap_sessions`` stored sessions back (to pick up revisions),
   or from ``history_start`` when nothing is stored, to the target: ONE batched provider call per
   distinct start, so an ordinary morning refresh is one call for the whole universe.
-- every refresh is written in one transaction (a crash leaves the previous good state), then the
-  in-memory frames of the written symbols are dropped and re-read on the next read.
+- every refresh is written in one transaction (a crash leaves the previous good state); the
+  in-memory frames of the written symbols are then extended in place of a re-read: only the
+  rows from the earliest written session on are read back (``RefreshReport.rows_read``) and
+  spliced after the frame's older rows. Symbols not held in memory are read whole on their
+  next read; a frame that then disagrees with the store's row count or last date is dropped.
 - concurrent refreshes of the same symbol set share one run (single-flight); refreshes of
   different sets take turns, so a symbol in two overlapping sets is fetched once.
 - when a call fails because the source is down or limiting us (``RETRYABLE`` errors, already
@@ -59,7 +62,8 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class RefreshReport:
     """What one refresh did. ``error`` is set when the source (or the store) failed for some
-    symbols; ``failed`` lists them. ``written`` is rows upserted per symbol (overlap included)."""
+    symbols; ``failed`` lists them. ``written`` is rows upserted per symbol (overlap included);
+    ``rows_read`` the rows read back to extend the frames held in memory."""
 
     symbols: tuple[str, ...]
     target: date | None
@@ -69,6 +73,7 @@ class RefreshReport:
     failed: tuple[str, ...] = ()
     error: str | None = None
     fetched_at: datetime | None = None
+    rows_read: int = 0
 
     @property
     def rows_written(self) -> int:
@@ -185,6 +190,7 @@ class BarCache:
         missing: dict[str, str] = {}
         failed: list[str] = []
         errors: list[str] = []
+        rows_read = 0
         down: MarketDataError | None = None  # the source itself failed: stop asking it
         for start, group in sorted(groups.items()):
             if down is not None:
@@ -221,7 +227,7 @@ class BarCache:
             missing.update(result.missing)
             for s in group:
                 self._last_errors.pop(s, None)
-            self._invalidate(done)
+            rows_read += await self._append(done, result.bars, start)
         states = await asyncio.to_thread(self.repo.states, key)
         self._adopt_states(states)
         pending, until = self._plan(states, target, now)
@@ -229,7 +235,39 @@ class BarCache:
             self._remember_quiet(key, target, until)
         return RefreshReport(symbols=key, target=target, provider_calls=calls, written=written,
                              missing=missing, failed=tuple(failed),
-                             error="; ".join(dict.fromkeys(errors)) or None, fetched_at=now)
+                             error="; ".join(dict.fromkeys(errors)) or None, fetched_at=now,
+                             rows_read=rows_read)
+
+    async def _append(self, written: Mapping[str, int], fetched: Mapping[str, pd.DataFrame],
+                      start: date) -> int:
+        """Extend the held frames of the ``written`` symbols with the store's rows from the
+        earliest session written (``start``, or an earlier first row the source sent); drop
+        the rest. Returns the rows read. A held frame stays readable until its extension is
+        ready; a store error drops it instead (read whole next time)."""
+        held = {s: f for s in written if (f := self._frames.get(s)) is not None}
+        self._invalidate([s for s in written if s not in held])
+        for s in held:  # a read that began before the write must not install what it got
+            self._generation[s] = self._generation.get(s, 0) + 1
+        if not held:
+            return 0
+        firsts = [pd.Timestamp(f.index.min()).date() for s in held
+                  if (f := fetched.get(s)) is not None and len(f)]
+        since = min([start, *firsts])
+        try:
+            tails = await asyncio.to_thread(self.repo.load_rows, list(held), since)
+        except (SQLAlchemyError, OSError):
+            log.exception("reading back %d refreshed symbol(s) failed", len(held))
+            self._invalidate(list(held))
+            return 0
+        cut = pd.Timestamp(since)
+        for s, old in held.items():
+            if self._frames.get(s) is not old:
+                continue  # evicted or replaced meanwhile
+            head = old.loc[old.index < cut]
+            tail = tails.get(s)
+            self._frames[s] = head if tail is None or tail.empty else (
+                tail if head.empty else pd.concat([head, tail]))
+        return sum(len(t) for t in tails.values())
 
     def _remember_quiet(self, key: tuple[str, ...], target: date,
                         until: datetime | None) -> None:

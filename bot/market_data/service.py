@@ -6,10 +6,15 @@ bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by defaul
 its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
-use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy
-or exchange_calendars (the cache, storage and calendar modules are imported on first use).
-History extensions (``[data.extend]``, e.g. ``^RUT`` ← ``RUT_since1979.csv``) are applied here,
-once, for every caller.
+use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy,
+aiohttp or exchange_calendars (cache, storage and FRED modules are imported on first use).
+FRED series come through :meth:`MarketData.fred`: the local folder in CSV replay (or wherever
+``[analytics] fred_dir`` points), otherwise FRED itself through the same store as bars.
+History extensions are applied here, once, for every caller: the Russell 2000 closes before
+Yahoo's first ^RUT day ship with the package (:mod:`bot.market_data.backfill`, read through
+importlib.resources, never relative to the working directory) and are spliced under ^RUT in every
+mode unless ``data.bundled_history`` is off; ``[data.extend]`` adds optional file-based extensions
+for other symbols (an entry for ^RUT replaces the bundle).
 """
 
 from __future__ import annotations
@@ -25,16 +30,20 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bot.errors import UserFacingError
+from bot.market_data import backfill
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
 from bot.market_data.frames import extend_history
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
 
-if TYPE_CHECKING:  # the cache pulls in SQLAlchemy and exchange_calendars: imported on use
+if TYPE_CHECKING:  # imported on first use: CSV replay never loads SQLAlchemy, aiohttp or
+    # exchange_calendars (the cache, storage, calendar and FRED client modules pull them in)
     from sqlalchemy.engine import Engine
 
     from bot.market_data.cache import BarCache, Clock, RefreshReport
+    from bot.market_data.fred import FredReadings
+    from bot.market_data.fred_cache import FredCache
 
 log = logging.getLogger(__name__)
 EARLIEST = date(1900, 1, 1)
@@ -63,6 +72,11 @@ def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[st
     return loaded
 
 
+def bundled_extensions(settings: Settings) -> dict[str, pd.DataFrame]:
+    """The packaged histories (``data.bundled_history``), else none."""
+    return backfill.bundled_histories() if settings.data.bundled_history else {}
+
+
 def history_start(settings: Settings) -> date:
     """``data.history_start`` as a date; a bad value is a one-line config error."""
     try:
@@ -77,22 +91,32 @@ class MarketData:
 
     ``provider`` / ``engine`` / ``now`` are injection points for tests and benchmarks; by default
     the provider is Yahoo (from ``[data]``) and the engine comes from ``storage.url``.
+    ``bundled`` replaces the packaged histories (default :func:`bundled_extensions`; ``{}`` runs
+    on the provider's history alone). A bundled history is spliced only onto a series that
+    starts on or before the bundle's joining day (else it would leave a hole; logged once).
     """
 
     def __init__(self, settings: Settings, data_dir: Path | None = None, *,
                  provider: BarProvider | None = None, engine: Engine | None = None,
-                 now: Clock = utc_now) -> None:
+                 now: Clock = utc_now,
+                 bundled: Mapping[str, pd.DataFrame] | None = None) -> None:
         self.settings = settings
         self.symbols: list[str] = settings.universe.symbols()
         csv_dir = data_dir or (settings.data.csv_dir if settings.data.provider == "csv" else None)
         self.data_dir = csv_dir if provider is None else None
-        self.extensions = resolve_extensions(settings.data.extend, csv_dir or settings.data.csv_dir)
+        self.bundled = dict(bundled_extensions(settings) if bundled is None else bundled)
+        configured = resolve_extensions(settings.data.extend, csv_dir or settings.data.csv_dir)
+        for symbol in configured:
+            self.bundled.pop(symbol, None)  # a configured file replaces the bundle
+        self.extensions = {**self.bundled, **configured}
+        self._warned_gap: set[str] = set()
         self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
         self._provider = provider
         self._engine = engine
         self._owns_engine = engine is None
         self._now = now
         self._cache: BarCache | None = None
+        self._fred: FredCache | None = None
         self._setup = asyncio.Lock()
         self._extended_memo: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._version_memo: tuple[list[tuple[str, pd.DataFrame]], str] = ([], "")
@@ -111,10 +135,27 @@ class MarketData:
                 continue
             memo = self._extended_memo.get(symbol)
             if memo is None or memo[0] is not frame:  # frames are immutable once cached
+                if symbol in self.bundled and not self._joins(symbol, frame, older):
+                    continue
                 memo = (frame, extend_history(frame, older))
                 self._extended_memo[symbol] = memo
             out[symbol] = memo[1]
         return out
+
+    def _joins(self, symbol: str, frame: pd.DataFrame, older: pd.DataFrame) -> bool:
+        """A bundled history joins ``frame`` only when the frame starts no later than the first
+        session after the bundle ends (Yahoo's ^RUT starts exactly there)."""
+        if frame.empty or older.empty:
+            return True
+        joining = pd.Timestamp(backfill.YAHOO_FIRST_DAY) if symbol == backfill.SYMBOL else (
+            older.index[-1] + pd.Timedelta(days=7))
+        if frame.index[0] <= joining:
+            return True
+        if symbol not in self._warned_gap:
+            self._warned_gap.add(symbol)
+            log.info("bundled history for %s not spliced: its bars start %s, after %s",
+                        symbol, frame.index[0].date(), joining.date())
+        return False
 
     def _version(self, bars: Mapping[str, pd.DataFrame]) -> str:
         """:func:`compute_version`, memoised on the identity of the (immutable) cached frames:
@@ -154,6 +195,33 @@ class MarketData:
         return BarCache(self._provider, BarRepository(self._engine),
                         overlap_sessions=self.settings.data.refresh_overlap_sessions,
                         history_start=start, now=self._now)
+
+    async def fred(self, series: Sequence[str] | None = None, *, fred_dir: Path | None = None,
+                   refresh: bool = True) -> FredReadings:
+        """FRED series (default: ``DRIVER_SERIES``): from the local folder (``fred_dir``,
+        ``[analytics] fred_dir`` or ``<CSV dir>/fred``; see
+        :func:`~bot.market_data.fred.fred_dir_for`) when there is one, absent with the reason in
+        a CSV replay without one, else FRED through the store."""
+        from bot.market_data.fred import DRIVER_SERIES, FredClient, absent_readings, fred_dir_for
+        from bot.market_data.fred_cache import FredCache, dir_readings
+        from bot.market_data.fred_store import FredStore
+
+        series = DRIVER_SERIES if series is None else series
+        root = fred_dir_for(self.settings, self.data_dir, fred_dir)
+        if root is not None:
+            return await asyncio.to_thread(dir_readings, root, series)
+        if self._csv is not None:
+            return absent_readings(f"no FRED folder in the replay data ({self._csv.root}/fred)",
+                                   series)
+        if self._fred is None:
+            await self.cache()  # builds and migrates the engine
+        if self._fred is None:  # (re-checked: another caller may have built it meanwhile)
+            assert self._engine is not None
+            fred = self.settings.fred
+            self._fred = FredCache(FredClient.from_settings(self.settings),
+                                   FredStore(self._engine), revision_days=fred.revision_days,
+                                   refresh_hours=fred.refresh_hours, now=self._now)
+        return await self._fred.readings(series, refresh=refresh)
 
     async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
         """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""
@@ -199,6 +267,14 @@ class MarketData:
             else:
                 bars[symbol] = frame
         return bars, missing
+
+    async def check_bundled_history(self, reference: pd.Series | None) -> list[
+            backfill.BackfillDifference]:
+        """Compare the bundled ^RUT closes with ``reference`` (live FRED RU2000PR when the caller
+        could fetch it; None = not reachable, logged as skipped) and log any difference."""
+        if backfill.SYMBOL not in self.bundled:
+            return []
+        return await asyncio.to_thread(backfill.log_backfill_check, reference)
 
     async def close(self) -> None:
         """Close the provider's HTTP session and the engine's connections (idempotent)."""

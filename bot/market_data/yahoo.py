@@ -388,3 +388,98 @@ class YahooProvider:
         log.info("Yahoo round: %d symbol(s) %s..%s → %d ok, %d unknown, %d failed",
                  len(symbols), start, last, len(out.bars), len(out.unknown), len(out.failed))
         return out
+
+
+# ---------------------------------------------------------------- quote summary and futures
+# Added for the valuation and pre-market readings (issue 9). Both read through the public
+# ``yf.Ticker`` API on an injected session (tests aim it at the loopback fake), one symbol at a
+# time, in the caller's worker thread, and never raise: a failure becomes a labelled absence.
+
+
+@dataclass(frozen=True)
+class QuoteFetch:
+    """Per-symbol values read from Yahoo (``values``), and why the others are missing."""
+
+    values: dict[str, Any]
+    absent: dict[str, str]
+
+
+def _quote_failure(exc: BaseException, symbol: str) -> str:
+    """A short, user-safe reason for one failed quote-summary or intraday read."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    name = type(exc).__name__
+    if status == 429 or "RateLimit" in name:
+        return "Yahoo Finance is rate-limiting requests (HTTP 429)"
+    if status == 404 or name in ("YFTzMissingError", "YFPricesMissingError"):
+        return f"Yahoo Finance has no quote for {symbol}"
+    if status:
+        return f"Yahoo Finance answered HTTP {status} for {symbol}"
+    if "Timeout" in name:
+        return f"Yahoo Finance did not answer in time for {symbol}"
+    if isinstance(exc, ValueError):
+        return f"Yahoo Finance sent an unreadable answer for {symbol}"
+    return f"Yahoo Finance could not be read for {symbol} ({name})"
+
+
+def fetch_trailing_pe(symbols: Sequence[str], *, session: Any = None) -> QuoteFetch:
+    """Trailing P/E per symbol: ``yf.Ticker(symbol).get_info()["trailingPE"]``.
+
+    ``get_info`` reads Yahoo's quote summary (``/v10/finance/quoteSummary``: the
+    ``summaryDetail`` module holds ``trailingPE`` for ETFs), the ``/v7/finance/quote`` record and
+    the fundamentals time series (for ``trailingPegRatio``). A missing, non-numeric or
+    non-positive ``trailingPE`` is an absence, as is any HTTP or parsing failure. Blocking: call
+    it from a worker thread. ``session``: a yfinance-compatible session (default: a new one).
+    """
+    yf.config.debug.hide_exceptions = False  # failures raise here, not as empty answers
+    session = session if session is not None else new_session()
+    values: dict[str, Any] = {}
+    absent: dict[str, str] = {}
+    for symbol in symbols:
+        YfData.cache_get.cache_clear()
+        try:
+            info = yf.Ticker(symbol, session=session).get_info()
+        except Exception as exc:  # any failure of one symbol is that symbol's absence
+            log.info("Yahoo quote summary for %s failed: %s", symbol, exc)
+            absent[symbol] = _quote_failure(exc, symbol)
+            continue
+        value = (info or {}).get("trailingPE")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e6:
+            values[symbol] = float(value)
+        else:
+            absent[symbol] = f"Yahoo Finance's quote summary for {symbol} has no trailing P/E"
+    return QuoteFetch(values=values, absent=absent)
+
+
+def fetch_intraday_closes(symbols: Sequence[str], *, session: Any = None,
+                          interval: str = "5m", period: str = "5d") -> QuoteFetch:
+    """Recent intraday closes per symbol (e.g. futures ``RTY=F``, ``ES=F``): a Series of floats
+    indexed by each bar's START time, tz-aware in New York time, NaN bars dropped.
+
+    One ``yf.Ticker(symbol).history(period, interval, prepost=True)`` per symbol: Yahoo's v8
+    chart with ``range=5d&interval=5m&includePrePost=true``. Futures trade almost round the
+    clock (CME Globex), and Yahoo serves their overnight bars in that chart, so the bars span
+    the prior cash close and the morning. An empty or failed answer is an absence.
+    """
+    yf.config.debug.hide_exceptions = False
+    session = session if session is not None else new_session()
+    values: dict[str, Any] = {}
+    absent: dict[str, str] = {}
+    for symbol in symbols:
+        YfData.cache_get.cache_clear()
+        try:
+            frame = yf.Ticker(symbol, session=session).history(
+                period=period, interval=interval, prepost=True, auto_adjust=False,
+                actions=False, repair=False)
+        except Exception as exc:
+            log.info("Yahoo intraday chart for %s failed: %s", symbol, exc)
+            absent[symbol] = _quote_failure(exc, symbol)
+            continue
+        closes = frame["Close"].dropna() if "Close" in frame else pd.Series(dtype="float64")
+        if closes.empty:
+            absent[symbol] = f"Yahoo Finance sent no recent quotes for {symbol}"
+            continue
+        index = pd.DatetimeIndex(closes.index)
+        index = index.tz_localize("UTC") if index.tz is None else index
+        values[symbol] = pd.Series(closes.to_numpy(dtype="float64"),
+                                   index=index.tz_convert("America/New_York"), name=symbol)
+    return QuoteFetch(values=values, absent=absent)

@@ -90,7 +90,79 @@ def _m0002_briefing(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _m0003_fred(conn: Connection) -> None:
+    """FRED observations (one row per series and observation date; missing values are not
+    stored) and the per-series fetch state (last observation held, last success, last error)
+    used for incremental refreshes and stale labels."""
+    meta = sa.MetaData()
+    sa.Table(
+        "fred_observations", meta,
+        sa.Column("series_id", sa.String(32), primary_key=True),
+        sa.Column("date", sa.Date, primary_key=True),
+        sa.Column("value", sa.Double, nullable=False),
+    )
+    sa.Table(
+        "fred_fetch_state", meta,
+        sa.Column("series_id", sa.String(32), primary_key=True),
+        sa.Column("source", sa.String(32)),
+        sa.Column("last_date", sa.Date),
+        sa.Column("last_success_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.Text),
+        sa.Column("last_error_at", sa.DateTime(timezone=True)),
+    )
+    meta.create_all(conn)
+
+
+def _m0004_valuations(conn: Connection) -> None:
+    """Trailing P/E readings (IWM, SPY, IVW), at most one per symbol and NYSE session, with the
+    time they were fetched: recorded once a session so a history accrues."""
+    meta = sa.MetaData()
+    sa.Table(
+        "valuations", meta,
+        sa.Column("symbol", sa.String(16), primary_key=True),
+        sa.Column("session", sa.Date, primary_key=True),
+        sa.Column("trailing_pe", sa.Double, nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    meta.create_all(conn)
+
+
+def _m0005_bar_blocks(conn: Connection) -> None:
+    """Bars packed per symbol and calendar year (``bar_blocks``: int32 days since the epoch and
+    float64 cells, column after column; the repository builds them from ``bars`` on its next
+    write or read of each symbol), and each symbol's stored row count and date range in
+    ``fetch_state`` (backfilled here from ``bars``), so neither reads nor states scan ``bars``.
+    Uses only tables of migration 0001."""
+    meta = sa.MetaData()
+    sa.Table(
+        "bar_blocks", meta,
+        sa.Column("symbol", sa.String(16), primary_key=True),
+        sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("rows", sa.Integer, nullable=False),
+        sa.Column("first_date", sa.Date, nullable=False),
+        sa.Column("last_date", sa.Date, nullable=False),
+        sa.Column("days", sa.LargeBinary, nullable=False),
+        sa.Column("cells", sa.LargeBinary, nullable=False),
+    )
+    meta.create_all(conn)
+    day = sa.Date().compile(dialect=conn.dialect)
+    for ddl in ("ADD COLUMN bar_count INTEGER NOT NULL DEFAULT 0",
+                f"ADD COLUMN first_date {day}", f"ADD COLUMN last_date {day}"):
+        conn.execute(sa.text(f"ALTER TABLE fetch_state {ddl}"))
+    conn.execute(sa.text(
+        "INSERT INTO fetch_state (symbol) SELECT DISTINCT symbol FROM bars "
+        "WHERE symbol NOT IN (SELECT symbol FROM fetch_state)"))
+    conn.execute(sa.text(
+        "UPDATE fetch_state SET "
+        "bar_count = (SELECT count(*) FROM bars WHERE bars.symbol = fetch_state.symbol), "
+        "first_date = (SELECT min(date) FROM bars WHERE bars.symbol = fetch_state.symbol), "
+        "last_date = (SELECT max(date) FROM bars WHERE bars.symbol = fetch_state.symbol)"))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
+    Migration(3, "fred", _m0003_fred),
+    Migration(4, "valuations", _m0004_valuations),
+    Migration(5, "bar_blocks", _m0005_bar_blocks),
 ]

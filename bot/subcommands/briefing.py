@@ -8,6 +8,7 @@ writers of other outputs (markdown, HTML, PNG) call it and only add their render
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
@@ -18,11 +19,12 @@ import pandas as pd
 
 from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
-from bot.briefing_compose import briefing_for
+from bot.briefing_compose import briefing_for, with_premarket
+from bot.market_data.fred import with_vintage_note
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subcommands.drivers import fred_dir_for, read_fred_dir
-from bot.subcommands.status import add_replay_options, data_block, load_market, resolve
+from bot.subcommands.drivers import load_with_fred
+from bot.subcommands.status import add_replay_options, data_block, resolve
 from bot.ui.text import render_briefing_text, to_jsonable
 
 
@@ -43,32 +45,39 @@ def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Sett
                    fred: Mapping[str, pd.Series] | None = None) -> Briefing:
     """The briefing for the resolved session, composed exactly as the morning post composes it
     (:func:`bot.briefing_compose.briefing_for`: drivers panel included when it can be computed,
-    labelled with the data's freshness)."""
-    return briefing_for(market, session.session, settings, fred)
+    labelled with the data's freshness; then :func:`~bot.briefing_compose.with_premarket`)."""
+    briefing = briefing_for(market, session.session, settings, fred)
+    return asyncio.run(with_premarket(briefing, market))
 
 
-def briefing_json(briefing: Briefing, session: ResolvedAsof,
-                  market: MarketSnapshot) -> dict[str, Any]:
+def briefing_json(briefing: Briefing, session: ResolvedAsof, market: MarketSnapshot,
+                  briefing_fred: Mapping[str, pd.Series] | None = None) -> dict[str, Any]:
     """The JSON document of ``briefing``."""
+    fred = getattr(briefing_fred, "as_json", None)
+    replay = _replay(market, session) and bool(briefing_fred)
     return {"asof": briefing.asof.isoformat(), "requested_asof": to_jsonable(session.requested),
-            "asof_note": session.note, "data": data_block(market),
+            "asof_note": with_vintage_note(session.note, replay=replay),
+            "data": data_block(market), "fred": fred() if fred else None,
             "briefing": to_jsonable(briefing)}
+
+
+def _replay(market: MarketSnapshot, session: ResolvedAsof) -> bool:
+    return market.source == "csv" or session.requested is not None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     requested = parse_asof(args.asof)  # a malformed date fails before any data is read
-    market = load_market(settings, args.data_dir)
+    market, fred = load_with_fred(settings, args.data_dir, None, args.fred_dir)
     session = resolve(market, requested)
-    root = fred_dir_for(args, settings)
-    briefing = build_briefing(market, session, settings,
-                              fred=read_fred_dir(root) if root is not None else None)
+    briefing = build_briefing(market, session, settings, fred=fred)
     if getattr(args, "out", None) is not None:
         from bot.briefing_files import write_briefing_files
 
         for path in write_briefing_files(settings, market, briefing, args.out):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
-        print(json.dumps(briefing_json(briefing, session, market), indent=2))
+        print(json.dumps(briefing_json(briefing, session, market, fred), indent=2))
     else:
-        print(render_briefing_text(briefing, note=session.note), end="")
+        note = with_vintage_note(session.note, replay=_replay(market, session) and bool(fred))
+        print(render_briefing_text(briefing, note=note), end="")
     return 0

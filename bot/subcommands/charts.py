@@ -28,6 +28,7 @@ from analytics.series import to_price
 from analytics.studies.breakouts import calc_breakout_study
 from bot.asof import parse_asof
 from bot.errors import BadInput, UserFacingError
+from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.render import Renderer, footnote_for
@@ -35,7 +36,6 @@ from bot.settings import Settings
 from bot.subcommands.status import resolve
 
 log = logging.getLogger(__name__)
-FRED_IDS = ("UNRATE", "GDPC1", "GDP", "ICSA", "BAMLH0A0HYM2")
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,6 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
 
 
-def load_fred(directory: Path | None) -> dict[str, pd.Series] | None:
-    """FRED series (``date,value`` CSVs) the drivers panel uses; None if ``directory`` is absent."""
-    if directory is None or not directory.is_dir():
-        return None
-    out: dict[str, pd.Series] = {}
-    for fred_id in FRED_IDS:
-        path = directory / f"{fred_id}.csv"
-        if path.is_file():
-            frame = pd.read_csv(path, parse_dates=["date"], index_col="date")
-            out[fred_id] = frame["value"].astype("float64").dropna()
-    return out or None
-
-
 def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
                    fred: Mapping[str, pd.Series] | None) -> list[GalleryChart]:
     """Every chart of the gallery with its request params and a lazy input builder."""
@@ -84,7 +71,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         return lambda: cb.custom_input([(s, price[s]) for s in symbols], kind, window, asof, foot)
 
     def breakouts() -> Any:
-        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days)
+        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days,
+                                    inception=inception_of("^RUT"))
         return cb.from_breakout_study(study, spx, foot)
 
     def drivers() -> Any:
@@ -98,7 +86,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("leadership-5y", "leadership", {"window": "5y"}, "Leadership, 5 years",
                      lambda: cb.leadership_input(rut, spx, "5y", asof, foot)),
         GalleryChart("records", "records", {"round_step": step}, "Russell 2000 records",
-                     lambda: cb.records_input(rut, asof, foot, round_step=step)),
+                     lambda: cb.records_input(rut, asof, foot, round_step=step,
+                                              inception=inception_of("^RUT"))),
         GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts),
         GalleryChart("cycles", "cycles", {}, "Leadership cycles since 1979",
                      lambda: cb.cycles_input(rut, spx, asof, foot)),
@@ -132,10 +121,10 @@ async def render_gallery(settings: Settings, data_dir: Path | None, out: Path,
     market_data = build_market_data(settings, data_dir)
     try:
         market = await market_data.snapshot()
+        fred = await market_data.fred()
     finally:
         await market_data.close()
     session = resolve(market, requested).session
-    fred = load_fred(settings.analytics.fred_dir or (data_dir / "fred" if data_dir else None))
     charts = gallery_charts(market, session, settings, fred)
     renderer = Renderer(pool_size=settings.render.pool_size,
                         cache_entries=settings.render.cache_entries, theme=theme)

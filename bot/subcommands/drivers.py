@@ -1,24 +1,29 @@
 """``python -m bot drivers [--asof] [--json] [--fred-dir DIR]``: tailwinds and headwinds for
-small caps. FRED data (``date,value`` CSVs: UNRATE, GDPC1/GDP, ICSA, BAMLH0A0HYM2) is read from
-``--fred-dir``, else ``[analytics] fred_dir``, else ``<data-dir>/fred`` when it exists; without
-it the economy readings are reported absent, with the reason."""
+small caps. FRED series come through the one data path (:meth:`MarketData.fred`): a local folder
+(``--fred-dir``, ``[analytics] fred_dir``, or ``<data-dir>/fred`` in CSV replay) or FRED itself
+through the store; an unavailable series is reported absent (or stale), with the reason."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from analytics.drivers import MARKET_SPECS, calc_drivers
-from bot.errors import BadInput, DataUnavailable
+from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
+from analytics.premarket import PremarketReading
+from analytics.valuation import ValuationReading
+from bot.market_data.fred import FredReadings, with_vintage_note
+from bot.market_data.service import build_market_data
+from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subcommands.history import add_replay_options, data_block, load_snapshot, resolve
+from bot.subcommands.history import add_replay_options, data_block, resolve
 from bot.ui.study_text import drivers_json, render_drivers_text
 
-FRED_SERIES = ("UNRATE", "GDPC1", "GDP", "ICSA", "BAMLH0A0HYM2")
+SYMBOLS = ["^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols)]
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -26,57 +31,76 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "drivers", parents=parents, help="rates, credit, dollar, VIX, rotation, economy",
         description="Each driver's reading, change and measured relation to small caps.")
     p.add_argument("--fred-dir", type=Path, default=None,
-                   help="directory of FRED date,value CSVs (default: settings, or DATA_DIR/fred)")
+                   help="directory of FRED date,value CSVs (default: settings, DATA_DIR/fred, "
+                        "else FRED itself)")
     add_replay_options(p)
     p.set_defaults(handler=run)
 
 
-def fred_dir_for(args: argparse.Namespace, settings: Settings) -> Path | None:
-    """The FRED directory to read, or None (BadInput when one was named but is missing)."""
-    if args.fred_dir is not None:
-        if not args.fred_dir.is_dir():
-            raise BadInput(f"--fred-dir {args.fred_dir} is not a directory")
-        return Path(args.fred_dir)
-    if settings.analytics.fred_dir is not None:
-        return settings.analytics.fred_dir
-    data_dir = args.data_dir or settings.data.csv_dir
-    if data_dir is not None and (Path(data_dir) / "fred").is_dir():
-        return Path(data_dir) / "fred"
-    return None
-
-
-def read_fred_dir(root: Path) -> dict[str, pd.Series]:
-    """The FRED series we use that exist in ``root`` (``date,value``); DataUnavailable when a
-    file is malformed."""
-    out: dict[str, pd.Series] = {}
-    for name in FRED_SERIES:
-        path = root / f"{name}.csv"
-        if not path.is_file():
-            continue
+def load_with_fred(settings: Settings, data_dir: Path | None, symbols: list[str] | None,
+                   fred_dir: Path | None = None) -> tuple[MarketSnapshot, FredReadings]:
+    """Bars for ``symbols`` (None: the universe) and the FRED series, both through the one data
+    path."""
+    async def go() -> tuple[MarketSnapshot, FredReadings]:
+        market = build_market_data(settings, data_dir)
         try:
-            frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
-            out[name] = pd.to_numeric(frame["value"], errors="coerce").dropna().sort_index()
-        except (ValueError, KeyError, pd.errors.ParserError):
-            raise DataUnavailable(f"FRED file {path.name} is not a date,value CSV") from None
-    return out
+            snapshot = await market.snapshot(symbols)
+            return snapshot, await market.fred(fred_dir=fred_dir)
+        finally:
+            await market.close()
+    return asyncio.run(go())
+
+
+def quote_readings(settings: Settings, market: MarketSnapshot, asof: date, *,
+                   session_factory: Callable[[], Any] | None = None,
+                   now: Callable[[], datetime] | None = None,
+                   ) -> tuple[ValuationReading, PremarketReading | None]:
+    """Valuation and pre-market for the panel (:class:`bot.market_data.quotes.QuoteReader`):
+    replay gives their labelled absences; Yahoo records the P/E once per session in
+    ``storage.url`` and reads futures live."""
+    from bot.market_data.quotes import reader_for
+    from bot.storage.db import create_engine, migrate
+
+    try:
+        relative = to_relative(market.bars, asof)
+    except KeyError:
+        relative = None
+    engine = create_engine(settings.storage.url) if market.source == "yahoo" else None
+
+    async def go() -> tuple[ValuationReading, PremarketReading | None]:
+        if engine is not None:
+            await asyncio.to_thread(migrate, engine)
+        extra: dict[str, Any] = {"now": now} if now is not None else {}
+        reader = reader_for(market.source, engine, session_factory=session_factory, **extra)
+        return await reader.readings(asof, relative)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    symbols = ["^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols)]
-    market = load_snapshot(settings, args.data_dir, symbols)
+    market, fred = load_with_fred(settings, args.data_dir, SYMBOLS, args.fred_dir)
     session = resolve(market, args.asof)
-    root = fred_dir_for(args, settings)
-    fred = read_fred_dir(root) if root is not None else None
-    panel = calc_drivers(market.bars, session.session, fred=fred)
+    panel = calc_drivers(market.bars, session.session, fred=fred, fred_notes=fred.notes)
+    replay = market.source == "csv" or session.requested is not None
+    note = with_vintage_note(session.note, replay=replay and len(fred) > 0)
+    valuation, premarket = quote_readings(settings, market, session.session)
     if args.json:
-        doc = {**drivers_json(panel),
+        doc = {**drivers_json(panel, valuation=valuation, premarket=premarket),
                "requested_asof": session.requested and session.requested.isoformat(),
-               "asof_note": session.note, "fred_dir": str(root) if root else None,
+               "asof_note": note, "fred": fred.as_json(),
+               "fred_dir": (fred.source.removeprefix("fred-dir ")
+                            if fred.source.startswith("fred-dir ") else None),
                "data": data_block(market)}
         print(json.dumps(doc, indent=2))
     else:
-        text = render_drivers_text(panel, note=session.note)
+        text = render_drivers_text(panel, note=note, valuation=valuation, premarket=premarket)
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
+        if fred.stale:
+            text += f"STALE FRED data: {fred.stale_reason}\n"
         print(text, end="")
     return 0

@@ -24,6 +24,7 @@ from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -137,14 +138,15 @@ def build_study(args: argparse.Namespace, settings: Settings, market: MarketSnap
             raise BadInput(f"--horizons: {horizons[-1]} sessions is longer than the "
                            f"{held:,} sessions of history up to {asof.isoformat()}")
         study = calc_breakout_study(rut, spx, asof, gap_days=gap, horizons=horizons,
-                                    event_index=symbol)
+                                    event_index=symbol, inception=inception_of(symbol))
         return (study_text.render_breakouts_text(study, note=note),
                 study_text.breakouts_json(study))
     if args.study == "droughts":
         symbol = _index(args.index)
         if not 0 <= args.min_days <= 36500:
             raise BadInput("--min-days must be between 0 and 36500")
-        table = calc_droughts(rut if symbol == "^RUT" else spx, asof, min_days=args.min_days)
+        table = calc_droughts(rut if symbol == "^RUT" else spx, asof, min_days=args.min_days,
+                              inception=inception_of(symbol))
         return (study_text.render_droughts_text(table, INDICES[symbol], note=note),
                 study_text.droughts_json(table, symbol))
     if args.study == "cycles":

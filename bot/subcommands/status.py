@@ -20,6 +20,7 @@ from analytics.briefing import compose_headline
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.errors import DataUnavailable
+from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -78,7 +79,8 @@ def build_status(market: MarketSnapshot, session: ResolvedAsof,
     try:
         return calc_leadership_snapshot(market.bars, session.session,
                                         gap_days=settings.analytics.breakout_gap_days,
-                                        round_step=settings.analytics.round_step)
+                                        round_step=settings.analytics.round_step,
+                                        inceptions=INCEPTIONS)
     except InsufficientData as exc:
         raise DataUnavailable(str(exc)) from None
 

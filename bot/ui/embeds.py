@@ -6,7 +6,8 @@ footer states the data's as-of session and source plus "not investment advice". 
 is stale, the description opens with a warning naming the reason.
 
 Limits (Discord): title 256, description 4096, ≤ 25 fields, field name 256, value 1024,
-footer 2048, all text together ≤ 6000. :func:`fit` enforces them by truncating (with "…").
+footer 2048, all text together ≤ 6000 (``bot/ui/limits.py``). :func:`fit` enforces them by
+truncating (with "…").
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
-from bot.ui.text import fmt_level, fmt_pct
+from bot.ui import limits
+from bot.ui.text import fmt_level, fmt_pct, history_limit
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
 LARGE_COLOUR = discord.Colour(int(DARK.large_caps.lstrip("#"), 16))
@@ -33,8 +35,6 @@ KIND_LABELS = {"price": "price", "rebased": "rebased to 100 at the start",
                "ratio": "ratio of the first to the second", "drawdown": "drawdown from high"}
 SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
 
-TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
-    256, 4096, 25, 256, 1024, 2048, 6000)
 
 
 def leader_colour(leader: str | None) -> discord.Colour:
@@ -75,34 +75,9 @@ def add_fields(embed: discord.Embed, fields: Iterable[tuple[str, str, bool]]) ->
     return embed
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def fit(embed: discord.Embed) -> discord.Embed:
-    """Truncate ``embed`` in place to Discord's limits (see module doc) and return it."""
-    if embed.title:
-        embed.title = _cut(embed.title, TITLE)
-    if embed.description:
-        embed.description = _cut(embed.description, DESCRIPTION)
-    fields = [(_cut(f.name or "—", FIELD_NAME), _cut(f.value or "—", FIELD_VALUE), bool(f.inline))
-              for f in embed.fields[:FIELDS]]
-    embed.clear_fields()
-    for name, value, inline in fields:
-        embed.add_field(name=name, value=value, inline=inline)
-    if embed.footer.text:
-        embed.set_footer(text=_cut(embed.footer.text, FOOTER))
-    excess = len(embed) - TOTAL
-    if excess > 0 and embed.description and len(embed.description) > FIELD_VALUE:
-        # prose goes first: shorten the description (to no less than 1024) before any field
-        embed.description = _cut(embed.description,
-                                 max(FIELD_VALUE, len(embed.description) - excess))
-    while len(embed) > TOTAL and embed.fields:
-        embed.remove_field(len(embed.fields) - 1)
-    if len(embed) > TOTAL and embed.description:
-        embed.description = _cut(embed.description, max(1, len(embed.description)
-                                                        - (len(embed) - TOTAL)))
-    return embed
+    """Truncate ``embed`` in place to Discord's limits and return it (:func:`limits.fit_embed`)."""
+    return limits.fit_embed(embed)
 
 
 def about_embed(*, version: str, asof: date | None, source: str, stale: bool,
@@ -147,7 +122,14 @@ def returns_block(returns: Mapping[str, float]) -> str:
 
 
 def record_block(rec: RecordsSnapshot) -> str:
-    """Where an index stands against its record close, and how long the drought is."""
+    """Where an index stands against its record close, and how long the drought is (when the
+    history starts after the index: against its highest close since then, limit stated)."""
+    if not rec.history_complete:
+        high = f"highest close since {rec.history_start.isoformat()}"
+        where = (f"**At its {high}** {fmt_level(rec.close)}" if rec.is_record else
+                 f"{fmt_pct(rec.drawdown)} from its {high}, {fmt_level(rec.record_close)} "
+                 f"({rec.record_date.isoformat()})")
+        return f"{where}\n*{history_limit(rec).capitalize()}.*"
     if rec.is_record:
         line = f"**Record close** {fmt_level(rec.close)}"
         if rec.breakout and rec.prior_gap_days is not None:
@@ -193,11 +175,14 @@ def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
     ratio = (f"**{rel.ratio:.4f}** · {fmt_pct(rel.vs_sma50)} vs 50-day avg · "
              f"{fmt_pct(rel.vs_sma200)} vs 200-day avg\n{returns_block(rel.ratio_changes)}")
     embed.add_field(name="RUT/SPX ratio (small vs large)", value=ratio, inline=False)
-    embed.add_field(name="Russell 2000 vs record", value=record_block(lead.rut_records),
+    vs = {True: "vs record", False: "vs its highs"}
+    embed.add_field(name=f"Russell 2000 {vs[lead.rut_records.history_complete]}",
+                    value=record_block(lead.rut_records), inline=True)
+    spx = record_block(lead.spx_records)
+    if lead.spx_records.history_complete:
+        spx += f"\n{_plural(lead.spx_records.records_ytd, 'record close')} this year"
+    embed.add_field(name=f"S&P 500 {vs[lead.spx_records.history_complete]}", value=spx,
                     inline=True)
-    spx = record_block(lead.spx_records) + \
-        f"\n{_plural(lead.spx_records.records_ytd, 'record close')} this year"
-    embed.add_field(name="S&P 500 vs record", value=spx, inline=True)
     levels = " · ".join(
         f"{name} next {fmt_level(rec.next_level, 0)} ({fmt_pct(rec.next_level_distance)})"
         for name, rec in (("RUT", lead.rut_records), ("SPX", lead.spx_records)))

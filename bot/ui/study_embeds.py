@@ -11,11 +11,14 @@ import discord
 
 from analytics.charts.build import reading_label
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.premarket import PremarketReading
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
+from bot.ui.study_text import breakouts_limit, droughts_limit, unruled_line
 from bot.ui.text import fmt_level, fmt_pct
 
 MAX_ROWS = 10
@@ -38,20 +41,31 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
                     stale_reason: str | None, note: str | None = None) -> discord.Embed:
     """Forward S&P 500 and Russell 2000 returns after each breakout, by horizon."""
     index = INDEX_NAMES.get(study.event_index, study.event_index)
-    lines = [f"A breakout is the first {index} record close after more than "
-             f"{study.gap_days:,} days without one. {len(study.events)} "
-             f"event{'s' if len(study.events) != 1 else ''}{_since(study.data_start)}."]
+    full = study.history_complete
+    n = f"{len(study.events)} event{'s' if len(study.events) != 1 else ''}"
+    if full:
+        lines = [f"A breakout is the first {index} record close after more than "
+                 f"{study.gap_days:,} days without one. {n}{_since(study.data_start)}."]
+    else:
+        lines = [f"Events: the {index}'s highest close since {study.data_start} after more "
+                 f"than {study.gap_days:,} days without one. {n}."]
+        limit, unruled = breakouts_limit(study), unruled_line(study)
+        lines += [f"**Limit**: {limit[0].upper()}{limit[1:]}" if limit else "",
+                  unruled or ""]
+        lines = [x for x in lines if x]
     if study.live_event is not None:
         live = study.live_event
         lines.append(f"**Live event**: {live.date.isoformat()} ({live.sessions_so_far} sessions "
                      f"so far: S&P 500 {fmt_pct(live.spx_so_far, 1)}, Russell 2000 "
                      f"{fmt_pct(live.rut_so_far, 1)}).")
     elif study.days_since_record is not None and study.last_record_date is not None:
-        lines.append(f"Last {index} record: {study.last_record_date.isoformat()} "
+        last = "record" if full else f"highest close since {study.data_start}"
+        lines.append(f"Last {index} {last}: {study.last_record_date.isoformat()} "
                      f"({study.days_since_record:,} days ago).")
     if note:
         lines.append(f"*{note}*")
-    embed = base_embed(f"History · {index} breakouts", leader=None, asof=study.asof,
+    title = f"{index} breakouts" if full else f"{index} highs since {study.data_start}"
+    embed = base_embed(f"History · {title}", leader=None, asof=study.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     for spx_stats, rut_stats in zip(study.spx_stats, study.rut_stats, strict=True):
@@ -73,7 +87,11 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
 
 def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
                    stale_reason: str | None, note: str | None = None) -> discord.Embed:
-    """The longest record droughts, with today's open one ranked among them."""
+    """The longest record droughts, with today's open one ranked among them (when the history
+    starts after the index: gaps between highest closes since the first date, limit stated)."""
+    if not table.history_complete:
+        return _partial_droughts_embed(table, name=name, source=source, stale=stale,
+                                       stale_reason=stale_reason, note=note)
     lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}"
              + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + "."]
     if table.current is not None:
@@ -92,6 +110,31 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
             f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
             f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
     add_fields(embed, [("Longest droughts", "\n".join(rows) or "none", False)])
+    return fit(embed)
+
+
+def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
+                            stale_reason: str | None, note: str | None) -> discord.Embed:
+    high = f"highest close since {table.data_start}"
+    lines = [f"{table.total:,} gaps between {name} closes that were the {high}"
+             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + ".",
+             f"**Limit**: {droughts_limit(table)}"]
+    if table.current is not None:
+        c = table.current
+        lines.append(f"**Now**: {c.days:,} days since the {high} on {c.start.isoformat()} "
+                     f"({fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, deepest "
+                     f"{fmt_pct(c.depth, 1)}.")
+    else:
+        lines.append(f"**Now**: at its {high}.")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed(f"History · {name} gaps between highs", leader=None, asof=table.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+            f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
+            f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
+    add_fields(embed, [("Longest gaps", "\n".join(rows) or "none", False)])
     return fit(embed)
 
 
@@ -157,8 +200,9 @@ CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral
 def driver_value(reading: DriverReading) -> str:
     """Call, reading and change, then the measured link to small-cap relative returns."""
     call = CALL_MARKS.get(reading.call, reading.call)
+    fred_stale = " · ⚠️ stale FRED data" if reading.reason.startswith("Stale FRED") else ""
     parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
-             f"{reading_label(reading)}"]
+             f"{reading_label(reading)}{fred_stale}"]
     if reading.relation is not None:
         rel = reading.relation
         parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
@@ -168,8 +212,10 @@ def driver_value(reading: DriverReading) -> str:
 
 
 def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason: str | None,
-                  note: str | None = None) -> discord.Embed:
-    """/drivers: tailwinds and headwinds for small caps, one field per driver. Colour: small
+                  note: str | None = None, valuation: ValuationReading | None = None,
+                  premarket: PremarketReading | None = None) -> discord.Embed:
+    """/drivers: tailwinds and headwinds for small caps, one field per driver, then valuation
+    and pre-market (full width; their labelled absence when not available). Colour: small
     caps when tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
     leader = ("small" if panel.tailwinds > panel.headwinds else
               "large" if panel.headwinds > panel.tailwinds else None)
@@ -184,4 +230,7 @@ def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     add_fields(embed, [(r.name, driver_value(r), True) for r in panel.readings])
+    extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]
+    add_fields(embed, [(name, r.line.split(": ", 1)[1] if r.status == "absent" else r.line,
+                        False) for name, r in extra if r is not None])
     return fit(embed)

@@ -7,13 +7,16 @@ snake_case keys, ISO dates and returns as fractions (NaN → null); see ``*_json
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.premarket import PremarketReading
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.valuation import ValuationReading
 from bot.ui.text import fmt_level, fmt_pct, to_jsonable
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
@@ -62,44 +65,97 @@ def _stats_block(title: str, stats: tuple[HorizonStats, ...], width: int) -> lis
     return lines
 
 
-def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> str:
-    """The events table (one row per event) and the statistics across complete events."""
+def breakouts_limit(study: BreakoutStudy) -> str | None:
+    """Why the study cannot call its events records, in one sentence; None when it can."""
+    if study.history_complete or study.data_start is None:
+        return None
     name = NAMES[study.event_index]
+    began = (f"the {name} starts {study.inception.isoformat()}" if study.inception
+             else f"the {name}'s own start is unknown")
+    return (f"the data starts {study.data_start.isoformat()} but {began}: closes before "
+            f"{study.data_start.isoformat()} are missing, so no event here can be ruled a record "
+            "or a breakout (an earlier close may be higher), and a breakout above an unseen "
+            "earlier high would be missed.")
+
+
+def unruled_line(study: BreakoutStudy) -> str | None:
+    """The new highs the study cannot rule on, and why; None when there are none."""
+    if not study.unruled:
+        return None
+    days = [u.date.isoformat() for u in study.unruled]
+    listed = ", ".join(days) if len(days) <= 6 else f"{days[0]} … {days[-1]}"
+    return (f"Cannot rule on {len(days)} new high{'s' if len(days) != 1 else ''} before "
+            f"{study.rulable_from} ({listed}): {study.unruled[0].reason}.")
+
+
+def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> str:
+    """The events table (one row per event) and the statistics across complete events.
+
+    When the history does not reach the index's inception, events are named "highest since
+    <first date>" (never record or breakout) and the limit is stated.
+    """
+    name = NAMES[study.event_index]
+    full = study.history_complete
+    since = study.data_start.isoformat() if study.data_start else "n/a"
+    high = "record" if full else f"highest close since {since}"
     w = 8
     labels = "".join(f"{horizon_label(h):>{w}}" for h in study.horizons)
-    lines = [f"{name} breakouts: first record close after more than {study.gap_days:,} days "
-             f"without one — as of {study.asof.isoformat()}"]
+    if full:
+        lines = [f"{name} breakouts: first record close after more than {study.gap_days:,} days "
+                 f"without one — as of {study.asof.isoformat()}"]
+    else:
+        lines = [f"{name} highest closes since {since} after more than {study.gap_days:,} days "
+                 f"without one — as of {study.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
-    since = study.data_start.isoformat() if study.data_start else "n/a"
     lines.append(f"Data since {since}. Forward PRICE returns, counted in sessions after the "
                  "event.")
+    limit = breakouts_limit(study)
+    if limit:
+        lines.append(f"LIMIT: {limit}")
+    unruled = unruled_line(study)
+    if unruled:
+        lines.append(unruled)
     live = study.live_event
     if live is not None:
         when = (f"at the as-of close ({live.date:%a} {live.date.isoformat()})"
                 if live.date == study.asof
                 else f"{live.sessions_so_far} sessions ago, on {live.date.isoformat()}")
-        lines.append(f"LIVE: {when}, {name} closed at a record {fmt_level(live.close)}, ending "
-                     f"a {live.gap_days:,}-day drought (previous record "
-                     f"{fmt_level(live.previous_record_close)} on "
-                     f"{live.previous_record_date.isoformat()}).")
-    elif study.last_record_date is not None:
-        if study.days_since_record == 0:
-            lines.append(f"No breakout is live: the {study.asof.isoformat()} close, "
-                         f"{fmt_level(study.last_record_close)}, is a record but not after a "
-                         "long gap.")
+        if full:
+            lines.append(f"LIVE: {when}, {name} closed at a record {fmt_level(live.close)}, "
+                         f"ending a {live.gap_days:,}-day drought (previous record "
+                         f"{fmt_level(live.previous_record_close)} on "
+                         f"{live.previous_record_date.isoformat()}).")
         else:
-            lines.append(f"No breakout is live: last record "
+            lines.append(f"LIVE: {when}, {name} closed at {fmt_level(live.close)}, its {high}, "
+                         f"the first in {live.gap_days:,} days (previous "
+                         f"{fmt_level(live.previous_record_close)} on "
+                         f"{live.previous_record_date.isoformat()}).")
+    elif study.last_record_date is not None:
+        event = "breakout" if full else "event"
+        if study.days_since_record == 0:
+            lines.append(f"No {event} is live: the {study.asof.isoformat()} close, "
+                         f"{fmt_level(study.last_record_close)}, is "
+                         f"{'a record' if full else 'the ' + high} but not after a long gap.")
+        else:
+            lines.append(f"No {event} is live: last {high} "
                          f"{fmt_level(study.last_record_close)} on "
                          f"{study.last_record_date.isoformat()}, "
                          f"{study.days_since_record:,} days ago.")
     lines.append("")
+    events = "breakouts" if full else f"highs since {since}"
     if not study.events:
-        lines.append("No breakout events in the data up to this date.")
+        lines.append(f"No {'breakout events' if full else 'such highs'} in the data up to this "
+                     "date.")
         return "\n".join(lines) + "\n"
     pad = " " * 30
     lines.append(f"{pad}{'S&P 500 forward':<{w * len(study.horizons)}}  Russell 2000 forward")
-    lines.append(f"{'Event':<10}  {'Close':>9}  {'Gap d':>5}  {labels}  {labels}")
+    head = "Event" if full else f"Event: highest since {since}"
+    lines.append(f"{head:<10}" if full else head)
+    if full:
+        lines[-1] = f"{'Event':<10}  {'Close':>9}  {'Gap d':>5}  {labels}  {labels}"
+    else:
+        lines.append(f"{'':<10}  {'Close':>9}  {'Gap d':>5}  {labels}  {labels}")
     lines.extend(_event_row(e, w) for e in study.events)
     lines.append("")
     open_ = study.incomplete_events
@@ -107,7 +163,7 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
     if open_:
         dates = ", ".join(e.date.isoformat() for e in open_)
         left_out = f" ({dates} counted only at horizons already reached)"
-    lines += _stats_block(f"S&P 500 after {len(study.events)} breakouts{left_out}:",
+    lines += _stats_block(f"S&P 500 after {len(study.events)} {events}{left_out}:",
                           study.spx_stats, w)
     lines.append("")
     no_rut = sum(1 for e in study.events if e.rut_so_far is None)
@@ -119,15 +175,25 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
 
 def breakouts_json(study: BreakoutStudy) -> dict[str, Any]:
     """Events with ``spx_forward_returns`` / ``rut_forward_returns`` keyed by horizon in
-    sessions (null = window not complete), plus stats per index and horizon."""
+    sessions (null = window not complete), plus stats per index and horizon.
+
+    ``history_complete`` false (the data starts after the index's ``inception``): every
+    ``record`` key is named ``high`` instead (the highest close since ``data_start``), each
+    event's ``label`` says so, ``limit`` states why, and ``unruled`` lists the new highs that
+    cannot be ruled on.
+    """
+    full = study.history_complete
+    rec = "record" if full else "high"
+    since = study.data_start.isoformat() if study.data_start else None
+    label = "breakout" if full else f"highest since {since}"
 
     def by_h(values: tuple[float | None, ...]) -> dict[str, float | None]:
         return {str(h): to_jsonable(v) for h, v in zip(study.horizons, values, strict=True)}
 
     def event(e: BreakoutEvent) -> dict[str, Any]:
-        return {"date": e.date.isoformat(), "close": e.close,
-                "previous_record_date": e.previous_record_date.isoformat(),
-                "previous_record_close": e.previous_record_close, "gap_days": e.gap_days,
+        return {"date": e.date.isoformat(), "close": e.close, "label": label,
+                f"previous_{rec}_date": e.previous_record_date.isoformat(),
+                f"previous_{rec}_close": e.previous_record_close, "gap_days": e.gap_days,
                 "gap_sessions": e.gap_sessions, "spx_forward_returns": by_h(e.spx_returns),
                 "rut_forward_returns": by_h(e.rut_returns), "complete": e.complete,
                 "sessions_so_far": e.sessions_so_far, "spx_return_so_far": e.spx_so_far,
@@ -137,9 +203,13 @@ def breakouts_json(study: BreakoutStudy) -> dict[str, Any]:
             "event_index": study.event_index, "gap_days": study.gap_days,
             "horizons_sessions": list(study.horizons), "return_type": "price",
             "data_start": to_jsonable(study.data_start),
-            "last_record_date": to_jsonable(study.last_record_date),
-            "last_record_close": study.last_record_close,
-            "days_since_record": study.days_since_record,
+            "inception": to_jsonable(study.inception), "history_complete": full,
+            "limit": breakouts_limit(study),
+            "unruled": [{"date": u.date.isoformat(), "close": u.close, "reason": u.reason}
+                        for u in study.unruled],
+            f"last_{rec}_date": to_jsonable(study.last_record_date),
+            f"last_{rec}_close": study.last_record_close,
+            f"days_since_{rec}": study.days_since_record,
             "live_event_date": to_jsonable(study.live_event.date if study.live_event else None),
             "events": [event(e) for e in study.events],
             "stats": {"spx": to_jsonable(study.spx_stats), "rut": to_jsonable(study.rut_stats)}}
@@ -155,9 +225,21 @@ def _drought_row(d: Drought) -> str:
             f"{d.sessions:>8,}  {fmt_level(d.record_close):>10}  {low:<22}{tag}").rstrip()
 
 
+def droughts_limit(table: DroughtTable) -> str:
+    """Why the gaps are not record droughts when the history starts after the index does."""
+    began = (f"the index starts {table.inception.isoformat()}" if table.inception
+             else "the index's own start is unknown")
+    return (f"the data starts {table.data_start}, {began}: these are gaps between the highest "
+            f"closes since {table.data_start}, not record droughts, and the first one may have "
+            "begun before the data does.")
+
+
 def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
                          note: str | None = None) -> str:
-    """The longest droughts (up to ``limit``) and today's, wherever it ranks."""
+    """The longest droughts (up to ``limit``) and today's, wherever it ranks (when the history
+    starts after the index: gaps between highest closes since the first date, limit stated)."""
+    if not table.history_complete:
+        return _render_partial_droughts(table, name, limit=limit, note=note)
     lines = [f"{name} record droughts (time between record closes) — as of "
              f"{table.asof.isoformat()}"]
     if note:
@@ -188,8 +270,48 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
     return "\n".join(lines) + "\n"
 
 
+def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
+                             note: str | None) -> str:
+    high = f"highest close since {table.data_start}"
+    lines = [f"{name} gaps between closes at the {high} — as of {table.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(f"LIMIT: {droughts_limit(table)}")
+    shown = table.droughts[:limit]
+    lines.append(f"{table.total:,} gaps; the {len(shown)} longest"
+                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the high that opened the gap.")
+    lines.append("")
+    if not table.total:
+        lines.append("No gaps: too little data.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{'Rank':>5}  {'High':<10}  {'Next high':<10}  {'Days':>6}  "
+                 f"{'Sessions':>8}  {'High close':>10}  Depth (low date)")
+    lines.extend(_drought_row(d) for d in shown)
+    cur = table.current
+    if cur is not None and cur not in shown:
+        lines.append(f"{'…':>5}")
+        lines.append(_drought_row(cur))
+    lines.append("")
+    if cur is not None:
+        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}), the "
+                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+    else:
+        lines.append(f"Today ({table.asof.isoformat()}) closed at its {high}: no open gap.")
+    return "\n".join(lines) + "\n"
+
+
 def droughts_json(table: DroughtTable, symbol: str) -> dict[str, Any]:
-    return {"study": "droughts", "symbol": symbol, **to_jsonable(table)}
+    """The table as JSON; when ``history_complete`` is false, ``record_close`` is named
+    ``high_close`` (the highest close since ``data_start``) and ``limit`` says why."""
+    doc: dict[str, Any] = {"study": "droughts", "symbol": symbol, **to_jsonable(table)}
+    if table.history_complete:
+        return doc
+    for row in [*doc["droughts"], *([doc["current"]] if doc["current"] else [])]:
+        row["high_close"] = row.pop("record_close")
+    doc["limit"] = droughts_limit(table)
+    return doc
 
 
 # ---------------------------------------------------------------- cycles
@@ -316,17 +438,22 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     if r.period is not None:
         if r.key == "gdp_growth":
             when = f"{r.period.year} Q{(r.period.month - 1) // 3 + 1}"
-        elif r.key == "unemployment":
+        elif r.key in ("unemployment", "consumer_sentiment"):
             when = f"{r.period:%b %Y}"
         else:
             when = f"week to {r.period.isoformat()}"
     else:
         when = "" if r.asof is None or r.asof == panel.asof else r.asof.isoformat()
+    if r.reason.startswith("Stale FRED"):  # served after a failed FRED refresh
+        when = f"{when} (stale FRED)".strip()
     return f"{when} stale" if r.stale else when
 
 
-def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
-    """One row per driver, then each call's reason."""
+def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
+                        valuation: ValuationReading | None = None,
+                        premarket: PremarketReading | None = None) -> str:
+    """One row per driver, then each call's reason, then valuation and pre-market (when
+    given: each is its line, or its labelled absence)."""
     lines = [f"Drivers of small-cap relative performance — as of {panel.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
@@ -342,6 +469,10 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
                      f"{_as_of(r, panel)}".rstrip())
     lines.append("")
     lines.extend(f"- {r.reason}" for r in panel.readings if r.call != "neutral")
+    extra = [r.line for r in (valuation, premarket) if r is not None]
+    if extra:
+        lines.append("")
+        lines.extend(textwrap.fill(x, width=100, subsequent_indent="  ") for x in extra)
     lines.append("")
     lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
                  f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "
@@ -349,5 +480,8 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drivers_json(panel: DriversPanel) -> dict[str, Any]:
-    return {"panel": "drivers", **to_jsonable(panel)}
+def drivers_json(panel: DriversPanel, *, valuation: ValuationReading | None = None,
+                 premarket: PremarketReading | None = None) -> dict[str, Any]:
+    """The panel; ``valuation`` and ``premarket`` keys are present (null when not given)."""
+    return {"panel": "drivers", **to_jsonable(panel), "valuation": to_jsonable(valuation),
+            "premarket": to_jsonable(premarket)}

@@ -24,11 +24,26 @@ NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
 WRAP = 84  # the scoreboard's width: prose lines wrap to it
 
 
+def _honest_key(key: str) -> str:
+    """``record_close`` → ``high_close``, ``breakout`` → ``high_after_gap``: the names of a
+    result whose history does not reach the index's inception."""
+    if key == "breakout_gap_days":
+        return "gap_days"
+    return key.replace("record", "high").replace("breakout", "high_after_gap")
+
+
 def to_jsonable(value: Any) -> Any:
     """Plain JSON-ready data: dataclasses → dicts (field order kept), dates → ISO strings,
-    NaN/inf → None, mappings → dicts with str keys, tuples/lists → lists."""
+    NaN/inf → None, mappings → dicts with str keys, tuples/lists → lists.
+
+    A dataclass whose ``history_complete`` is False (its history starts after the index's
+    inception) never claims a record: its ``record``/``breakout`` keys are renamed ``high`` /
+    ``high_after_gap`` (see :func:`_honest_key`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if out.get("history_complete") is False:
+            out = {_honest_key(k): v for k, v in out.items()}
+        return out
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float):
@@ -112,11 +127,39 @@ def render_relative(rel: RelativeStrength) -> list[str]:
     return lines
 
 
+def history_limit(rec: RecordsSnapshot) -> str:
+    """Why ``rec``'s highs are not records: its history starts after the index does."""
+    began = (f"the index starts {rec.inception.isoformat()}" if rec.inception
+             else "the index's own start is unknown")
+    return f"data from {rec.history_start.isoformat()} only, {began}: no record can be ruled on"
+
+
+def _render_partial_records(rec: RecordsSnapshot, name: str, pad: str) -> list[str]:
+    """:func:`render_records` when the history starts after the index: highs since the first
+    date held, never records or breakouts, and the limit stated."""
+    high = f"highest close since {rec.history_start.isoformat()}"
+    if rec.is_record:
+        head = f"{name}  {fmt_level(rec.close)}  {high}"
+        if rec.prior_gap_days is not None:
+            head += f" (previous one {_plural(rec.prior_gap_days, 'day')} earlier)"
+        lines = [head]
+    else:
+        lines = [f"{name}  {fmt_level(rec.close)}  {fmt_pct(rec.drawdown)} from its {high}, "
+                 f"{fmt_level(rec.record_close)} ({rec.record_date.isoformat()}), "
+                 f"{_plural(rec.days_since_record, 'day')} ago"]
+    return [*lines, f"{pad}{history_limit(rec)}"]
+
+
 def render_records(rec: RecordsSnapshot, name: str) -> list[str]:
-    """Record close, drawdown, drought and rank, breakout, round levels, records this year."""
+    """Record close, drawdown, drought and rank, breakout, round levels, records this year.
+
+    When the history does not reach the index's inception the highs are named "highest close
+    since <first date>" and the limit is stated; nothing is called a record."""
     pad = " " * (len(name) + 2)
     since = f"since {rec.history_start:%Y}"
-    if rec.is_record:
+    if not rec.history_complete:
+        lines = _render_partial_records(rec, name, pad)
+    elif rec.is_record:
         lines = [f"{name}  {fmt_level(rec.close)}  RECORD CLOSE"]
         if rec.breakout and rec.prior_gap_days is not None:
             lines[0] += f" - BREAKOUT: first record in {rec.prior_gap_days:,} days"
@@ -138,9 +181,10 @@ def render_records(rec: RecordsSnapshot, name: str) -> list[str]:
         level += (f", nearest {fmt_level(rec.nearest_level, 0)} "
                   f"({fmt_pct(rec.nearest_level_distance)})")
     lines.append(level)
-    count = (f"{_plural(rec.records_ytd, 'record close')}" if rec.records_ytd
-             else "no record close")
-    lines.append(f"{pad}{count} in {rec.asof.year} so far")
+    if rec.history_complete:
+        count = (f"{_plural(rec.records_ytd, 'record close')}" if rec.records_ytd
+                 else "no record close")
+        lines.append(f"{pad}{count} in {rec.asof.year} so far")
     return lines
 
 
@@ -185,10 +229,18 @@ def render_briefing_text(b: Briefing, *, note: str | None = None) -> str:
         prose.append(f"History: {b.history_line}")
     if b.drivers_line:
         prose.append(f"Drivers: {b.drivers_line}")
+    if b.premarket is not None:
+        prose.append(b.premarket.line)
     lines.append("")
     lines += [textwrap.fill(p, width=WRAP, subsequent_indent="  ") for p in prose]
     lines += ["", _freshness(b)]
     return "\n".join(lines) + "\n"
+
+
+def premarket_markdown(line: str) -> str:
+    """``Pre-market (read 08:45 ET): ...`` → ``**Pre-market (read 08:45 ET):** ...``."""
+    head, _, rest = line.partition(": ")
+    return f"**{head}:** {rest}"
 
 
 def render_briefing_markdown(b: Briefing) -> str:
@@ -201,5 +253,7 @@ def render_briefing_markdown(b: Briefing) -> str:
         lines.append(f"**What history says:** {b.history_line}")
     if b.drivers_line:
         lines.append(f"**Drivers:** {b.drivers_line}")
+    if b.premarket is not None:
+        lines.append(premarket_markdown(b.premarket.line))
     lines += ["", f"_{_freshness(b)}_"]
     return "\n".join(lines) + "\n"

@@ -19,6 +19,11 @@ def _pair(rut: pd.Series, spx: pd.Series) -> dict[str, pd.DataFrame]:
     return {"^RUT": bars(rut), "^GSPC": bars(spx)}
 
 
+def _starts(rut: pd.Series, spx: pd.Series) -> dict[str, date]:
+    """Each synthetic index starts with its data: its highs are records."""
+    return {"^RUT": rut.index[0].date(), "^GSPC": spx.index[0].date()}
+
+
 def _breakout_history() -> tuple[pd.Series, pd.Series]:
     """RUT: record, a ~2-year drought, a breakout, a year of gains, another long drought, and a
     breakout on the last day."""
@@ -33,7 +38,8 @@ def _breakout_history() -> tuple[pd.Series, pd.Series]:
 def test_breakout_day_headline_records_line_and_history_analog() -> None:
     rut, spx = _breakout_history()
     asof = rut.index[-1].date()
-    b = compose_briefing(_pair(rut, spx), asof)
+    b = compose_briefing(_pair(rut, spx), asof,
+                         inceptions=_starts(rut, spx))
     rec = b.leadership.rut_records
     assert rec.breakout and rec.prior_gap_days is not None and rec.prior_gap_days > 365
     assert "first record in" in b.headline and f"{rec.prior_gap_days:,} days" in b.headline
@@ -49,7 +55,8 @@ def test_breakout_day_headline_records_line_and_history_analog() -> None:
 
 def test_no_analog_and_no_history_line_without_a_recent_breakout() -> None:
     rut, spx = trending(600, drift=-0.001, seed=1), trending(600, seed=2)
-    b = compose_briefing(_pair(rut, spx), rut.index[-1].date())
+    b = compose_briefing(_pair(rut, spx), rut.index[-1].date(),
+                         inceptions=_starts(rut, spx))
     assert b.analog is None and b.history_line is None
     assert b.leader == "large" and b.headline.startswith("Large caps lead")
 
@@ -57,7 +64,8 @@ def test_no_analog_and_no_history_line_without_a_recent_breakout() -> None:
 def test_leader_is_even_inside_the_band() -> None:
     spx = series(np.linspace(100, 130, 300))
     rut = spx * (1 + EVEN_BAND / 4 * np.linspace(0, 1, 300))
-    b = compose_briefing(_pair(rut, spx), rut.index[-1].date())
+    b = compose_briefing(_pair(rut, spx), rut.index[-1].date(),
+                         inceptions=_starts(rut, spx))
     assert b.leader == "even" and abs(b.lead_margin) < EVEN_BAND
     assert b.headline.startswith("Small and large caps are level")
 
@@ -89,7 +97,8 @@ def test_requires_both_indices() -> None:
 def test_pending_breakout_when_near_a_record_older_than_the_gap() -> None:
     rut, spx = _breakout_history()
     asof = rut.index[1715].date()  # 0.8% under the 260 record set ~2.3 years earlier
-    b = compose_briefing(_pair(rut, spx), asof)
+    b = compose_briefing(_pair(rut, spx), asof,
+                         inceptions=_starts(rut, spx))
     rec = b.leadership.rut_records
     assert not rec.is_record and rec.days_since_record > 365 and -rec.drawdown < 0.05
     assert b.analog is not None and b.analog.kind == "pending"
@@ -98,12 +107,14 @@ def test_pending_breakout_when_near_a_record_older_than_the_gap() -> None:
     assert b.history_line is not None
     assert b.history_line.startswith(f"A close above {rec.record_close:,.2f} would end a")
     # Far below the record: no analog.
-    far = compose_briefing(_pair(rut, spx), rut.index[1500].date())
+    far = compose_briefing(_pair(rut, spx), rut.index[1500].date(),
+                         inceptions=_starts(rut, spx))
     assert far.analog is None and far.history_line is None
 
 
 def test_too_little_history_names_no_leader() -> None:
     rut, spx = series([100.0, 101.0, 102.0]), series([200.0, 201.0, 203.0])
-    b = compose_briefing(_pair(rut, spx), rut.index[-1].date())
+    b = compose_briefing(_pair(rut, spx), rut.index[-1].date(),
+                         inceptions=_starts(rut, spx))
     assert b.leader == "unknown" and b.headline.startswith("Too little history")
     assert "Russell 2000 n/a" in b.headline

@@ -44,7 +44,8 @@ def test_to_jsonable_dates_nan_mappings_and_nesting() -> None:
 def test_snapshot_json_round_trips_and_keeps_fractions() -> None:
     b = _bars()
     asof = b["^GSPC"].index[-1].date()
-    snap = calc_leadership_snapshot(b, asof)
+    starts = {s: b[s].index[0].date() for s in ("^RUT", "^GSPC")}  # each index starts here
+    snap = calc_leadership_snapshot(b, asof, inceptions=starts)
     doc = json.loads(json.dumps(to_jsonable(snap)))
     assert doc["asof"] == asof.isoformat()
     assert [r["symbol"] for r in doc["scoreboard"]] == ["^RUT", "^GSPC", "IWM", "SPY"]
@@ -52,6 +53,9 @@ def test_snapshot_json_round_trips_and_keeps_fractions() -> None:
     assert rut is not None
     assert doc["scoreboard"][0]["returns"]["1m"] == pytest.approx(rut.returns["1m"])
     assert doc["rut_records"]["record_date"] == snap.rut_records.record_date.isoformat()
+    # without known inceptions nothing is a record: the same figure under an honest name
+    late = to_jsonable(calc_leadership_snapshot(b, asof))["rut_records"]
+    assert late["high_date"] == doc["rut_records"]["record_date"] and "record_date" not in late
 
 
 def test_status_text_is_aligned_and_marks_rows_that_end_earlier() -> None:

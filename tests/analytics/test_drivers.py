@@ -72,7 +72,7 @@ def test_missing_symbols_and_fred_are_absent_with_reasons() -> None:
     assert credit.call == "absent" and credit.reason == "no data for HYG, LQD"
     unemployment = _reading(panel, "unemployment")
     assert unemployment.call == "absent" and "no FRED data given" in unemployment.reason
-    assert panel.absent == 7  # credit, KRE, IWN/IWO, XLY/XLP, 3 economy
+    assert panel.absent == 9  # credit, KRE, IWN/IWO, XLY/XLP, 5 economy (Fed path, sentiment)
     assert panel.tailwinds + panel.headwinds + panel.neutral == 6
 
 

@@ -1,5 +1,5 @@
 """Known facts on the real history (../shared/data/market, ^RUT extended to 1979 by the market
-data service's ``[data.extend]``), and no look-ahead on a sample of real dates."""
+data service with the bundled 1979-1987 closes), and no look-ahead on a sample of real dates."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from analytics.briefing import compose_briefing
 from analytics.leadership import calc_leadership_snapshot
+from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.settings import load_settings
 from bot.ui.text import to_jsonable
@@ -65,7 +66,7 @@ def test_late_2024_round_level_was_2500(real_bars: Mapping[str, pd.DataFrame]) -
 
 def test_breakout_day_briefing_uses_the_breakouts_study(
         real_bars: Mapping[str, pd.DataFrame]) -> None:
-    b = compose_briefing(real_bars, date(2025, 9, 18))
+    b = compose_briefing(real_bars, date(2025, 9, 18), inceptions=INCEPTIONS)
     assert b.analog is not None and b.analog.event_date == date(2025, 9, 18)
     assert (b.analog.count, b.analog.spx_hits) == (11, 10)
     assert b.history_line is not None and "higher a year later in 10 of 11" in b.history_line
@@ -74,7 +75,7 @@ def test_breakout_day_briefing_uses_the_breakouts_study(
 def test_breakout_day_lines_name_the_session_not_today(
         real_bars: Mapping[str, pd.DataFrame]) -> None:
     """The morning post is read the day after the close: "today" would point at the wrong day."""
-    b = compose_briefing(real_bars, date(2025, 9, 18))
+    b = compose_briefing(real_bars, date(2025, 9, 18), inceptions=INCEPTIONS)
     assert b.history_line is not None and b.history_line.startswith("Thursday's breakout")
     assert "record close on Thursday" in b.records_line
     assert "today" not in (b.headline + b.records_line + b.history_line).lower()
@@ -86,8 +87,8 @@ def test_breakout_day_lines_name_the_session_not_today(
 def test_no_look_ahead_on_real_history(real_bars: Mapping[str, pd.DataFrame],
                                        asof: date) -> None:
     cut = {s: f.loc[: pd.Timestamp(asof)] for s, f in real_bars.items()}
-    full = to_jsonable(compose_briefing(real_bars, asof))
-    assert full == to_jsonable(compose_briefing(cut, asof))
+    full = to_jsonable(compose_briefing(real_bars, asof, inceptions=INCEPTIONS))
+    assert full == to_jsonable(compose_briefing(cut, asof, inceptions=INCEPTIONS))
 
 
 def test_briefing_with_the_real_drivers_panel(market_dir: Path) -> None:
@@ -97,7 +98,7 @@ def test_briefing_with_the_real_drivers_panel(market_dir: Path) -> None:
     bars = asyncio.run(market.snapshot()).bars
     asof = date(2024, 12, 2)
     panel = calc_drivers(bars, asof)
-    b = compose_briefing(bars, asof, drivers=panel)
+    b = compose_briefing(bars, asof, drivers=panel, inceptions=INCEPTIONS)
     assert (b.drivers_tailwinds, b.drivers_headwinds) == (panel.tailwinds, panel.headwinds)
     assert b.drivers_line is not None and b.drivers_line.startswith(
         f"{panel.tailwinds} tailwind")
@@ -119,7 +120,7 @@ def test_drought_rank_matches_the_droughts_study(real_bars: Mapping[str, pd.Data
 
 def test_late_2024_briefing_shows_the_pending_breakout(
         real_bars: Mapping[str, pd.DataFrame]) -> None:
-    b = compose_briefing(real_bars, date(2024, 12, 2))
+    b = compose_briefing(real_bars, date(2024, 12, 2), inceptions=INCEPTIONS)
     assert b.analog is not None and b.analog.kind == "pending"
     assert b.analog.record_close == pytest.approx(2442.739990, abs=1e-6)
     assert (b.analog.count, b.analog.spx_hits) == (11, 10)

@@ -23,7 +23,7 @@ from bot.settings import Settings
 
 @pytest.fixture(scope="module")
 def prices(market_dir: Path) -> dict[str, pd.Series]:
-    md = build_market_data(Settings(), market_dir)  # default [data.extend]: ^RUT ← 1979 file
+    md = build_market_data(Settings(), market_dir)  # ^RUT: RUT.csv + the bundled 1979-1987 closes
     snap = asyncio.run(md.snapshot(["^RUT", "^GSPC"]))
     return {s: to_price(snap.frame(s)) for s in ("^RUT", "^GSPC")}
 
@@ -136,7 +136,7 @@ def test_drivers_and_rates_have_no_look_ahead_on_real_history(market_dir: Path,
                                                               asof: str) -> None:
     from analytics.drivers import calc_drivers
     from analytics.studies.rates import calc_rate_study
-    from bot.subcommands.drivers import read_fred_dir
+    from bot.market_data.fred import read_fred_dir
 
     snap = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
     fred = read_fred_dir(market_dir / "fred")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import time as dt_time
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ from bot.briefing_service import BriefingService
 from bot.client import CapbriefBot
 from bot.services import Services
 from bot.settings import Settings
+from bot.subscriptions import BriefingOptions
 from tests.conftest import market_data_dir
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_api import FakeDiscord, Recorded
+from tests.fakes.discord_spec import embed_chars
 
 OPEN = 1_600_000_000_000_000_001
 LOCKED = 1_600_000_000_000_000_002
@@ -226,3 +229,101 @@ async def test_subscribed_channel_gets_the_scheduled_post_end_to_end(harness: Bo
     finally:
         runtime.clock = real_clock
         await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
+
+
+# -- replies Discord accepts (issue 11) -----------------------------------------------------
+def string_options(command: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every string option (type 3) in a synced command, subcommands included."""
+    out = []
+    for o in command.get("options") or []:
+        if o["type"] in (1, 2):
+            out += string_options(o)
+        elif o["type"] == 3:
+            out.append(o)
+    return out
+
+
+async def test_every_free_text_option_is_bounded_and_the_group_is_guild_only(
+        harness: Bot) -> None:
+    group = {c["name"]: c for c in harness.fake.synced["global"]}["briefing"]
+    assert group["contexts"] == [0]  # guild only: Discord hides it in DMs
+    bounded = {o["name"]: (o.get("min_length"), o.get("max_length"))
+               for o in string_options(group)}
+    assert bounded == {"time": (4, 5), "timezone": (2, 40), "sections": (4, 80)}
+
+
+@pytest.mark.parametrize(("name", "value"), [("time", "9" * 3000), ("timezone", "Z" * 3000),
+                                             ("sections", "records," * 400)])
+async def test_overlong_text_is_refused_without_echoing_it(harness: Bot, name: str,
+                                                           value: str) -> None:
+    """Discord's client enforces max_length; a request that skips it gets a short answer (the
+    value used to be echoed into a reply over 2,000 characters, which Discord refused)."""
+    reply, _ = await harness.run("subscribe", [channel(OPEN), opt(name, value)],
+                                 channels=(OPEN,))
+    text = text_of(reply)
+    assert f"`{name}` must be" in text and f"(got {len(value):,})" in text, text
+    assert len(text) < 200 and flags_of(reply) & EPHEMERAL
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+
+
+async def test_settings_in_a_dm_says_it_needs_a_server(harness: Bot,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    for sub in ("settings", "subscribe", "send-now"):
+        ix = await harness.fake.interact("briefing", [], subcommand=sub, guild_id=None,
+                                         user_id=P.snowflake())
+        reply = await ix.reply(within=30)
+        assert text_of(reply) == "This command only works in a server.", text_of(reply)
+        assert flags_of(reply) & EPHEMERAL
+    assert "AssertionError" not in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_settings_with_40_subscriptions_is_paginated_within_discords_limits(
+        harness: Bot) -> None:
+    repo = harness.service.subscriptions
+    created = harness.service.runtime.clock()
+    channels = [1_700_000_000_000_000_000 + i for i in range(40)]
+    subs = [repo.upsert(guild_id=P.GUILD_ID, channel_id=c, local_time=dt_time(8, 30),
+                        timezone="America/Argentina/ComodRivadavia",
+                        options=BriefingOptions(charts=False), created_by=P.USER_ID,
+                        now=created) for c in channels]
+    try:
+        ix = await harness.fake.interact("briefing", [], subcommand="settings",
+                                         user_id=P.snowflake(), permissions=ADMIN)
+        first = await ix.reply(within=60)
+        messages = [first]
+        total = sum(len(e.get("fields", [])) for e in first.embeds())
+        while total < len(subs):  # the rest come as follow-ups
+            follow = await ix.followup(index=len(messages) - 1, within=60)
+            messages.append(follow)
+            total += sum(len(e.get("fields", [])) for e in follow.embeds())
+        assert len(messages) >= 2 and all(flags_of(m) & EPHEMERAL for m in messages)
+        names = [f["name"] for m in messages for e in m.embeds() for f in e["fields"]]
+        assert sorted(names) == sorted(f"#{c}" for c in channels)  # each exactly once
+        for m in messages:
+            assert all(r.status == 200 for r in ix.responses())  # none refused by the fake
+            embeds = m.embeds()
+            assert sum(embed_chars(e) for e in embeds) <= 6000
+            assert all(len(e["fields"]) <= 25 for e in embeds)
+        titles = [e["title"] for m in messages for e in m.embeds()]
+        assert titles[0].endswith(f"(page 1 of {len(titles)})")
+    finally:
+        for sub in subs:
+            repo.delete(sub.id)
+
+
+@pytest.mark.parametrize(("status", "needle"), [(403, ": missing "),
+                                                (404, ": Discord says the channel no longer")])
+async def test_send_now_into_a_channel_discord_refuses_says_what_is_missing(
+        harness: Bot, status: int, needle: str) -> None:
+    if market_data_dir() is None:
+        pytest.skip("real history absent: put ../shared/data/market beside the repo")
+    harness.fake.fail("POST", rf"/channels/{OPEN}/messages", status)
+    _, responses = await harness.run("send-now", [channel(OPEN)], channels=(OPEN,))
+    token = responses[0].path.split("/")[3]
+    done = await harness.fake.wait_for(
+        lambda r: token in r.path and r.method == "POST" and r.path.startswith("/webhooks/"),
+        within=60)
+    text = text_of(done)
+    assert text.startswith(f"I can't post in <#{OPEN}>{needle}"), text
+    assert ("Send Messages" in text) == (status == 403) and "Nothing was posted" in text
+    assert "Something went wrong" not in text and flags_of(done) & EPHEMERAL

@@ -15,9 +15,10 @@ from matplotlib.transforms import Bbox
 from analytics.charts import KINDS, canvas
 from analytics.charts.registry import figure_for
 from analytics.charts.theme import DARK, LIGHT
+from bot.market_data.fred import read_fred_dir
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
-from bot.subcommands.charts import gallery_charts, load_fred
+from bot.subcommands.charts import gallery_charts
 from tests.charts.test_families import tiny_inputs
 
 
@@ -73,7 +74,7 @@ def test_tiny_charts_have_no_overlapping_labels(kind: str) -> None:
 @pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18)])
 def test_gallery_charts_have_no_overlapping_labels(market_dir: Path, asof: date) -> None:
     market = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
-    fred: Any = load_fred(market_dir / "fred")
+    fred: Any = read_fred_dir(market_dir / "fred")
     for chart in gallery_charts(market, asof, Settings(), fred):
         with canvas.styled(DARK):
             assert_clean(figure_for(chart.kind, chart.build(), DARK), chart.name)

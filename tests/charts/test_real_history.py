@@ -12,10 +12,11 @@ import pytest
 from analytics.charts import render_png
 from analytics.charts.registry import figure_for
 from analytics.charts.theme import DARK, SIZE_PX
+from bot.market_data.fred import read_fred_dir
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subcommands.charts import gallery_charts, load_fred
+from bot.subcommands.charts import gallery_charts
 from tests.charts.conftest import png_size
 
 pytestmark = pytest.mark.shared_data
@@ -28,7 +29,7 @@ def market(market_dir: Path) -> MarketSnapshot:
 
 @pytest.fixture(scope="module")
 def fred(market_dir: Path) -> object:
-    return load_fred(market_dir / "fred")
+    return read_fred_dir(market_dir / "fred")
 
 
 @pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18)])

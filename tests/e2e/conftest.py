@@ -23,7 +23,7 @@ from bot.client import CapbriefBot
 from bot.services import Services
 from bot.settings import Settings
 from tests.fakes import discord_payloads as P
-from tests.fakes.discord_api import FakeDiscord, Interaction, Recorded
+from tests.fakes.discord_api import FakeDiscord, Interaction, Recorded, pop_violations
 
 #: Looks like a real token (id.timestamp.hmac) so a leak would be recognisable.
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GcApBr.e2e-" + secrets.token_hex(16)
@@ -118,6 +118,8 @@ async def harness(market_dir: Path, tmp_path_factory: pytest.TempPathFactory
     finally:
         await stop_harness(h)
         assert TOKEN not in h.logs.text, "the bot token leaked into the logs"
+        late = pop_violations()  # sent while the harness stopped, after the last test
+        assert not late, "requests Discord would refuse:\n" + "\n".join(late)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

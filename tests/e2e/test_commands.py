@@ -149,5 +149,8 @@ async def test_drivers_readings_and_chart(harness: Harness) -> None:
     asof = X.last_date(harness.market_dir, "GSPC")
     assert f"{tnx.loc[:asof].iloc[-1]:.2f}%" in got["10-year yield"]
     assert embed["title"].startswith("Drivers · ")
+    # a replay has neither reading: each keeps its field, labelled
+    assert got.pop("Valuation (trailing P/E)") == "not in replay data"
+    assert got.pop("Pre-market futures") == "no pre-market quotes in replay"
     calls = {v.split("**")[1] for v in got.values()}
     assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "▫️ no data"}

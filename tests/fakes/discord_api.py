@@ -27,11 +27,24 @@ Recording: every REST call becomes a :class:`Recorded` (method, path, query, jso
 ``authorized``, monotonic ``at``); multipart bodies are parsed into ``payload_json`` → ``json``
 and ``files[N]`` → :class:`RecordedFile` (name, bytes). The Authorization value is never stored.
 
+Checks (what Discord itself would refuse; see :mod:`tests.fakes.discord_spec` and
+:mod:`tests.fakes.discord_limits`):
+- every REST request is validated against Discord's OpenAPI description: an unknown route
+  answers 404, a wrong method 405, a body that breaks the request schema (or a documented limit:
+  2,000 characters of content, 6,000 per message's embeds) 400 ``Invalid Form Body`` (code
+  50035). Each problem is also kept in :attr:`FakeDiscord.violations` and in the process-wide
+  :data:`VIOLATIONS`, which an autouse fixture turns into a test failure;
+- the global limit of 50 requests/s per token (429 with ``global: true``); per-route buckets
+  with :meth:`FakeDiscord.limit_route` (429 with ``retry_after``);
+- IDENTIFY with a shard that would hold more than 2,500 guilds (the listed ones plus
+  ``extra_guilds`` synthetic ones) is closed with 4011 (kept in :attr:`gateway_closes`).
+
 Control:
 - :meth:`interact` / :meth:`autocomplete` dispatch INTERACTION_CREATE (options as a dict, or a
   list of option dicts for nesting; ``subcommand=`` wraps them; ``permissions`` a bit set);
-- :meth:`fail` injects faults on a route (``status`` 429 with ``retry_after``, 403, 404, 5xx)
-  for the next ``times`` matching requests; :meth:`delay` slows a route down;
+- :meth:`fail` injects faults on a route (``status`` 429 with ``retry_after``, 403, 404, 5xx;
+  ``code``/``message`` override the JSON error, e.g. 10015 Unknown Webhook) for the next
+  ``times`` matching requests; :meth:`delay` slows a route down;
 - ``reject_login = True`` makes login fail (401), as with a revoked token;
 - :meth:`drop_gateway` closes the socket (code 1000 or 4000 → the client RESUMEs),
   :meth:`invalidate_session` sends op 9 (→ fresh IDENTIFY); counters :attr:`identifies`,
@@ -53,9 +66,20 @@ import discord
 import yarl
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from tests.fakes import discord_limits as L
 from tests.fakes import discord_payloads as P
+from tests.fakes.discord_spec import load_spec
 
 JSON = "application/json"
+#: Every spec violation any fake in this process has seen (the autouse check reads it).
+VIOLATIONS: list[str] = []
+
+
+def pop_violations() -> list[str]:
+    """The violations not reported yet (and forget them: each is reported once)."""
+    found = list(VIOLATIONS)
+    VIOLATIONS.clear()
+    return found
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,8 @@ class _Fault:
     times: int
     retry_after: float
     is_global: bool
+    code: int | None = None
+    message: str | None = None
 
 
 @dataclass
@@ -142,8 +168,19 @@ class FakeDiscord:
     """See the module docstring for the API."""
 
     def __init__(self, *, guild_ids: tuple[int, ...] = (P.GUILD_ID,),
-                 heartbeat_interval_ms: int = 41_250) -> None:
+                 heartbeat_interval_ms: int = 41_250, validate: bool = True,
+                 global_limit: int | None = L.GLOBAL_LIMIT, extra_guilds: int = 0) -> None:
         self.guild_ids = guild_ids
+        #: Discord's API description (None: validation off, or the spec file is absent).
+        self.spec = load_spec() if validate else None
+        self.violations: list[str] = []
+        self.checked = 0  # requests validated against the spec
+        self.global_limit = L.GlobalLimit(global_limit)
+        self._route_limits: list[L.RouteLimit] = []
+        #: Guilds the bot is "in" beyond ``guild_ids`` (never dispatched; they count for shards).
+        self.extra_guilds = extra_guilds
+        self.gateway_closes: list[int] = []
+        self.identified_shards: list[tuple[int, int]] = []
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.requests: list[Recorded] = []
         self.synced: dict[str, list[dict[str, Any]]] = {}
@@ -221,15 +258,42 @@ class FakeDiscord:
         return data
 
     def fail(self, method: str, path_regex: str, status: int, *, times: int = 1,
-             retry_after: float = 0.05, is_global: bool = False) -> None:
+             retry_after: float = 0.05, is_global: bool = False, code: int | None = None,
+             message: str | None = None) -> None:
         """Answer the next ``times`` requests whose path matches ``path_regex`` with ``status``.
 
         Paths have no /api/v10 prefix, e.g. ``r"/channels/\\d+/messages"``. A 429 carries
         ``retry_after`` (seconds) in its body and headers, and the ``Via`` header discord.py
-        needs to treat it as a Discord rate limit rather than a Cloudflare ban.
+        needs to treat it as a Discord rate limit rather than a Cloudflare ban. ``code`` and
+        ``message`` set the JSON error of other statuses (default: 403 → 50013 Missing
+        Permissions, 404 → 10003 Unknown Channel).
         """
         self._faults.append(_Fault(method.upper(), re.compile(path_regex), status, times,
-                                   retry_after, is_global))
+                                   retry_after, is_global, code, message))
+
+    def limit_route(self, method: str, path_regex: str, limit: int, per: float) -> None:
+        """Enforce ``limit`` requests per ``per`` seconds per bucket (major id) on matching
+        routes, with ``X-RateLimit-*`` headers, as Discord's per-route limits do."""
+        self._route_limits.append(L.RouteLimit(method.upper(), re.compile(path_regex), limit,
+                                               per, name=f"fake-{len(self._route_limits)}"))
+
+    def all_guild_ids(self) -> list[int]:
+        """The dispatched guilds plus the ``extra_guilds`` synthetic ones."""
+        return [*self.guild_ids, *L.synthetic_guild_ids(self.extra_guilds)]
+
+    def take_violations(self) -> list[str]:
+        """This fake's violations, cleared here and from :data:`VIOLATIONS` (for tests that
+        send a bad request on purpose)."""
+        mine, self.violations = self.violations, []
+        for problem in mine:
+            if problem in VIOLATIONS:
+                VIOLATIONS.remove(problem)
+        return mine
+
+    def assert_valid(self) -> None:
+        """AssertionError listing every request Discord would have refused."""
+        assert not self.violations, "requests Discord would refuse:\n" + "\n".join(
+            self.violations)
 
     def delay(self, path_regex: str, seconds: float) -> None:
         """Wait ``seconds`` before answering requests whose path matches (0 removes it)."""
@@ -277,7 +341,7 @@ class FakeDiscord:
     async def interact(self, name: str, options: Mapping[str, Any] | list[dict[str, Any]]
                        | None = None, *, subcommand: str | None = None,
                        user_id: int = P.USER_ID, permissions: int = P.MEMBER_PERMISSIONS,
-                       guild_id: int = P.GUILD_ID, channel_id: int = P.CHANNEL_ID,
+                       guild_id: int | None = P.GUILD_ID, channel_id: int = P.CHANNEL_ID,
                        resolved: dict[str, Any] | None = None, kind: int = 2) -> Interaction:
         """Dispatch a slash-command INTERACTION_CREATE; returns a handle to await replies on."""
         opts = (list(options) if isinstance(options, list)
@@ -304,7 +368,7 @@ class FakeDiscord:
         opts = [P.command_option(k, v, focused=(k == focused)) for k, v in options.items()]
         return await self.interact(name, opts, kind=4, **kwargs)
 
-    def _command_id(self, name: str, guild_id: int) -> int:
+    def _command_id(self, name: str, guild_id: int | None) -> int:
         for scope in ("global", str(guild_id)):
             for cmd in self.synced.get(scope, []):
                 if cmd["name"] == name:
@@ -346,7 +410,10 @@ class FakeDiscord:
             if op == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
-                await self._identify(ws)
+                shard = (payload.get("d") or {}).get("shard") or [0, 1]
+                if not await self._check_shard(ws, int(shard[0]), int(shard[1])):
+                    break
+                await self._identify(ws, (int(shard[0]), int(shard[1])))
             elif op == 6:
                 self.resumes += 1
                 self._ws = ws
@@ -357,14 +424,26 @@ class FakeDiscord:
             self._ws_live.clear()
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse) -> None:
+    async def _check_shard(self, ws: web.WebSocketResponse, shard_id: int, count: int) -> bool:
+        """Close with 4011 when this shard would hold more than 2,500 guilds."""
+        held = L.guilds_on_shard(self.all_guild_ids(), shard_id, count)
+        if held <= L.MAX_GUILDS_PER_SHARD:
+            return True
+        self.gateway_closes.append(L.SHARDING_REQUIRED)
+        await ws.close(code=L.SHARDING_REQUIRED, message=b"Sharding required.")
+        return False
+
+    async def _identify(self, ws: web.WebSocketResponse, shard: tuple[int, int] = (0, 1)
+                        ) -> None:
         self.identifies += 1
+        self.identified_shards.append(shard)
         self._ws = ws
         self._seq = 0
         self._session_id = secrets.token_hex(16)
-        await self.dispatch("READY", P.ready(self._session_id, self.gateway_url,
-                                             list(self.guild_ids)))
-        for gid in self.guild_ids:
+        mine = [g for g in self.guild_ids if L.shard_of(g, shard[1]) == shard[0]]
+        await self.dispatch("READY", P.ready(self._session_id, self.gateway_url, mine,
+                                             shard=shard))
+        for gid in mine:
             channels = [c for c in self._channels.values() if c["guild_id"] == str(gid)]
             await self.dispatch("GUILD_CREATE", P.guild(gid, channels))
         self._ws_live.set()
@@ -378,11 +457,18 @@ class FakeDiscord:
         for rx, seconds in self._delays:
             if rx.search(path):
                 await asyncio.sleep(seconds)
-        fault = self._take_fault(rec)
-        if fault is not None:
+        refused = self._refuse(rec, request.headers.get("Content-Type", ""))
+        limited, bucket_headers = self._rate_limit(rec) if refused is None else (None, {})
+        fault = self._take_fault(rec) if refused is None and limited is None else None
+        if refused is not None:
+            status, data, headers = refused
+        elif limited is not None:
+            status, data, headers = limited
+        elif fault is not None:
             status, data, headers = _fault_response(fault)
         else:
             status, data, headers = self._answer(rec)
+        headers = {**bucket_headers, **headers}
         rec.status, rec.response = status, data
         self.requests.append(rec)
         self._notify(rec)
@@ -390,6 +476,42 @@ class FakeDiscord:
             return web.Response(status=204, headers=headers)
         return web.Response(status=status, body=json.dumps(data).encode(),
                             headers={"Content-Type": JSON, **headers})
+
+    def _refuse(self, rec: Recorded, content_type: str
+                ) -> tuple[int, Any, dict[str, str]] | None:
+        """Discord's answer to a request its API description rejects (None: acceptable)."""
+        if self.spec is None:
+            return None
+        self.checked += 1
+        problems = self.spec.check(rec.method, rec.path, content_type, rec.json, len(rec.files),
+                                   rec.query)
+        if not problems:
+            return None
+        self.violations += problems
+        VIOLATIONS.extend(problems)
+        first = problems[0]
+        if first.endswith("no such route in Discord's API"):
+            return 404, {"message": "404: Not Found", "code": 0}, {}
+        if ": method not in the spec" in first:
+            return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+        return 400, {"message": "Invalid Form Body", "code": 50035,
+                     "errors": {"_errors": [{"code": "BASE_TYPE_INVALID", "message": p}
+                                            for p in problems]}}, {}
+
+    def _rate_limit(self, rec: Recorded
+                    ) -> tuple[tuple[int, Any, dict[str, str]] | None, dict[str, str]]:
+        """(a 429 answer or None, per-route headers for the answer)."""
+        if self.global_limit.applies(rec.path, rec.authorized):
+            wait = self.global_limit.admit()
+            if wait is not None:
+                return L.too_many(wait, is_global=True), {}
+        headers: dict[str, str] = {}
+        for limit in self._route_limits:
+            if limit.matches(rec.method, rec.path):
+                wait, headers = limit.admit(rec.path)
+                if wait is not None:
+                    return L.too_many(wait, is_global=False, bucket=limit.name), {}
+        return None, headers
 
     def _take_fault(self, rec: Recorded) -> _Fault | None:
         for fault in self._faults:
@@ -401,7 +523,8 @@ class FakeDiscord:
     def _answer(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         path, method = rec.path, rec.method
         if path == "/gateway/bot":
-            return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
+            shards = L.recommended_shards(len(self.guild_ids) + self.extra_guilds)
+            return 200, {"url": self.gateway_url, "shards": shards, "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}, {}
         if path == "/users/@me":
             if self.reject_login:
@@ -499,7 +622,8 @@ def _fault_response(fault: _Fault) -> tuple[int, Any, dict[str, str]]:
                      "global": fault.is_global}, headers
     messages = {403: ("Missing Permissions", 50013), 404: ("Unknown Channel", 10003)}
     text, code = messages.get(fault.status, ("Injected failure", 0))
-    return fault.status, {"message": text, "code": code}, {}
+    return fault.status, {"message": fault.message or text,
+                          "code": code if fault.code is None else fault.code}, {}
 
 
 async def _read_body(request: web.Request) -> tuple[Any, list[RecordedFile]]:

@@ -143,9 +143,21 @@ def command_option(name: str, value: Any, *, focused: bool = False,
 
 
 def interaction(*, interaction_id: int, token: str, kind: int, data: dict[str, Any],
-                guild_id: int, channel_id: int, user_id: int, permissions: int,
+                guild_id: int | None, channel_id: int, user_id: int, permissions: int,
                 app_permissions: int) -> dict[str, Any]:
-    """INTERACTION_CREATE data (``kind`` 2 = slash command, 4 = autocomplete)."""
+    """INTERACTION_CREATE data (``kind`` 2 = slash command, 4 = autocomplete); ``guild_id``
+    None: sent from the user's DM with the bot (``user`` instead of ``member``, context 1)."""
+    if guild_id is None:
+        return {
+            "id": str(interaction_id), "application_id": str(APP_ID), "type": kind,
+            "token": token, "version": 1, "data": data, "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 1, "recipients": [
+                user(user_id, f"user{user_id % 10_000}")]},
+            "user": user(user_id, f"user{user_id % 10_000}"),
+            "app_permissions": str(app_permissions), "locale": "en-US",
+            "attachment_size_limit": 10 * 1024 * 1024, "entitlements": [],
+            "authorizing_integration_owners": {"1": str(user_id)}, "context": 1,
+        }
     return {
         "id": str(interaction_id), "application_id": str(APP_ID), "type": kind, "token": token,
         "version": 1, "data": data, "guild_id": str(guild_id), "channel_id": str(channel_id),

@@ -16,8 +16,12 @@ API
   class) that rewrites every ``*.yahoo.com`` URL to the fake. Pass it as the provider's
   ``session_factory=fake.session``.
 - Data: ``set_frames(frames, visible_until=None)`` replaces the data; rows dated after
-  ``visible_until`` are hidden. ``advance(n_sessions=1)`` reveals the next ``n`` dates present in
-  the frames (an incremental-refresh test: load, ``advance(1)``, refresh again).
+  ``visible_until`` are hidden. Like real Yahoo, a symbol in :data:`YAHOO_FIRST_DAYS` is never
+  served before that day (``^RUT``: 1987-09-10), whatever the frames hold.
+  ``yahoo_frames(market_dir, symbols)`` loads only the files Yahoo itself serves (``RUT.csv``,
+  never the 1979 backfill) from the real history, for production-mode tests.
+  ``advance(n_sessions=1)`` reveals the next ``n`` dates present in the frames (an
+  incremental-refresh test: load, ``advance(1)``, refresh again).
   ``reveal_until(day)`` sets the cut-off directly; ``visible_until`` reads it.
 - Faults: ``fail_next(kind, times=1, symbols=None, delay=2.0, lookups=False)`` makes the next
   ``times`` chart data requests of each matching symbol (``None`` = every symbol) fail; with
@@ -40,6 +44,16 @@ API
   ``chart_requests`` (Counter symbol → chart DATA requests, i.e. with period1/period2),
   ``tz_requests`` (Counter symbol → yfinance's ``range=1d`` timezone look-ups),
   ``reset_log()``.
+- Quotes (what ``yf.Ticker(...).get_info()`` reads): ``set_quote_summary(symbol, **fields)``
+  serves ``/v10/finance/quoteSummary/{symbol}`` with those ``summaryDetail`` fields (e.g.
+  ``trailingPE=27.23``), plus the ``/v7/finance/quote`` record and an empty
+  ``/ws/fundamentals-timeseries`` answer (an ETF has no PEG series). Unset symbols get Yahoo's
+  404 "Quote not found" JSON; ``fail_next`` faults apply to quote summaries too (the same
+  retry-once note holds). ``summary_requests`` counts them per symbol.
+- Intraday (futures): ``set_intraday(symbol, frame)`` serves tz-aware 5-minute (or any) bars for
+  chart requests with an interval other than ``1d`` (``range=5d`` gets every bar), as Yahoo
+  serves ``RTY=F``/``ES=F``: ``instrumentType`` FUTURE, New York time, no ``adjclose``. Its
+  daily time-zone look-up is answered from the same bars when no daily frame is set.
 - ``isolate_yfinance(cache_dir)``: forget yfinance's process-wide state (the ``YfData``
   singleton with its cookie/crumb/strategy, its response ``lru_cache``, the tz/cookie caches,
   which it points at ``cache_dir``). Call it before each test.
@@ -68,8 +82,19 @@ import pandas as pd
 from aiohttp import web
 from curl_cffi import requests as curl_requests
 
-from tests.fakes.yahoo_payloads import NOT_FOUND, chart_payload, with_nan_rows
+from tests.fakes.yahoo_payloads import (
+    NOT_FOUND,
+    QUOTE_NOT_FOUND,
+    chart_payload,
+    intraday_payload,
+    quote_payload,
+    quote_summary_payload,
+    timeseries_payload,
+    with_nan_rows,
+)
 
+#: The first session real Yahoo serves for a symbol (checked: ^RUT's chart starts 1987-09-10).
+YAHOO_FIRST_DAYS: dict[str, date] = {"^RUT": date(1987, 9, 10)}
 STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
 KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "noresult", "unknown"}
 
@@ -80,7 +105,7 @@ class Hit:
 
     host: str
     path: str
-    kind: str  # "chart" | "tz" | "cookie" | "crumb" | "other"
+    kind: str  # "chart" | "tz" | "summary" | "quote" | "timeseries" | "cookie" | "crumb" | "other"
     symbol: str | None
     params: Mapping[str, str]
     status: int
@@ -141,6 +166,21 @@ def isolate_yfinance(cache_dir: Path | str) -> None:
     yf.set_tz_cache_location(str(cache_dir))
 
 
+def _as_yahoo_serves(symbol: str, frame: pd.DataFrame) -> pd.DataFrame:
+    first = YAHOO_FIRST_DAYS.get(symbol)
+    return frame if first is None else frame.loc[frame.index >= pd.Timestamp(first)]
+
+
+def yahoo_frames(market_dir: Path, symbols: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Bar frames of ``symbols`` from the real history's per-symbol files (``^RUT`` →
+    ``RUT.csv``, Yahoo's own download; never ``RUT_since1979.csv``); absent files are skipped."""
+    from bot.market_data.csvdir import CsvDirProvider
+
+    provider = CsvDirProvider(market_dir)
+    loaded = {s: provider.load(s) for s in symbols}
+    return {s: f for s, f in loaded.items() if f is not None}
+
+
 class FakeYahoo:
     """The fake server (see the module docstring for the whole API)."""
 
@@ -152,6 +192,8 @@ class FakeYahoo:
         self._faults: list[_Fault] = []
         self._nan_rows: dict[str, tuple[list[pd.Timestamp], float]] = {}
         self._dup_last: set[str] = set()
+        self._intraday: dict[str, pd.DataFrame] = {}
+        self._summaries: dict[str, dict[str, Any]] = {}
         self.requests: list[Hit] = []
         self.latency = 0.0
         self.max_in_flight = 0
@@ -192,6 +234,10 @@ class FakeYahoo:
         app = web.Application()
         app.router.add_get("/v8/finance/chart/{symbol}", self._chart)
         app.router.add_get("/v1/test/getcrumb", self._crumb)
+        app.router.add_get("/v10/finance/quoteSummary/{symbol}", self._quote_summary)
+        app.router.add_get("/v7/finance/quote", self._quote)
+        app.router.add_get("/ws/fundamentals-timeseries/v1/finance/timeseries/{symbol}",
+                           self._timeseries)
         app.router.add_route("*", "/{tail:.*}", self._other)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
                                      shutdown_timeout=0.1)
@@ -228,7 +274,8 @@ class FakeYahoo:
     def set_frames(self, frames: Mapping[str, pd.DataFrame],
                    visible_until: date | None = None) -> None:
         with self._lock:
-            self._frames = {sym: df.sort_index() for sym, df in frames.items()}
+            self._frames = {sym: _as_yahoo_serves(sym, df.sort_index())
+                            for sym, df in frames.items()}
             self._visible_until = pd.Timestamp(visible_until) if visible_until else None
 
     @property
@@ -259,6 +306,22 @@ class FakeYahoo:
     def duplicate_last_row(self, symbol: str) -> None:
         with self._lock:
             self._dup_last.add(symbol)
+
+    def set_intraday(self, symbol: str, frame: pd.DataFrame) -> None:
+        """Serve ``frame`` (open/high/low/close/volume, indexed by tz-aware bar START times)
+        for ``symbol``'s intraday charts (any interval other than 1d, e.g. futures at 5m)."""
+        with self._lock:
+            self._intraday[symbol.upper()] = frame.sort_index()
+
+    def set_quote_summary(self, symbol: str, **fields: Any) -> None:
+        """Serve ``symbol``'s quote summary with these ``summaryDetail`` fields (e.g.
+        ``trailingPE=27.23``; leave it out to serve an ETF without one)."""
+        with self._lock:
+            self._summaries[symbol.upper()] = dict(fields)
+
+    @property
+    def summary_requests(self) -> Counter[str]:
+        return self._count("summary")
 
     # ---------------------------------------------------------------- faults
     def fail_next(self, kind: str, times: int = 1, symbols: Iterable[str] | None = None,
@@ -337,7 +400,8 @@ class FakeYahoo:
 
     async def _chart_answer(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"].upper()
-        kind = "tz" if "range" in request.query else "chart"
+        daily = request.query.get("interval", "1d") == "1d"
+        kind = "tz" if "range" in request.query and daily else "chart"
         fault = self._take_fault(symbol, kind)
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
@@ -346,6 +410,10 @@ class FakeYahoo:
             return self._fault_response(request, kind, symbol, fault.kind)
         with self._lock:
             frame = self._frames.get(symbol)
+            intraday = self._intraday.get(symbol)
+        if intraday is not None and (not daily or frame is None):
+            self._log(request, kind, symbol, 200)
+            return _json(intraday_payload(symbol, intraday, request.query))
         if frame is None:
             return self._fault_response(request, kind, symbol, "unknown")
         try:
@@ -357,6 +425,40 @@ class FakeYahoo:
             return _json(body, status=400)
         self._log(request, kind, symbol, 200)
         return _json(payload)
+
+    async def _quote_summary(self, request: web.Request) -> web.Response:
+        """``/v10/finance/quoteSummary/{symbol}?modules=...``; faults apply as to charts."""
+        symbol = request.match_info["symbol"].upper()
+        fault = self._take_fault(symbol, "summary")
+        with self._lock:
+            fields = self._summaries.get(symbol)
+        if fault is None and fields is None:
+            fault = _Fault("unknown", 1, None, 0.0, False)
+        if fault is not None and fault.kind == "timeout":
+            await asyncio.sleep(fault.delay)
+            fault = None
+        if fault is not None:
+            if fault.kind == "unknown":
+                self._log(request, "summary", symbol, 404)
+                body = json.loads(json.dumps(QUOTE_NOT_FOUND).replace("{symbol}", symbol))
+                return _json(body, status=404)
+            return self._fault_response(request, "summary", symbol, fault.kind)
+        self._log(request, "summary", symbol, 200)
+        modules = request.query.get("modules", "").split(",")
+        return _json(quote_summary_payload(symbol, fields or {}, modules))
+
+    async def _quote(self, request: web.Request) -> web.Response:
+        symbols = [s.upper() for s in request.query.get("symbols", "").split(",") if s]
+        self._log(request, "quote", ",".join(symbols) or None, 200)
+        with self._lock:
+            known = {s: v for s, v in self._summaries.items() if s in symbols}
+        return _json(quote_payload(symbols, known))
+
+    async def _timeseries(self, request: web.Request) -> web.Response:
+        symbol = request.match_info["symbol"].upper()
+        self._log(request, "timeseries", symbol, 200)
+        types = request.query.getall("type", []) or ["trailingPegRatio"]
+        return _json(timeseries_payload(symbol, [t for ts in types for t in ts.split(",")]))
 
     def _fault_response(self, request: web.Request, kind: str, symbol: str,
                         fault: str) -> web.Response:

@@ -100,3 +100,77 @@ def _meta(symbol: str, rows: pd.DataFrame) -> dict[str, Any]:
         "currentTradingPeriod": {"pre": period, "regular": period, "post": period},
         "dataGranularity": "1d", "range": "", "validRanges": VALID_RANGES,
     }
+
+
+# ---------------------------------------------------------------- intraday and quote summary
+QUOTE_NOT_FOUND = {"quoteSummary": {"result": None, "error": {
+    "code": "Not Found", "description": "Quote not found for symbol: {symbol}"}}}
+
+
+def intraday_payload(symbol: str, rows: pd.DataFrame, query: Mapping[str, str]
+                     ) -> dict[str, Any]:
+    """The chart answer for intraday bars (``rows`` indexed by tz-aware bar START times), as
+    Yahoo serves futures (``instrumentType`` FUTURE, New York time zone, no ``adjclose``).
+    ``period1``/``period2`` select a half-open range; a ``range`` query gets every bar."""
+    stamps = [int(ts.timestamp()) for ts in pd.DatetimeIndex(rows.index)]
+    if "range" in query:
+        keep = list(range(len(rows)))
+    else:
+        lo = int(query.get("period1", "-9999999999"))
+        hi = int(query.get("period2", "9999999999"))
+        keep = [i for i, ts in enumerate(stamps) if lo <= ts < hi]
+    sel = rows.iloc[keep]
+    last = pd.Timestamp(rows.index[-1]).tz_convert(EXCHANGE_TZ) if len(rows) else None
+    offset = int(last.utcoffset().total_seconds()) if last is not None else -18000
+    price = _values(rows.iloc[-1:], "close")[0] if len(rows) else None
+    period = {"timezone": "EST" if offset == -18000 else "EDT", "gmtoffset": offset,
+              "start": stamps[0] if stamps else 0, "end": stamps[-1] if stamps else 0}
+    meta = {
+        "currency": "USD", "symbol": symbol, "exchangeName": "CME", "fullExchangeName": "CME",
+        "instrumentType": "FUTURE", "firstTradeDate": stamps[0] if stamps else None,
+        "regularMarketTime": stamps[-1] if stamps else None, "hasPrePostMarketData": False,
+        "gmtoffset": offset, "timezone": period["timezone"],
+        "exchangeTimezoneName": EXCHANGE_TZ, "regularMarketPrice": price,
+        "chartPreviousClose": price, "priceHint": 2,
+        "currentTradingPeriod": {"pre": period, "regular": period, "post": period},
+        "dataGranularity": query.get("interval", "5m"), "range": query.get("range", ""),
+        "validRanges": VALID_RANGES,
+    }
+    result: dict[str, Any] = {"meta": meta}
+    if not keep:
+        result["indicators"] = {"quote": [{}]}
+        return {"chart": {"result": [result], "error": None}}
+    result["timestamp"] = [stamps[i] for i in keep]
+    result["indicators"] = {"quote": [{c: _values(sel, c) for c in
+                                       ("open", "high", "low", "close", "volume")}]}
+    return {"chart": {"result": [result], "error": None}}
+
+
+def quote_summary_payload(symbol: str, fields: Mapping[str, Any], modules: Iterable[str]
+                          ) -> dict[str, Any]:
+    """``/v10/finance/quoteSummary`` for an ETF: each requested module Yahoo has for one
+    (``quoteType``, ``summaryDetail`` with ``fields`` such as ``trailingPE``,
+    ``defaultKeyStatistics``); ``financialData`` and ``assetProfile`` are left out, as Yahoo
+    leaves them out for ETFs."""
+    have: dict[str, dict[str, Any]] = {
+        "quoteType": {"exchange": "PCX", "quoteType": "ETF", "symbol": symbol,
+                      "longName": f"{symbol} fund", "timeZoneFullName": EXCHANGE_TZ},
+        "summaryDetail": {"maxAge": 1, "currency": "USD", **dict(fields)},
+        "defaultKeyStatistics": {"maxAge": 1, "category": "Blend"},
+    }
+    result = {m: have[m] for m in modules if m in have}
+    return {"quoteSummary": {"result": [result], "error": None}}
+
+
+def quote_payload(symbols: Iterable[str], known: Mapping[str, Mapping[str, Any]]
+                  ) -> dict[str, Any]:
+    """``/v7/finance/quote``: one record per known symbol (unknown ones are left out)."""
+    result = [{"symbol": s, "quoteType": "ETF", "language": "en-US", "region": "US",
+               **dict(known[s])} for s in symbols if s in known]
+    return {"quoteResponse": {"result": result, "error": None}}
+
+
+def timeseries_payload(symbol: str, types: Iterable[str]) -> dict[str, Any]:
+    """``/ws/fundamentals-timeseries``: an ETF has no such series (meta only, as Yahoo sends)."""
+    return {"timeseries": {"result": [{"meta": {"symbol": [symbol], "type": [t]}}
+                                      for t in types], "error": None}}

@@ -4,7 +4,7 @@ stale-but-labelled fallback, and warm reads from memory."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from bot.market_data.frames import normalize_bars
 from bot.market_data.provider import FetchResult
 from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import BarRepository, SymbolState
+from tests.postgres import PG_URL, schema_engine
 
 HISTORY_START = date(2026, 1, 2)
 DAY1 = date(2026, 8, 20)  # a Thursday
@@ -81,6 +82,22 @@ def repo(tmp_path: Path) -> BarRepository:
     engine = create_engine(f"sqlite:///{tmp_path / 'bars.sqlite3'}")
     migrate(engine)
     return BarRepository(engine)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BarRepository]:
+    """A migrated store on SQLite, and on PostgreSQL where ``CAPBRIEF_TEST_POSTGRES_URL`` is set."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'bars.sqlite3'}")
+        migrate(engine)
+        yield BarRepository(engine)
+        engine.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("set CAPBRIEF_TEST_POSTGRES_URL to run the storage tests on PostgreSQL")
+    with schema_engine("capbrief_cache") as engine:
+        migrate(engine)
+        yield BarRepository(engine)
 
 
 def make_cache(provider: CountingProvider, repo: BarRepository, clock: Clock,
@@ -298,12 +315,50 @@ async def test_warm_read_returns_the_same_frames_without_touching_the_store(
     second = await cache.read(UNIVERSE)
     assert loads == []
     assert all(second.bars[s] is first.bars[s] for s in UNIVERSE)
-    # a write invalidates exactly the written symbols
+    # a write extends the written symbols' frames with the rows read back, not a full re-read
     provider.advance(DAY2)
     clock.at = after_close(DAY2)
     third = await cache.read(UNIVERSE)
-    assert loads == [UNIVERSE]
-    assert all(third.bars[s] is not first.bars[s] for s in UNIVERSE)
+    assert loads == []
+    assert third.report is not None and third.report.rows_read == 4 * len(UNIVERSE)
+    for s in UNIVERSE:
+        assert third.bars[s] is not first.bars[s] and len(first.bars[s]) == len(third.bars[s]) - 1
+        pd.testing.assert_frame_equal(third.bars[s], provider.data[s], check_index_type=False)
+
+
+async def test_incremental_append_equals_a_full_re_read(any_repo: BarRepository) -> None:
+    repo = any_repo
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
+    cache = make_cache(provider, repo, clock, overlap=3)
+    await cache.read(UNIVERSE)
+    provider.advance(DAY2)
+    day = provider.data["SPY"].index[-3]  # a revision inside the overlap
+    provider.data["SPY"].loc[day, ["close", "volume"]] = [1234.5, np.nan]
+    clock.at = after_close(DAY2)
+    appended = await cache.read(UNIVERSE)
+    assert appended.report is not None and appended.report.rows_read == 4 * len(UNIVERSE)
+    reread = await make_cache(provider, repo, clock).read(UNIVERSE, refresh=False)
+    for s in UNIVERSE:
+        pd.testing.assert_frame_equal(appended.bars[s], reread.bars[s])
+        assert appended.bars[s].index.is_monotonic_increasing and appended.bars[s].index.is_unique
+    assert appended.bars["SPY"].loc[day, "close"] == 1234.5
+    assert np.isnan(appended.bars["SPY"].loc[day, "volume"])
+    spy = cache.state("SPY")
+    assert spy is not None and spy.rows == len(appended.bars["SPY"])
+
+
+async def test_symbols_not_held_in_memory_are_not_read_back(repo: BarRepository) -> None:
+    provider, clock = CountingProvider(UNIVERSE, DAY1), Clock(after_close(DAY1))
+    cache = make_cache(provider, repo, clock)
+    await cache.read(["SPY"])
+    await cache.refresh(UNIVERSE)  # the others are stored but never read into memory
+    provider.advance(DAY2)
+    clock.at = after_close(DAY2)
+    report = await cache.refresh(UNIVERSE)
+    assert report.rows_read == 4  # SPY's overlap (3) and new session (1) only
+    read = await cache.read(UNIVERSE, refresh=False)
+    for s in UNIVERSE:
+        pd.testing.assert_frame_equal(read.bars[s], provider.data[s], check_index_type=False)
 
 
 async def test_a_refresh_by_another_process_is_picked_up(repo: BarRepository) -> None:

@@ -50,7 +50,8 @@ def settings_for(tmp_path: Path, symbols: Sequence[str] = ("^RUT", "^GSPC")) -> 
         "universe": {"indices": list(symbols), "etfs": ["SPY"], "drivers": [], "sectors": []},
         "storage": {"url": f"sqlite:///{tmp_path / 'store' / 'capbrief.sqlite3'}"},
         "data": {"history_start": "2026-01-02", "refresh_overlap_sessions": 2,
-                 "csv_dir": str(tmp_path / "market")},
+                 "csv_dir": str(tmp_path / "market"),
+                 "extend": {"^RUT": "RUT_since1979.csv"}},  # a file override of the bundle
     })
 
 
