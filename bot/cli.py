@@ -120,21 +120,33 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_module(argv: Sequence[str]) -> str | None:
+    """The subcommand module named by the first positional word of ``argv`` (the module's last
+    dotted part is its command), or None (help, a typo): then every module is loaded."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return next((m for m in SUBCOMMANDS if m.rsplit(".", 1)[-1] == word), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argparse tree; given ``argv``, only the module of the command it names is imported
+    (so ``status`` replaying CSVs never loads discord, SQLAlchemy or aiohttp)."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=DESCRIPTION,
                                      epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"capbrief {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parents = [common_options()]
+    only = chosen_module(argv) if argv is not None else None
     for name in SUBCOMMANDS:
-        importlib.import_module(name).register(sub, parents)
+        if only is None or name == only:
+            importlib.import_module(name).register(sub, parents)
     add_examples(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

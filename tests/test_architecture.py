@@ -70,7 +70,7 @@ def test_bot_never_imports_cogs() -> None:
 BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     # foundation: errors, configuration, formatting, the bar-frame format, metric counters
     ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
-     "bot.asof", "bot.subscriptions", "bot.market_data.frames", "bot.ui"),
+     "bot.asof", "bot.subscriptions", "bot.market_data.frames", "bot.ui", "bot.singleflight"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
     ("bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),  # building blocks

@@ -6,7 +6,8 @@ bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by defaul
 its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
-use: building a :class:`MarketData` is instant and CSV replay never imports yfinance.
+use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy,
+aiohttp or exchange_calendars (cache, storage and FRED modules are imported on first use).
 FRED series come through :meth:`MarketData.fred`: the local folder in CSV replay (or wherever
 ``[analytics] fred_dir`` points), otherwise FRED itself through the same store as bars.
 History extensions are applied here, once, for every caller: the Russell 2000 closes before
@@ -22,34 +23,37 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
 from bot.errors import DataUnavailable, UserFacingError
 from bot.market_data import backfill
-from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
 from bot.market_data.demo import demo_label
 from bot.market_data.frames import extend_history
-from bot.market_data.fred import (
-    DRIVER_SERIES,
-    FredClient,
-    FredReadings,
-    absent_readings,
-    fred_dir_for,
-)
-from bot.market_data.fred_cache import FredCache, dir_readings
-from bot.market_data.fred_store import FredStore
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
-from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import BarRepository
+
+if TYPE_CHECKING:  # imported on first use: CSV replay never loads SQLAlchemy, aiohttp or
+    # exchange_calendars (the cache, storage, calendar and FRED client modules pull them in)
+    from sqlalchemy.engine import Engine
+
+    from bot.market_data.cache import BarCache, Clock, RefreshReport
+    from bot.market_data.fred import FredReadings
+    from bot.market_data.fred_cache import FredCache
 
 log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """:func:`bot.market_data.cache.utc_now`, imported on the first call (the default clock)."""
+    from bot.market_data.cache import utc_now as cache_utc_now
+
+    return cache_utc_now()
 
 
 def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[str, pd.DataFrame]:
@@ -177,6 +181,10 @@ class MarketData:
         return self._cache
 
     def _build_cache(self) -> BarCache:
+        from bot.market_data.cache import BarCache
+        from bot.storage.db import create_engine, migrate
+        from bot.storage.repositories import BarRepository
+
         start = history_start(self.settings)
         if self._engine is None:
             self._engine = create_engine(self.settings.storage.url)
@@ -189,11 +197,17 @@ class MarketData:
                         overlap_sessions=self.settings.data.refresh_overlap_sessions,
                         history_start=start, now=self._now)
 
-    async def fred(self, series: Sequence[str] = DRIVER_SERIES, *, fred_dir: Path | None = None,
+    async def fred(self, series: Sequence[str] | None = None, *, fred_dir: Path | None = None,
                    refresh: bool = True) -> FredReadings:
-        """FRED series: from the local folder (``fred_dir``, ``[analytics] fred_dir`` or
-        ``<CSV dir>/fred``; see :func:`~bot.market_data.fred.fred_dir_for`) when there is one,
-        absent with the reason in a CSV replay without one, else FRED through the store."""
+        """FRED series (default: ``DRIVER_SERIES``): from the local folder (``fred_dir``,
+        ``[analytics] fred_dir`` or ``<CSV dir>/fred``; see
+        :func:`~bot.market_data.fred.fred_dir_for`) when there is one, absent with the reason in
+        a CSV replay without one, else FRED through the store."""
+        from bot.market_data.fred import DRIVER_SERIES, FredClient, absent_readings, fred_dir_for
+        from bot.market_data.fred_cache import FredCache, dir_readings
+        from bot.market_data.fred_store import FredStore
+
+        series = DRIVER_SERIES if series is None else series
         root = fred_dir_for(self.settings, self.data_dir, fred_dir)
         if root is not None:
             return await asyncio.to_thread(dir_readings, root, series)
@@ -212,6 +226,8 @@ class MarketData:
 
     async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
         """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""
+        from bot.market_data.cache import RefreshReport
+
         wanted = list(symbols) if symbols is not None else self.symbols
         if self._csv is not None:
             return RefreshReport(symbols=tuple(wanted), target=None)
