@@ -48,11 +48,15 @@ def pct_label(change: float) -> str:
 
 
 def _colours(theme: Theme, series: list[tuple[str, pd.Series]]) -> list[str]:
-    """Small/large-cap colours for those symbols; the others take the series palette in turn."""
-    out, other = [], 0
+    """Small/large-cap colours for the first symbol of each class; every other symbol (including
+    a second small- or large-cap one, e.g. ^RUT with IWM) takes the next series colour, so no two
+    lines share a colour."""
+    out: list[str] = []
+    other = 0
     for sym, _ in series:
         colour = theme.symbol_colour(sym, other)
-        if colour not in (theme.small_caps, theme.large_caps):
+        if colour in out or colour not in (theme.small_caps, theme.large_caps):
+            colour = theme.series[other % len(theme.series)]
             other += 1
         out.append(colour)
     return out

@@ -198,3 +198,16 @@ def test_png_encoder_round_trips_the_canvas_pixels() -> None:
         pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]  # type: ignore[attr-defined]
     decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert decoded.shape == (675, 1200, 3) and np.array_equal(decoded, pixels)
+
+
+def test_two_small_cap_symbols_get_different_colours() -> None:
+    import pandas as pd
+
+    from analytics.charts.custom import _colours
+    from analytics.charts.theme import DARK
+
+    empty = pd.Series(dtype="float64")
+    picked = _colours(DARK, [("^RUT", empty), ("^GSPC", empty), ("IWM", empty), ("SPY", empty),
+                             ("QQQ", empty)])
+    assert len(set(picked)) == 5
+    assert picked[:2] == [DARK.small_caps, DARK.large_caps]
