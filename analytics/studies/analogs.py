@@ -1,0 +1,317 @@
+"""Days like today: the k past sessions most similar to ``asof``, and what followed them.
+
+Rule (stated once; ``docs/studies.md`` has the long form):
+- *Features*: :mod:`analytics.studies.analog_features` (trend regime, ratio vs its 50/200-day
+  averages, leadership streak, Russell 2000 below its record, 1M/3M relative return, optional
+  drivers). Each past session is described only with data up to that session.
+- *Scale*: each scaled feature is divided by its robust scale (1.4826 × MAD) over every session
+  up to ``asof``; binary regime flags are not scaled.
+- *Distance*: weighted Euclidean, ``d² = (W / W') Σ w_j ((x_cj - x_qj) / s_j)²`` over the
+  features present on both the query and the candidate, where ``W`` sums the weights of the
+  features present on the query and ``W'`` those present on both (a missing driver reading
+  neither helps nor hurts). Features absent on the query are dropped; the drawdown is dropped
+  when the history does not reach the Russell 2000's inception.
+- *Pool*: sessions with every core feature, at least ``exclude_recent`` sessions before
+  ``asof`` (today's own recent past is not an analog) and a complete forward window of
+  ``max(horizons)`` sessions ending on or before ``asof``.
+- *Declustering*: candidates in order of distance; one is kept only if it is at least
+  ``min_separation`` sessions from every analog already kept (the closest of a cluster wins).
+- *Outcomes*: the RUT/SPX relative return and both indices' PRICE returns over each horizon
+  (``p[t+h] / p[t] - 1``, sessions of the common calendar). Hit = return > 0.
+- *Baseline*: the same statistics over every session of the pool.
+- *Test*: ``draws`` random sets of k pool sessions obeying the same separation rule (seeded,
+  so deterministic). p = (1 + #{|mean_random - mean_pool| ≥ |mean_analogs - mean_pool|}) /
+  (1 + draws). p ≥ 0.05 → "indistinguishable from a random day". The random sets carry the
+  same overlap of forward windows as the analogs, so autocorrelation is allowed for.
+Only data dated on or before ``asof`` is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.leadership import InsufficientData
+from analytics.records import covers_inception
+from analytics.studies.analog_features import (
+    CORE_FEATURES,
+    DRIVER_FEATURES,
+    FeatureSpec,
+    calc_robust_scale,
+    to_analog_features,
+)
+
+DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 252)
+SERIES: tuple[str, ...] = ("relative", "^RUT", "^GSPC")
+ALPHA = 0.05
+_Date = date
+
+
+@dataclass(frozen=True)
+class FeatureReading:
+    """A feature of the query date: raw ``value`` (None = absent), its ``scale`` and ``weight``;
+    ``used`` is False when it is left out of the distance (``reason`` says why)."""
+
+    key: str
+    label: str
+    value: float | None
+    scale: float
+    weight: float
+    used: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Analog:
+    """One past session. Return tuples are aligned with ``AnalogStudy.horizons``."""
+
+    date: _Date
+    distance: float
+    regime_above: bool
+    regime_rising: bool
+    streak_sessions: int
+    drawdown: float
+    rel_1m: float
+    rel_3m: float
+    relative: tuple[float, ...]
+    rut: tuple[float, ...]
+    spx: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeStats:
+    """``count`` returns at one horizon: hits (> 0), hit rate, mean, median (NaN when empty)."""
+
+    count: int
+    hits: int
+    hit_rate: float
+    mean: float
+    median: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Analogs vs baseline for one series ("relative", "^RUT", "^GSPC") and horizon.
+
+    ``band_low``/``band_high``: the 2.5% / 97.5% quantiles of the mean of a random k-set;
+    ``p_value``: the two-sided random-set test of the module docstring."""
+
+    series: str
+    horizon: int
+    analogs: OutcomeStats
+    baseline: OutcomeStats
+    band_low: float
+    band_high: float
+    p_value: float
+
+    @property
+    def indistinguishable(self) -> bool:
+        return not self.p_value < ALPHA
+
+
+@dataclass(frozen=True)
+class AnalogStudy:
+    """The k analogs of ``asof``, their outcomes and the baseline (module docstring)."""
+
+    asof: date
+    k: int
+    horizons: tuple[int, ...]
+    min_separation: int
+    exclude_recent: int
+    features: tuple[FeatureReading, ...]
+    analogs: tuple[Analog, ...]
+    comparisons: tuple[Comparison, ...]
+    pool_size: int
+    pool_start: date
+    pool_end: date
+    draws: int
+    data_start: date
+    inception: date | None
+    history_complete: bool
+
+    def comparison(self, series: str, horizon: int) -> Comparison:
+        return next(c for c in self.comparisons if c.series == series and c.horizon == horizon)
+
+
+def _stats(values: np.ndarray) -> OutcomeStats:
+    n = int(values.size)
+    if n == 0:
+        nan = float("nan")
+        return OutcomeStats(0, 0, nan, nan, nan)
+    hits = int((values > 0).sum())
+    return OutcomeStats(n, hits, hits / n, float(values.mean()), float(np.median(values)))
+
+
+def pick_separated(order: np.ndarray, positions: np.ndarray, k: int,
+                   min_separation: int) -> list[int]:
+    """Walk ``order`` (indices into ``positions``, best first) and keep an index when its
+    position is at least ``min_separation`` from every position kept; stop at ``k``."""
+    kept: list[int] = []
+    taken: list[int] = []
+    for i in order.tolist():
+        p = int(positions[i])
+        if all(abs(p - q) >= min_separation for q in taken):
+            kept.append(i)
+            taken.append(p)
+            if len(kept) == k:
+                break
+    return kept
+
+
+def random_separated_sets(positions: np.ndarray, k: int, min_separation: int, draws: int,
+                          seed: int) -> np.ndarray:
+    """``draws`` × ``k`` indices into ``positions``: random sets whose positions are pairwise at
+    least ``min_separation`` apart (rejection sampling, seeded). Fewer rows when the pool is too
+    crowded to find them in 50 rounds."""
+    rng = np.random.default_rng(seed)
+    found: list[np.ndarray] = []
+    have = 0
+    for _ in range(50):
+        batch = rng.integers(0, len(positions), size=(max(draws, 64) * 2, k))
+        batch.sort(axis=1)
+        gaps = np.diff(positions[batch], axis=1)
+        ok = batch[(gaps >= min_separation).all(axis=1)] if k > 1 else batch
+        found.append(ok)
+        have += len(ok)
+        if have >= draws:
+            break
+    return np.concatenate(found)[:draws] if found else np.zeros((0, k), dtype=int)
+
+
+def _forward(values: np.ndarray, pos: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
+    """returns[row, horizon] = values[pos + h] / values[pos] - 1 (caller ensures in range)."""
+    steps = pos[:, None] + np.asarray(horizons)[None, :]
+    return values[steps] / values[pos][:, None] - 1.0
+
+
+def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
+                 horizons: tuple[int, ...] = DEFAULT_HORIZONS, min_separation: int = 21,
+                 exclude_recent: int = 252, drivers: Mapping[str, pd.Series] | None = None,
+                 inception: date | None = None, draws: int = 2000,
+                 seed: int = 14) -> AnalogStudy:
+    """The :class:`AnalogStudy` of ``asof`` (module docstring has every rule).
+
+    ``rut``/``spx`` are price series, ``drivers`` optional series by symbol (``^TNX``, ``^VIX``),
+    ``inception`` the Russell 2000's first session (None = unknown: drawdown not used).
+    ValueError for bad parameters; :class:`InsufficientData` when ``asof`` has no features or
+    the pool holds fewer than ``k`` sessions.
+    """
+    horizons = tuple(sorted({int(h) for h in horizons}))
+    if not 1 <= k <= 50:
+        raise ValueError("k must be between 1 and 50")
+    if not horizons or horizons[0] < 1:
+        raise ValueError("horizons must be positive session counts")
+    if min_separation < 1 or exclude_recent < 0 or draws < 1:
+        raise ValueError("min_separation, exclude_recent and draws must be positive")
+    cut = pd.Timestamp(asof)
+    rut, spx = rut.loc[:cut], spx.loc[:cut]
+    driver_data = {s: v.loc[:cut] for s, v in (drivers or {}).items()}
+    frame = to_analog_features(rut, spx, driver_data)
+    if frame.empty:
+        raise InsufficientData(f"no session with both ^RUT and ^GSPC on or before {asof}")
+    data_start = rut.dropna().index[0].date()
+    complete = covers_inception(data_start, inception)
+    q = len(frame) - 1
+    query = frame.iloc[q]
+    specs = [*CORE_FEATURES, *(s for s in DRIVER_FEATURES if s.key in frame.columns)]
+    core = [s.key for s in CORE_FEATURES]
+    if query[core].isna().any():
+        raise InsufficientData(f"too little history before {frame.index[q].date()} to "
+                               "describe it (needs 263 sessions of RUT/SPX)")
+
+    readings, used = _readings(specs, frame, query, complete)
+    used_core = [s.key for s in used if s.core]
+    longest = horizons[-1]
+    pos = np.arange(len(frame))
+    eligible = frame[used_core].notna().all(axis=1).to_numpy().copy()
+    eligible &= (pos + longest <= q) & (pos <= q - exclude_recent)
+    pool = np.flatnonzero(eligible)
+    if len(pool) < k:
+        raise InsufficientData(f"only {len(pool)} past sessions before {frame.index[q].date()} "
+                               f"have features and a full {longest}-session future; "
+                               f"{k} analogs need more history")
+
+    scales = {r.key: r.scale for r in readings}
+    distance = _distances(frame.iloc[pool], query, used, scales)
+    order = np.lexsort((pool, distance))
+    chosen = pick_separated(order, pool, k, min_separation)
+    picks = pool[chosen]
+
+    series = {"relative": frame["ratio"].to_numpy(), "^RUT": frame["rut"].to_numpy(),
+              "^GSPC": frame["spx"].to_numpy()}
+    forward = {name: _forward(v, pool, horizons) for name, v in series.items()}
+    sets = random_separated_sets(pool, len(chosen), min_separation, draws, seed)
+    comparisons = []
+    for name in SERIES:
+        for j, h in enumerate(horizons):
+            all_days = forward[name][:, j]
+            mine = all_days[chosen]
+            base = _stats(all_days)
+            means = all_days[sets].mean(axis=1) if len(sets) else np.array([np.nan])
+            gap = abs(float(mine.mean()) - base.mean)
+            extreme = int((np.abs(means - base.mean) >= gap - 1e-15).sum())
+            comparisons.append(Comparison(
+                series=name, horizon=h, analogs=_stats(mine), baseline=base,
+                band_low=float(np.quantile(means, 0.025)),
+                band_high=float(np.quantile(means, 0.975)),
+                p_value=(1 + extreme) / (1 + len(means))))
+
+    analogs = []
+    for i, p in zip(chosen, picks, strict=True):
+        row = frame.iloc[p]
+        analogs.append(Analog(
+            date=frame.index[p].date(), distance=float(distance[i]),
+            regime_above=bool(row["above_200d"]), regime_rising=bool(row["rising_200d"]),
+            streak_sessions=int(row["streak_sessions"]), drawdown=float(row["drawdown"]),
+            rel_1m=float(row["rel_1m"]), rel_3m=float(row["rel_3m"]),
+            relative=tuple(float(x) for x in forward["relative"][i]),
+            rut=tuple(float(x) for x in forward["^RUT"][i]),
+            spx=tuple(float(x) for x in forward["^GSPC"][i])))
+    return AnalogStudy(
+        asof=frame.index[q].date(), k=k, horizons=horizons, min_separation=min_separation,
+        exclude_recent=exclude_recent, features=tuple(readings), analogs=tuple(analogs),
+        comparisons=tuple(comparisons), pool_size=len(pool),
+        pool_start=frame.index[pool[0]].date(), pool_end=frame.index[pool[-1]].date(),
+        draws=len(sets), data_start=data_start, inception=inception,
+        history_complete=complete)
+
+
+def _readings(specs: list[FeatureSpec], frame: pd.DataFrame, query: pd.Series,
+              complete: bool) -> tuple[list[FeatureReading], list[FeatureSpec]]:
+    """Each feature's reading on the query date and the features the distance uses."""
+    readings, used = [], []
+    for spec in specs:
+        raw = query[spec.key]
+        value = None if pd.isna(raw) else float(raw)
+        scale = calc_robust_scale(frame[spec.key]) if spec.scaled else 1.0
+        reason = ""
+        if value is None:
+            reason = "no reading on this date"
+        elif spec.key == "drawdown" and not complete:
+            reason = ("the Russell 2000 history does not reach its inception, so the record "
+                      "is unknown")
+        readings.append(FeatureReading(spec.key, spec.label, value, scale, spec.weight,
+                                       not reason, reason))
+        if not reason:
+            used.append(spec)
+    return readings, used
+
+
+def _distances(rows: pd.DataFrame, query: pd.Series, used: list[FeatureSpec],
+               scales: Mapping[str, float]) -> np.ndarray:
+    """Weighted Euclidean distance of each row to ``query``, renormalised over the features
+    present on both (module docstring)."""
+    total = sum(s.weight for s in used)
+    acc = np.zeros(len(rows))
+    present = np.zeros(len(rows))
+    for spec in used:
+        x = rows[spec.key].to_numpy(dtype="float64")
+        ok = ~np.isnan(x)
+        z = np.where(ok, (x - float(query[spec.key])) / scales[spec.key], 0.0)
+        acc += spec.weight * z * z
+        present += np.where(ok, spec.weight, 0.0)
+    return np.sqrt(acc * total / present)
