@@ -120,7 +120,7 @@ def to_analog_features(rut: pd.Series, spx: pd.Series,
     for spec in DRIVER_FEATURES:
         symbol = DRIVER_SYMBOLS[spec.key]
         if drivers and symbol in drivers and not drivers[symbol].dropna().empty:
-            out[spec.key] = _driver(drivers[symbol], out.index, spec.key)
+            out[spec.key] = _driver(drivers[symbol], pd.DatetimeIndex(out.index), spec.key)
     out["streak_sessions"] = streak
     out["ratio"], out["rut"], out["spx"] = ratio, frame["rut"], frame["spx"]
     return out

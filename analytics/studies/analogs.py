@@ -42,6 +42,7 @@ from analytics.studies.analog_features import (
     DRIVER_FEATURES,
     FeatureSpec,
     calc_robust_scale,
+    to_aligned,
     to_analog_features,
 )
 
@@ -315,3 +316,55 @@ def _distances(rows: pd.DataFrame, query: pd.Series, used: list[FeatureSpec],
         acc += spec.weight * z * z
         present += np.where(ok, spec.weight, 0.0)
     return np.sqrt(acc * total / present)
+
+
+@dataclass(frozen=True)
+class AnalogPaths:
+    """RUT/SPX around each analog and today, for the chart (relative return vs the day's own
+    close, so every path is 0 at x = 0).
+
+    ``paths[i]``: sessions ``-before … +horizon`` around analog i (``dates[i]``); ``today``:
+    sessions ``-before … 0`` before ``asof``. ``band_low``/``band_mid``/``band_high``
+    (sessions 0 … horizon): the 5%, 50% and 95% quantiles, across ``draws`` random k-sets of
+    the pool (same separation rule and seed as the test), of each set's median path — where
+    the analogs' median would fall if they were random days."""
+
+    asof: date
+    before: int
+    horizon: int
+    dates: tuple[date, ...]
+    paths: tuple[np.ndarray, ...]
+    today: np.ndarray
+    band_low: np.ndarray
+    band_mid: np.ndarray
+    band_high: np.ndarray
+
+
+def calc_analog_paths(rut: pd.Series, spx: pd.Series, study: AnalogStudy, *, before: int = 63,
+                      draws: int = 400, seed: int = 14) -> AnalogPaths:
+    """The :class:`AnalogPaths` of ``study`` (same ``rut``/``spx`` it was computed from); the
+    horizon is the study's longest. Reads nothing after ``study.asof``."""
+    cut = pd.Timestamp(study.asof)
+    ratio = to_aligned(rut.loc[:cut], spx.loc[:cut])["ratio"]
+    values = ratio.to_numpy()
+    index = ratio.index
+    horizon = study.horizons[-1]
+    q = len(values) - 1
+    picks = index.searchsorted([pd.Timestamp(a.date) for a in study.analogs])
+    paths = tuple(values[max(p - before, 0): p + horizon + 1] / values[p] - 1.0
+                  for p in picks.tolist())
+    lo, hi = index.searchsorted([pd.Timestamp(study.pool_start), pd.Timestamp(study.pool_end)])
+    pool = np.arange(int(lo), int(hi) + 1)
+    sets = random_separated_sets(pool, max(len(picks), 1), study.min_separation, draws, seed)
+    steps = np.arange(horizon + 1)
+    if len(sets):
+        starts = pool[sets]  # draws x k
+        medians = np.median(values[starts[..., None] + steps] / values[starts][..., None] - 1.0,
+                            axis=1)
+        band = np.quantile(medians, [0.05, 0.5, 0.95], axis=0)
+    else:
+        band = np.full((3, horizon + 1), np.nan)
+    today = values[max(q - before, 0): q + 1] / values[q] - 1.0
+    return AnalogPaths(asof=study.asof, before=before, horizon=horizon,
+                       dates=tuple(a.date for a in study.analogs), paths=paths, today=today,
+                       band_low=band[0], band_mid=band[1], band_high=band[2])
