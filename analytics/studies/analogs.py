@@ -82,6 +82,10 @@ class Analog:
     rut: tuple[float, ...]
     spx: tuple[float, ...]
 
+    @property
+    def regime(self) -> str:
+        return regime_of(self.regime_above, self.regime_rising)
+
 
 @dataclass(frozen=True)
 class OutcomeStats:
@@ -116,11 +120,16 @@ class Comparison:
 
 @dataclass(frozen=True)
 class AnalogStudy:
-    """The k analogs of ``asof``, their outcomes and the baseline (module docstring)."""
+    """The k analogs of ``asof``, their outcomes and the baseline (module docstring).
+
+    ``streak_sessions``: today's signed leadership streak (+ small caps ahead of the 50-day
+    average). ``pool_*``: the sessions analogs and the baseline were drawn from; ``draws``:
+    random sets behind each p-value."""
 
     asof: date
     k: int
     horizons: tuple[int, ...]
+    streak_sessions: int
     min_separation: int
     exclude_recent: int
     features: tuple[FeatureReading, ...]
@@ -134,8 +143,25 @@ class AnalogStudy:
     inception: date | None
     history_complete: bool
 
+    def feature(self, key: str) -> FeatureReading | None:
+        return next((f for f in self.features if f.key == key), None)
+
+    @property
+    def regime(self) -> str:
+        """Today's trend regime key (:data:`analytics.leadership.REGIME_LABELS`)."""
+        above, rising = self.feature("above_200d"), self.feature("rising_200d")
+        assert above is not None and rising is not None
+        return regime_of(bool(above.value), bool(rising.value))
+
     def comparison(self, series: str, horizon: int) -> Comparison:
         return next(c for c in self.comparisons if c.series == series and c.horizon == horizon)
+
+
+def regime_of(above: bool, rising: bool) -> str:
+    """The :data:`analytics.leadership.REGIME_LABELS` key of a (above 200d, 200d rising) pair."""
+    if above:
+        return "small_caps_leading" if rising else "small_caps_rebounding"
+    return "small_caps_fading" if rising else "large_caps_leading"
 
 
 def _stats(values: np.ndarray) -> OutcomeStats:
@@ -273,7 +299,8 @@ def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
             rut=tuple(float(x) for x in forward["^RUT"][i]),
             spx=tuple(float(x) for x in forward["^GSPC"][i])))
     return AnalogStudy(
-        asof=frame.index[q].date(), k=k, horizons=horizons, min_separation=min_separation,
+        asof=frame.index[q].date(), k=k, horizons=horizons,
+        streak_sessions=int(query["streak_sessions"]), min_separation=min_separation,
         exclude_recent=exclude_recent, features=tuple(readings), analogs=tuple(analogs),
         comparisons=tuple(comparisons), pool_size=len(pool),
         pool_start=frame.index[pool[0]].date(), pool_end=frame.index[pool[-1]].date(),
