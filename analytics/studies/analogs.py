@@ -248,7 +248,7 @@ def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
     core = [s.key for s in CORE_FEATURES]
     if query[core].isna().any():
         raise InsufficientData(f"too little history before {frame.index[q].date()} to "
-                               "describe it (needs 263 sessions of RUT/SPX)")
+                               "describe it (needs 221 sessions of RUT/SPX)")
 
     readings, used = _readings(specs, frame, query, complete)
     used_core = [s.key for s in used if s.core]
@@ -263,7 +263,7 @@ def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
                                f"{k} analogs need more history")
 
     scales = {r.key: r.scale for r in readings}
-    distance = _distances(frame.iloc[pool], query, used, scales)
+    distance = calc_distances(frame.iloc[pool], query, used, scales)
     order = np.lexsort((pool, distance))
     chosen = pick_separated(order, pool, k, min_separation)
     picks = pool[chosen]
@@ -329,7 +329,7 @@ def _readings(specs: list[FeatureSpec], frame: pd.DataFrame, query: pd.Series,
     return readings, used
 
 
-def _distances(rows: pd.DataFrame, query: pd.Series, used: list[FeatureSpec],
+def calc_distances(rows: pd.DataFrame, query: pd.Series, used: list[FeatureSpec],
                scales: Mapping[str, float]) -> np.ndarray:
     """Weighted Euclidean distance of each row to ``query``, renormalised over the features
     present on both (module docstring)."""
