@@ -469,17 +469,22 @@ def render_analogs_text(study: AnalogStudy, *, note: str | None = None) -> str:
     lines.append(textwrap.fill(f"Today: {analog_today_line(study)}", 100,
                                subsequent_indent="  "))
     if not study.history_complete:
-        lines.append("LIMIT: the Russell 2000 history does not reach its inception, so "
-                     "'distance from the record' is unknown and left out of the distance.")
+        lines.append(textwrap.fill(
+            f"LIMIT: the Russell 2000 data starts {study.data_start.isoformat()}, after the "
+            "index's inception, so its record is unknown: 'below its record' is left out of "
+            "the distance.", 100))
     lines.append("")
     lines.append("Features (distance = weighted Euclidean of differences / scale; scale = "
                  "1.4826 x MAD to today):")
     lines.append(f"  {'feature':<42}{'today':>10}{'scale':>10}{'weight':>8}")
+    missing = [r for r in study.features if not r.used and r.key != "drawdown"]
     for r in study.features:
         value = "—" if r.value is None else f"{r.value:.4g}"
         scale = f"{r.scale:.4g}" if r.key not in ("above_200d", "rising_200d") else "1 (flag)"
-        used = "" if r.used else f"  not used: {r.reason}"
+        used = "" if r.used else "  (not used)"
         lines.append(f"  {r.label:<42}{value:>10}{scale:>10}{r.weight:>8g}{used}")
+    for r in missing:
+        lines.append(f"  {r.label}: not used, {r.reason}.")
     lines.append(textwrap.fill(analog_rule_line(study), 100))
     lines.append("")
     lines.append(f"{'Analog':<10}  {'Dist':>5}  {'Regime':<10}  {'Streak':>6}  "
