@@ -19,8 +19,9 @@ Rule (stated once; ``docs/studies.md`` has the long form):
 - *Outcomes*: the RUT/SPX relative return and both indices' PRICE returns over each horizon
   (``p[t+h] / p[t] - 1``, sessions of the common calendar). Hit = return > 0.
 - *Baseline*: the same statistics over every session of the pool.
-- *Test*: ``draws`` random sets of k pool sessions obeying the same separation rule (seeded,
-  so deterministic). p = (1 + #{|mean_random - mean_pool| ≥ |mean_analogs - mean_pool|}) /
+- *Test*: ``draws`` random sets of k pool sessions obeying the same separation rule (uniform
+  over such sets, seeded, so deterministic).
+  p = (1 + #{|mean_random - mean_pool| ≥ |mean_analogs - mean_pool|}) /
   (1 + draws). p ≥ 0.05 → "indistinguishable from a random day". The random sets carry the
   same overlap of forward windows as the analogs, so autocorrelation is allowed for.
 Only data dated on or before ``asof`` is read.
@@ -103,7 +104,8 @@ class Comparison:
     """Analogs vs baseline for one series ("relative", "^RUT", "^GSPC") and horizon.
 
     ``band_low``/``band_high``: the 2.5% / 97.5% quantiles of the mean of a random k-set;
-    ``p_value``: the two-sided random-set test of the module docstring."""
+    ``p_value``: the two-sided random-set test of the module docstring (NaN when the pool
+    cannot hold a random set: then nothing can be told apart from a random day)."""
 
     series: str
     horizon: int
@@ -191,22 +193,19 @@ def pick_separated(order: np.ndarray, positions: np.ndarray, k: int,
 
 def random_separated_sets(positions: np.ndarray, k: int, min_separation: int, draws: int,
                           seed: int) -> np.ndarray:
-    """``draws`` × ``k`` indices into ``positions``: random sets whose positions are pairwise at
-    least ``min_separation`` apart (rejection sampling, seeded). Fewer rows when the pool is too
-    crowded to find them in 50 rounds."""
+    """``draws`` x ``k`` sorted indices into ``positions`` (ascending session positions), each
+    row a random set whose indices are pairwise at least ``min_separation`` apart, so its
+    positions are too. Uniform over such sets ("stars and bars": k distinct slots among
+    ``n - (k - 1)(min_separation - 1)``, slot i shifted by ``i (min_separation - 1)``); seeded.
+    No rows when the pool cannot hold k such sessions."""
+    gap = max(min_separation - 1, 0)
+    slots = len(positions) - (k - 1) * gap
+    if k < 1 or slots < k:
+        return np.zeros((0, max(k, 0)), dtype=np.int64)
     rng = np.random.default_rng(seed)
-    found: list[np.ndarray] = []
-    have = 0
-    for _ in range(50):
-        batch = rng.integers(0, len(positions), size=(max(draws, 64) * 2, k))
-        batch.sort(axis=1)
-        gaps = np.diff(positions[batch], axis=1)
-        ok = batch[(gaps >= min_separation).all(axis=1)] if k > 1 else batch
-        found.append(ok)
-        have += len(ok)
-        if have >= draws:
-            break
-    return np.concatenate(found)[:draws] if found else np.zeros((0, k), dtype=int)
+    rows = np.sort(np.stack([rng.choice(slots, size=k, replace=False) for _ in range(draws)]),
+                   axis=1)
+    return rows + np.arange(k) * gap
 
 
 def _forward(values: np.ndarray, pos: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
@@ -218,7 +217,7 @@ def _forward(values: np.ndarray, pos: np.ndarray, horizons: tuple[int, ...]) -> 
 def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
                  horizons: tuple[int, ...] = DEFAULT_HORIZONS, min_separation: int = 21,
                  exclude_recent: int = 252, drivers: Mapping[str, pd.Series] | None = None,
-                 inception: date | None = None, draws: int = 2000,
+                 inception: date | None = None, draws: int = 5000,
                  seed: int = 14) -> AnalogStudy:
     """The :class:`AnalogStudy` of ``asof`` (module docstring has every rule).
 
@@ -278,14 +277,15 @@ def calc_analogs(rut: pd.Series, spx: pd.Series, asof: date, *, k: int = 10,
             all_days = forward[name][:, j]
             mine = all_days[chosen]
             base = _stats(all_days)
-            means = all_days[sets].mean(axis=1) if len(sets) else np.array([np.nan])
+            means = all_days[sets].mean(axis=1)
             gap = abs(float(mine.mean()) - base.mean)
             extreme = int((np.abs(means - base.mean) >= gap - 1e-15).sum())
+            nan = float("nan")
             comparisons.append(Comparison(
                 series=name, horizon=h, analogs=_stats(mine), baseline=base,
-                band_low=float(np.quantile(means, 0.025)),
-                band_high=float(np.quantile(means, 0.975)),
-                p_value=(1 + extreme) / (1 + len(means))))
+                band_low=float(np.quantile(means, 0.025)) if len(means) else nan,
+                band_high=float(np.quantile(means, 0.975)) if len(means) else nan,
+                p_value=(1 + extreme) / (1 + len(means)) if len(means) else nan))
 
     analogs = []
     for i, p in zip(chosen, picks, strict=True):

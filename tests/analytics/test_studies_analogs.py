@@ -138,6 +138,11 @@ def test_random_sets_obey_the_spacing_and_the_seed() -> None:
     b = random_separated_sets(pool, 8, 21, 300, seed=3)
     assert a.shape == (300, 8) and np.array_equal(a, b)
     assert (np.diff(pool[a], axis=1) >= 21).all()
+    assert a.min() >= 0 and a.max() < len(pool)
+    assert len(np.unique(a[:, 0])) > 100                     # spread, not one fixed set
+    tight = np.arange(100)                       # room for 5 sessions 21 apart …
+    assert random_separated_sets(tight, 5, 21, 10, seed=1).shape == (10, 5)
+    assert random_separated_sets(tight, 6, 21, 10, seed=1).shape == (0, 6)   # … but not 6
 
 
 @pytest.fixture(scope="module")
