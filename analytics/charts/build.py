@@ -153,7 +153,10 @@ def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote
 
 
 def fmt_p(p: float) -> str:
-    """A p-value with enough digits to see which side of 0.05 it is on: 3 below 0.1, else 2."""
+    """A p-value with enough digits to see which side of 0.05 it is on: 3 below 0.1, else 2;
+    "n/a" for NaN."""
+    if p != p:
+        return "n/a"
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
