@@ -12,7 +12,8 @@ Features (key: formula; definitions of :mod:`analytics.leadership`):
 - ``streak``: the leadership streak, signed (+n: n sessions above the 50-day average, -n below,
   0 when level), compressed as ``sign(n) * log(1 + |n|)`` so a 400-session streak is not 20x a
   20-session one;
-- ``drawdown``: Russell 2000 close / its highest close so far - 1 (0 on a record). Usable only
+- ``drawdown``: Russell 2000 close / its record close so far - 1 (0 on a record; records as
+  :func:`analytics.records.to_record_flags`, on the ^RUT's own sessions). Usable only
   when the ^RUT history reaches the index's inception (``history_complete``); otherwise it is
   only "below the highest close since the data starts" and is left out of the distance;
 - ``rel_1m`` / ``rel_3m``: ratio now / ratio 21 (63) sessions earlier - 1;
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.leadership import LONG_WINDOW, SHORT_WINDOW, SLOPE_SESSIONS
+from analytics.records import to_record_flags
 
 DRIVER_MAX_AGE_DAYS = 7
 
@@ -113,8 +115,9 @@ def to_analog_features(rut: pd.Series, spx: pd.Series,
     out["vs_sma50"] = ratio / sma50 - 1.0
     streak = to_signed_streak(ratio, sma50)
     out["streak"] = np.sign(streak) * np.log1p(streak.abs())
-    high = rut.dropna().sort_index().cummax().reindex(frame.index)
-    out["drawdown"] = frame["rut"] / high - 1.0
+    own = rut.dropna().sort_index()
+    record = own.where(to_record_flags(own)).ffill()       # the record close so far
+    out["drawdown"] = frame["rut"] / record.reindex(frame.index) - 1.0
     out["rel_1m"] = ratio / ratio.shift(21) - 1.0
     out["rel_3m"] = ratio / ratio.shift(63) - 1.0
     for spec in DRIVER_FEATURES:
