@@ -41,6 +41,7 @@ from analytics.records import covers_inception
 from analytics.studies.analog_features import (
     CORE_FEATURES,
     DRIVER_FEATURES,
+    DRIVER_MAX_AGE_DAYS,
     FeatureSpec,
     calc_robust_scale,
     to_aligned,
@@ -318,7 +319,8 @@ def _readings(specs: list[FeatureSpec], frame: pd.DataFrame, query: pd.Series,
         scale = calc_robust_scale(frame[spec.key]) if spec.scaled else 1.0
         reason = ""
         if value is None:
-            reason = "no reading on this date"
+            reason = (f"no reading in the {DRIVER_MAX_AGE_DAYS} days up to this date"
+                      if not spec.core else "no value on this date")
         elif spec.key == "drawdown" and not complete:
             reason = ("the Russell 2000 history does not reach its inception, so the record "
                       "is unknown")
