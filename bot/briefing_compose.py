@@ -59,7 +59,9 @@ CHARTS: tuple[ChartSpec, ...] = (
 async def render_inline(kind: str, data: Any, version: str, theme: str = "dark") -> bytes:
     """Render in a worker thread (CLI and tests; the bot uses the process-pool renderer)."""
     from analytics.charts import render_png
+    from bot.render import use_render_path
 
+    use_render_path()
     return await asyncio.to_thread(render_png, kind, data, theme)
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.market_data import calendar
+from bot.market_data.demo import banner, is_demo
 from bot.market_data.fred import VINTAGE_FOOTER
 from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
@@ -156,13 +157,18 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
     """The post for ``session`` (the morning it is read) from the briefing as of its ``asof``.
 
     Sections follow ``options.sections``; charts only when ``options.charts``; the early close of
-    ``session`` (if any) is the first line; stale data is flagged in the description.
+    ``session`` (if any) is the first line; stale data is flagged in the description. A post
+    from the bundled demo snapshot (``source`` "demo data to <date>") says so in its title and
+    its first line.
     """
     emoji = _LEAD_EMOJI.get(briefing.leader, "⚪")
     description = f"{emoji} **{briefing.headline}**"
     if briefing.stale:
         why = briefing.stale_reason or "the last refresh failed"
         description = f"⚠️ Data may be out of date: {why}\n\n{description}"
+    demo = is_demo(source)
+    if demo:
+        description = f"🧪 {banner(source)}\n{description}"
     wanted = set(options.sections)
     fields: list[PostField] = []
     if briefing.premarket is not None:  # the coming session's first sign, shown first
@@ -184,7 +190,8 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         extra = " · ".join(p for p in (extra, VINTAGE_FOOTER) if p)  # replays: FRED vintage
     return BriefingPost(
         session=session, asof=briefing.asof,
-        title=f"Small vs large caps · {session:%a %d %b %Y} morning briefing",
+        title=f"Small vs large caps · {session:%a %d %b %Y} morning briefing"
+              + (f" · {source}" if demo else ""),
         description=description, color=leader_colour(briefing.leader).value,
         fields=tuple(fields), footer=footer_text(briefing.asof, source, extra),
         images=tuple(images) if options.charts else (),

@@ -112,7 +112,7 @@ def test_missing_index_file_is_a_clear_error(csv_dir: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     (csv_dir / "GSPC.csv").unlink()
     code, _, err = _run(capsys, "status", "--data-dir", str(csv_dir))
-    assert code == 2 and "no market data for ^GSPC" in err
+    assert code == 3 and "no market data for ^GSPC" in err
 
 
 def test_briefing_text(csv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

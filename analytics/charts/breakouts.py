@@ -74,8 +74,3 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
         cv.header_legend(ax, handles, labels, ncol=2 if live else None)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-def breakouts_chart(data: BreakoutsInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`breakouts_figure`."""
-    return cv.render(breakouts_figure, data, theme)

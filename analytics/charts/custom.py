@@ -183,8 +183,3 @@ def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) ->
         lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:.0%}".replace("-", "−")))
     cv.date_axis(ax)
     cv.header_legend(ax, handles, labels, ncol=2 if len(series) > 2 else None)
-
-
-def custom_chart(data: CustomInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`custom_figure`."""
-    return cv.render(custom_figure, data, theme)

@@ -30,10 +30,15 @@ class Footnote:
     asof: date | None
     stale: bool = False
     source: str = "yahoo"
+    #: Series that end before ``asof`` (e.g. ``"^GSPC to 2026-08-20"``), said after the date.
+    lagging: tuple[str, ...] = ()
 
     def text(self) -> str:
-        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``."""
+        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``; series ending earlier are
+        named after the date (``"Data to close of 2026-08-27 (^GSPC to 2026-08-20) · …"``)."""
         when = f"Data to close of {self.asof.isoformat()}" if self.asof else "Data date unknown"
+        if self.lagging:
+            when += f" ({', '.join(self.lagging)})"
         source = SOURCE_NAMES.get(self.source, self.source)
         return f"{when} · Source: {source}" if source else when
 

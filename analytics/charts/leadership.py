@@ -88,9 +88,3 @@ def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
         cv.date_axis(bottom)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-
-def leadership_chart(data: LeadershipInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`leadership_figure`."""
-    return cv.render(leadership_figure, data, theme)

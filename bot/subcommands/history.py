@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -27,7 +26,9 @@ from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
+from bot.clock import today_in_new_york
 from bot.errors import BadInput, DataUnavailable
+from bot.market_data.demo import banner
 from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -35,7 +36,6 @@ from bot.settings import Settings
 from bot.ui import study_text
 from bot.ui.text import to_jsonable
 
-NEW_YORK = ZoneInfo("America/New_York")
 ANALOG_DRIVERS = sorted(set(DRIVER_SYMBOLS.values()))
 K_RANGE = (1, 50)
 STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs")
@@ -46,7 +46,8 @@ INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "RUT": "Russell 2000",
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "history", parents=parents, help="historical studies: breakouts, droughts, cycles, rates",
+        "history", parents=parents,
+        help="historical studies: breakouts, droughts, cycles, rates, analogs",
         description="What happened after past setups, as of any session.")
     p.add_argument("study", choices=STUDIES)
     p.add_argument("--gap-days", type=int, default=None,
@@ -80,8 +81,7 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
 def resolve(market: MarketSnapshot, asof_text: str | None) -> ResolvedAsof:
     """``--asof`` → the session to answer for (BadInput: malformed, future, before the data).
     "The future" is judged by the New York date."""
-    today = datetime.now(UTC).astimezone(NEW_YORK).date()
-    return resolve_asof(market.bars, parse_asof(asof_text), today=today)
+    return resolve_asof(market.bars, parse_asof(asof_text), today=today_in_new_york())
 
 
 def data_block(market: MarketSnapshot) -> dict[str, Any]:
@@ -203,5 +203,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"
-        print(text, end="")
+        print(banner(market.source) + text, end="")
     return 0

@@ -11,22 +11,22 @@ import argparse
 import asyncio
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from analytics.briefing import compose_headline
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
+from bot.clock import today_in_new_york
 from bot.errors import DataUnavailable
+from bot.market_data.demo import banner
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.ui.text import render_status_text, to_jsonable
 
-NEW_YORK = ZoneInfo("America/New_York")
 #: What ``status`` needs: the two indices and the two ETFs (total-return rows).
 STATUS_SYMBOLS: tuple[str, ...] = ("^RUT", "^GSPC", "IWM", "SPY")
 
@@ -63,14 +63,9 @@ def load_market(settings: Settings, data_dir: Path | None,
     return asyncio.run(_snapshot(settings, data_dir, symbols))
 
 
-def today_in_new_york() -> datetime:
-    """Now, in New York (the exchange's date decides what "the future" is)."""
-    return datetime.now(UTC).astimezone(NEW_YORK)
-
-
 def resolve(market: MarketSnapshot, requested: date | None) -> ResolvedAsof:
     """Resolve a parsed ``--asof`` against the bars held (BadInput on out-of-range dates)."""
-    return resolve_asof(market.bars, requested, today=today_in_new_york().date())
+    return resolve_asof(market.bars, requested, today=today_in_new_york())
 
 
 def build_status(market: MarketSnapshot, session: ResolvedAsof,
@@ -112,6 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         note = session.note
         if market.stale:
             note = "; ".join(x for x in (note, f"STALE data: {market.stale_reason}") if x)
-        print(render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
+        print(banner(market.source)
+              + render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
               end="")
     return 0

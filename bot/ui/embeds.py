@@ -25,6 +25,8 @@ from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
 from bot.ui import limits
+from bot.ui.format import ordinal as _ordinal
+from bot.ui.format import plural as _plural
 from bot.ui.text import fmt_level, fmt_pct, history_limit
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
@@ -104,15 +106,6 @@ def about_embed(*, version: str, asof: date | None, source: str, stale: bool,
                        "performance does not predict future results.", False),
     ])
     return fit(embed)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 def returns_block(returns: Mapping[str, float]) -> str:

@@ -20,6 +20,7 @@ from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.valuation import ValuationReading
+from bot.ui.format import ordinal as _ordinal
 from bot.ui.text import fmt_level, fmt_pct, to_jsonable
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
@@ -33,11 +34,6 @@ def horizon_label(sessions: int) -> str:
 
 def _pct(value: float | None, digits: int = 1) -> str:
     return fmt_pct(value, digits) if value is not None and math.isfinite(value) else "—"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 # ---------------------------------------------------------------- breakouts

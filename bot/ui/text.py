@@ -19,6 +19,8 @@ from analytics.briefing import Briefing
 from analytics.leadership import LeadershipSnapshot, RelativeStrength
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS, ReturnRow
+from bot.ui.format import ordinal as _ordinal
+from bot.ui.format import plural as _plural
 
 NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
 WRAP = 84  # the scoreboard's width: prose lines wrap to it
@@ -71,15 +73,6 @@ def fmt_level(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     return f"{value:,.{digits}f}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 def render_scoreboard(rows: tuple[ReturnRow, ...], relative: RelativeStrength | None,

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from bot.briefing_service import BriefingService
 from bot.client import CapbriefBot
+from bot.market_data.demo import demo_label
 from bot.services import Services
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -213,7 +214,9 @@ async def test_subscribed_channel_gets_the_scheduled_post_end_to_end(harness: Bo
             lambda r: r.method == "POST" and r.path == f"/channels/{OPEN}/messages", 60,
             index=before)
         embed = post.json["embeds"][0]
-        assert embed["title"] == "Small vs large caps · Fri 27 Nov 2026 morning briefing"
+        demo = demo_label(market_data_dir())  # the demo snapshot says so in the title
+        assert embed["title"] == "Small vs large caps · Fri 27 Nov 2026 morning briefing" + (
+            f" · {demo}" if demo else "")
         assert embed["description"].startswith("**⏰ Early close today (Fri 27 Nov)")
         assert [f.filename for f in post.files] == ["leadership.png", "records.png"]
         [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)

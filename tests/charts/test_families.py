@@ -200,18 +200,22 @@ def test_builders_never_look_past_asof() -> None:
     assert later.rut.equals(data.rut)
 
 
-def test_glyph_cache_draws_the_same_pixels_as_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_glyph_cache_draws_the_same_pixels_as_matplotlib(monkeypatch: pytest.MonkeyPatch,
+                                                        render_path: str) -> None:
     """The renderer's cached glyph bitmaps (placed at integer offsets) match Matplotlib's own
-    per-glyph rendering byte for byte."""
-    from analytics.charts import raster
+    per-glyph rendering byte for byte (fast path only)."""
+    if render_path != "fast":
+        pytest.skip("glyph cache exists on the fast path only")
+    from analytics.charts import glyphcache
 
     data = tiny_inputs()
     cached = {kind: render_png(kind, data[kind]) for kind in ("leadership", "drivers")}
 
-    def plain(self: raster.FastRenderer, gc: object, x: float, y: float, glyphs: object) -> None:
+    def plain(self: glyphcache.FastRenderer, gc: object, x: float, y: float,
+              glyphs: object) -> None:
         self._draw_text_glyphs_and_boxes(gc, x, y, 0, glyphs, [])
 
-    monkeypatch.setattr(raster.FastRenderer, "_draw_upright_glyphs", plain)
+    monkeypatch.setattr(glyphcache.FastRenderer, "_draw_upright_glyphs", plain)
     assert {kind: render_png(kind, data[kind]) for kind in cached} == cached
 
 

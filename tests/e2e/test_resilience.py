@@ -131,10 +131,10 @@ async def test_a_bug_before_the_deferral_is_handled_too(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = sys.modules["cogs.chart"]  # the module discord.py loaded as the extension
 
-    def broken(text: str | None) -> list[str]:
+    def broken(*args: object) -> object:
         raise KeyError("unexpected")
 
-    monkeypatch.setattr(loaded, "parse_symbols", broken)
+    monkeypatch.setattr(loaded, "parse_chart_request", broken)  # the cog's input check
     _, callback = await harness.run("chart", {"symbols": "QQQ"})
     assert callback.json["type"] == 4
     assert callback.json["data"]["flags"] & 64
