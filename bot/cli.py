@@ -71,7 +71,8 @@ examples:
   python -m bot history breakouts               what followed past Russell 2000 breakouts
   python -m bot history breakouts --gap-days 730 --horizons 21,63,252
   python -m bot history droughts --index ^GSPC  the longest runs without a record
-  python -m bot history cycles --asof 2020-12-31 --json""",
+  python -m bot history cycles --asof 2020-12-31 --json
+  python -m bot history analogs --asof 2024-12-02  the 10 past sessions most like it""",
     "drivers": """\
 examples:
   python -m bot drivers                         rates, credit, dollar, VIX, rotation, economy

@@ -15,6 +15,7 @@ import pandas as pd
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
     CUSTOM_KINDS,
+    AnalogsInput,
     BreakoutPath,
     BreakoutsInput,
     Call,
@@ -32,6 +33,7 @@ from analytics.charts.inputs import (
 )
 from analytics.drivers import DriverReading, DriversPanel, to_driver_series
 from analytics.records import RecordsSnapshot, calc_records_snapshot, to_record_dates
+from analytics.studies.analogs import AnalogStudy, calc_analog_paths
 from analytics.studies.breakouts import BreakoutStudy
 from analytics.studies.cycles import CycleStudy, calc_cycles
 
@@ -148,6 +150,34 @@ def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote
              f"first {index} high since {study.data_start} in over {over} (not ruled records)")
     return breakouts_input(spx, [e.date for e in study.events], study.asof, footnote,
                            horizon=span, event_label=label)
+
+
+def fmt_p(p: float) -> str:
+    """A p-value with enough digits to see which side of 0.05 it is on: 3 below 0.1, else 2;
+    "n/a" for NaN."""
+    if p != p:
+        return "n/a"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def from_analog_study(study: AnalogStudy, rut: pd.Series, spx: pd.Series, footnote: Footnote,
+                      *, before: int = 63) -> AnalogsInput:
+    """Paths of RUT/SPX around each analog of ``study`` and today, plus the random-set band
+    (:func:`analytics.studies.analogs.calc_analog_paths`); the verdict is the test of the
+    relative return at the longest horizon."""
+    if not study.analogs:
+        raise ChartInputError("no analogs to chart")
+    paths = calc_analog_paths(rut, spx, study, before=before)
+    test = study.comparison("relative", study.horizons[-1])
+    months = round(study.horizons[-1] / 21)
+    word = ("indistinguishable from a random day" if test.indistinguishable
+            else "differs from a random day")
+    verdict = (f"+{months}m RUT/SPX: analogs {test.analogs.mean:+.1%}, all days "
+               f"{test.baseline.mean:+.1%}: {word} (p {fmt_p(test.p_value)})")
+    return AnalogsInput(dates=paths.dates, paths=paths.paths, today=paths.today,
+                        before=paths.before, horizon=paths.horizon, band_low=paths.band_low,
+                        band_mid=paths.band_mid, band_high=paths.band_high, asof=study.asof,
+                        footnote=footnote, verdict=verdict)
 
 
 def from_cycle_study(study: CycleStudy, footnote: Footnote) -> CyclesInput:

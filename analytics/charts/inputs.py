@@ -130,6 +130,28 @@ class CyclesInput:
 
 
 @dataclass(frozen=True)
+class AnalogsInput:
+    """Days like today: RUT/SPX around each past analog, rebased to 0 on the analog's close
+    (``paths[i]`` covers sessions ``-before … +horizon`` of ``dates[i]``; a path may start
+    later when history is short), today's last ``before`` sessions (``today``, ending at 0),
+    and the baseline band over sessions ``0 … horizon`` (``band_low``/``band_mid``/``band_high``:
+    where the median path of a random set of as many days falls). ``verdict`` is one line
+    (e.g. the test's result at the longest horizon)."""
+
+    dates: tuple[date, ...]
+    paths: tuple[np.ndarray, ...]
+    today: np.ndarray
+    before: int
+    horizon: int
+    band_low: np.ndarray
+    band_mid: np.ndarray
+    band_high: np.ndarray
+    asof: date
+    footnote: Footnote
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
 class DriverPanel:
     """One driver's last year; ``label`` is its reading, e.g. "4.12% (−0.31 pp in 3 months)"."""
 
