@@ -40,10 +40,14 @@ SCOREBOARD: tuple[tuple[str, str, str], ...] = (
 SHORT_WINDOW, LONG_WINDOW = 50, 200
 SLOPE_SESSIONS = 21
 REGIME_LABELS: Mapping[str, str] = MappingProxyType({
-    "small_caps_leading": "Small caps leading: RUT/SPX above its rising 200-day average",
-    "small_caps_rebounding": "Small caps bouncing: RUT/SPX above a still-falling 200-day average",
-    "small_caps_fading": "Small caps slipping: RUT/SPX below a still-rising 200-day average",
-    "large_caps_leading": "Large caps leading: RUT/SPX below its falling 200-day average",
+    "small_caps_leading": "Small caps lead the 200-day trend: RUT/SPX above its rising "
+                          "200-day average",
+    "small_caps_rebounding": "Small caps lead the 200-day trend, newly: RUT/SPX above a "
+                             "still-falling 200-day average",
+    "small_caps_fading": "Large caps lead the 200-day trend, newly: RUT/SPX below a "
+                         "still-rising 200-day average",
+    "large_caps_leading": "Large caps lead the 200-day trend: RUT/SPX below its falling "
+                          "200-day average",
     "unknown": "Trend unknown: fewer than 221 sessions of RUT/SPX history",
 })
 

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -27,6 +27,7 @@ from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
+from bot.data_age import data_age_line
 from bot.errors import DataUnavailable
 from bot.market_data.inception import INCEPTIONS, inception_of
 from bot.market_data.quotes import QuoteReader, reader_for
@@ -64,11 +65,15 @@ async def render_inline(kind: str, data: Any, version: str, theme: str = "dark")
 
 
 def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
-                 fred: Mapping[str, pd.Series] | None = None) -> Briefing:
+                 fred: Mapping[str, pd.Series] | None = None, *,
+                 now: datetime | None = None) -> Briefing:
     """The briefing as of ``asof`` (capped at the data's last session), with the drivers panel
-    when it can be computed, labelled with the data's freshness."""
+    when it can be computed, labelled with the data's freshness: when it reports the newest
+    close held and that is more than one session older than the last completed NYSE session
+    at ``now`` (default: the clock), ``data_age`` says how old (:mod:`bot.data_age`)."""
     capped = min(asof, market.asof) if market.asof is not None else asof
     session = session_on_or_before(market, capped)
+    age = data_age_line(market.asof, now) if session == market.asof else None
     try:
         panel = calc_drivers(market.bars, session, fred=fred,
                              fred_notes=getattr(fred, "notes", None))
@@ -80,7 +85,8 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
                                 gap_days=settings.analytics.breakout_gap_days,
                                 round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
-                                stale_reason=market.stale_reason, inceptions=INCEPTIONS)
+                                stale_reason=market.stale_reason, inceptions=INCEPTIONS,
+                                data_age=age)
     except (InsufficientData, KeyError) as exc:
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
 

@@ -25,7 +25,7 @@ from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
 from bot.ui import limits
-from bot.ui.text import fmt_level, fmt_pct, history_limit
+from bot.ui.text import drought_rank_words, fmt_level, fmt_pct, history_limit
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
 LARGE_COLOUR = discord.Colour(int(DARK.large_caps.lstrip("#"), 16))
@@ -110,11 +110,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
-
-
 def returns_block(returns: Mapping[str, float]) -> str:
     """Two windows a line: ``1D +0.31%  ·  1W −1.20%``."""
     cells = [f"{w.upper()} {fmt_pct(returns.get(w))}" for w in WINDOWS]
@@ -133,15 +128,15 @@ def record_block(rec: RecordsSnapshot) -> str:
     if rec.is_record:
         line = f"**Record close** {fmt_level(rec.close)}"
         if rec.breakout and rec.prior_gap_days is not None:
-            line += (f"\nBreakout: first record in {_plural(rec.prior_gap_days, 'day')}, "
-                     f"the {_ordinal(rec.prior_gap_rank or 0)}-longest wait")
+            line += (f"\nBreakout: first record in {_plural(rec.prior_gap_days, 'day')}"
+                     + drought_rank_words(rec, prior=True))
         elif rec.prior_gap_days is not None:
             line += f"\nPrevious record {_plural(rec.prior_gap_days, 'day')} earlier"
         return line
     return (f"{fmt_pct(rec.drawdown)} from record {fmt_level(rec.record_close)} "
             f"({rec.record_date.isoformat()})\n"
-            f"No record for {_plural(rec.days_since_record, 'day')}: the "
-            f"{_ordinal(rec.drought_rank or 0)}-longest of {rec.drought_count:,} droughts")
+            f"No record for {_plural(rec.days_since_record, 'day')}"
+            + drought_rank_words(rec))
 
 
 def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
