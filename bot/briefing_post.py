@@ -25,7 +25,7 @@ from bot.market_data import calendar
 from bot.market_data.fred import VINTAGE_FOOTER
 from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
-from bot.ui.text import briefing_title, fmt_level, fmt_pct, verdict_lines
+from bot.ui.text import briefing_title, fmt_level, fmt_pct, verdict_lines, window_header
 
 if TYPE_CHECKING:
     from analytics.briefing import Briefing
@@ -128,7 +128,7 @@ def early_close_notice(session: date) -> str | None:
 def scoreboard_block(briefing: Briefing) -> str:
     """A narrow monospace table (fits a phone): RUT, SPX and RUT/SPX over 1D, 1M, YTD."""
     snap = briefing.leadership
-    head = f"{'':<8}{'Level':>9}" + "".join(f"{w.upper():>8}" for w in _SCORE_WINDOWS)
+    head = f"{'':<8}{'Level':>9}" + "".join(f"{window_header(w):>8}" for w in _SCORE_WINDOWS)
     lines = [head]
     for row in snap.scoreboard:
         if row.symbol not in _SHORT:

@@ -19,7 +19,7 @@ from analytics.briefing import Briefing
 from analytics.formats import pct
 from analytics.leadership import LeadershipSnapshot, RelativeStrength
 from analytics.records import RecordsSnapshot, rank_phrase
-from analytics.returns import WINDOWS, ReturnRow
+from analytics.returns import PERIODS, WINDOW_TABLE, WINDOWS, ReturnRow, period_name
 from analytics.verdict import MONTH_SESSIONS, Verdict, verdict_from_relative
 
 NAME_WIDTH, LEVEL_WIDTH, CELL_WIDTH = 20, 10, 9
@@ -78,17 +78,31 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def window_header(window: str) -> str:
+    """The table header of ``window`` ("21D" = 21 sessions, "YTD"): :mod:`analytics.returns`."""
+    return WINDOW_TABLE[window].header
+
+
+#: The line under every scoreboard that says what its headers and figures are.
+SCOREBOARD_KEY = ("Price returns; nD = the last n sessions (21D about a month, 63D three "
+                  "months, 252D a year); total = with dividends reinvested.")
+
+
 def render_scoreboard(rows: tuple[ReturnRow, ...], relative: RelativeStrength | None,
                       asof: date) -> list[str]:
-    """Aligned table: one row per symbol (level + returns per window), then RUT vs SPX."""
-    head = f"{'':<{NAME_WIDTH}}{'Level':>{LEVEL_WIDTH}}" + "".join(
-        f"{w.upper():>{CELL_WIDTH}}" for w in WINDOWS)
+    """Aligned table: one row per symbol (level + price returns per window; a fund's total
+    return on the line below it), then RUT vs SPX, then the calendar months and the key."""
+    head = f"{'Price returns':<{NAME_WIDTH}}{'Level':>{LEVEL_WIDTH}}" + "".join(
+        f"{window_header(w):>{CELL_WIDTH}}" for w in WINDOWS)
     lines = [head]
     for row in rows:
         mark = "*" if row.level_date is not None and row.level_date != asof else ""
         name = (row.name + mark)[:NAME_WIDTH]
         lines.append(f"{name:<{NAME_WIDTH}}{fmt_level(row.level):>{LEVEL_WIDTH}}" + "".join(
             f"{fmt_pct(row.returns.get(w)):>{CELL_WIDTH}}" for w in WINDOWS))
+        if row.total_returns is not None:
+            lines.append(f"{'  total return':<{NAME_WIDTH}}{'':>{LEVEL_WIDTH}}" + "".join(
+                f"{fmt_pct(row.total_returns.get(w)):>{CELL_WIDTH}}" for w in WINDOWS))
     if relative is not None:
         lines.append(f"{'RUT vs SPX (rel.)':<{NAME_WIDTH}}{'':>{LEVEL_WIDTH}}" + "".join(
             f"{fmt_pct(relative.ratio_changes.get(w)):>{CELL_WIDTH}}" for w in WINDOWS))
@@ -96,7 +110,23 @@ def render_scoreboard(rows: tuple[ReturnRow, ...], relative: RelativeStrength | 
     for row in stale:
         assert row.level_date is not None
         lines.append(f"* {row.symbol}: last close {row.level_date.isoformat()}")
-    return lines
+    months = calendar_line(rows)
+    notes = [*([months] if months else []), SCOREBOARD_KEY]
+    return lines + [wrapped for note in notes
+                     for wrapped in textwrap.wrap(note, width=WRAP, subsequent_indent="  ")]
+
+
+def calendar_line(rows: tuple[ReturnRow, ...]) -> str | None:
+    """``"Calendar, price: Russell 2000 Nov to date +10.84%, Oct 2024 -1.45%; S&P 500 ..."``:
+    the named calendar periods (:data:`analytics.returns.PERIODS`) of the index rows."""
+    parts = []
+    for row in rows:
+        if row.symbol not in ("^RUT", "^GSPC") or row.level_date is None:
+            continue
+        cells = [f"{period_name(row.level_date, p)} {fmt_pct(row.periods.get(p))}"
+                 for p in PERIODS]
+        parts.append(f"{row.name} " + ", ".join(cells))
+    return "Calendar, price: " + "; ".join(parts) if parts else None
 
 
 _WHO = {"small": "small caps lead", "large": "large caps lead", "even": "level",
@@ -222,7 +252,7 @@ def render_status_text(snapshot: LeadershipSnapshot, *, headline: str | None = N
         lines.append(f"({note})")
     if headline:
         lines += ["", textwrap.fill(headline, width=WRAP)]
-    lines += ["", "Returns (indices: price; ETFs: total return)"]
+    lines += [""]
     lines += render_scoreboard(snapshot.scoreboard, snapshot.relative, snapshot.asof)
     lines += ["", *render_relative(snapshot.relative)]
     lines += ["", "Records", *render_records(snapshot.rut_records, "Russell 2000")]
