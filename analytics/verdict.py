@@ -63,7 +63,7 @@ TREND_MIN = LONG_WINDOW + SLOPE_SESSIONS
 #: Horizon names as the sentence and the title use them.
 HORIZON_NAMES = {"month": f"the past month ({MONTH_SESSIONS} sessions)",
                  "fifty_day": "the 50-day average", "trend": "the 200-day trend"}
-SHORT_NAMES = {"month": "the month", "fifty_day": "the 50-day", "trend": "the 200-day trend"}
+SHORT_NAMES = {"month": "the month", "fifty_day": "the 50-day", "trend": "the trend"}
 CAPS = {"small": "small caps", "large": "large caps"}
 
 
@@ -84,8 +84,8 @@ class Verdict:
 
     ``leader``: ``"small"``, ``"large"``, ``"mixed"`` or ``"unknown"`` (see module doc);
     ``month``, ``fifty_day``, ``trend``: the three horizon calls. ``title``: the call in a few
-    words (chart titles, embed titles); ``sentence``: the call in one sentence (the headline's
-    first sentence)."""
+    words (chart and embed titles; "the trend" = the 200-day trend, "short term" = the month
+    and the 50-day); ``sentence``: the call in one sentence (the headline's first sentence)."""
 
     asof: date
     leader: Leader
@@ -134,8 +134,8 @@ def _words(leader: Leader, calls: tuple[HorizonCall, HorizonCall, HorizonCall]
                     f"{who} lead on every horizon: {_join(list(HORIZON_NAMES.values()))}.")
         lead = [c for c in calls if c.side == leader]
         verb = "is" if len(level) == 1 else "are"
-        return (f"{who} lead ({_join([SHORT_NAMES[c.key] for c in lead])}; "
-                f"{_join([SHORT_NAMES[c.key] for c in calls if c.side == 'even'])} level)",
+        return (f"{who} lead; {_join([SHORT_NAMES[c.key] for c in calls if c.side == 'even'])}"
+                " level",
                 f"{who} lead {_join([HORIZON_NAMES[c.key] for c in lead])}; "
                 f"{_join(level)} {verb} level.")
     # mixed
@@ -153,8 +153,9 @@ def _words(leader: Leader, calls: tuple[HorizonCall, HorizonCall, HorizonCall]
     else:
         why = ("small caps recovering from a pullback" if held == "small"
                else "large caps regaining the lead after a small-cap bounce")
-    title = (f"Mixed: {CAPS[other]} lead {_join([SHORT_NAMES[c.key] for c in against])}, "
-             f"{CAPS[held]} {_join([SHORT_NAMES[c.key] for c in with_trend])}")
+    short = ("short term" if {c.key for c in against} == {"month", "fifty_day"}
+             else _join([SHORT_NAMES[c.key] for c in against]))
+    title = f"Mixed: {CAPS[other]} lead {short}, {CAPS[held]} the trend"
     sentence = (f"{CAPS[other].capitalize()} lead {_join([HORIZON_NAMES[c.key] for c in against])}"
                 f"; {CAPS[held]} still lead {_join([HORIZON_NAMES[c.key] for c in with_trend])}"
                 f" ({why}).")

@@ -23,6 +23,7 @@ import pandas as pd
 from analytics.briefing import Briefing, compose_briefing
 from analytics.charts import Footnote
 from analytics.charts.build import leadership_input, records_input
+from analytics.charts.inputs import window_label
 from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
@@ -43,6 +44,10 @@ SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
 FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
+#: The window of the post's leadership chart (63 sessions).
+POST_WINDOW = "3m"
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     kind: str
@@ -52,7 +57,8 @@ class ChartSpec:
 
 #: The charts of the morning post, in gallery order.
 CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec("leadership", "leadership.png", "Russell 2000 vs S&P 500, past 3 months"),
+    ChartSpec("leadership", "leadership.png",
+              f"Russell 2000 vs S&P 500, {window_label(POST_WINDOW)}"),
     ChartSpec("records", "records.png", "Russell 2000 records and drought"),
 )
 
@@ -116,7 +122,7 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
     foot = Footnote(asof=briefing.asof, stale=market.stale, source=market.source)
     rut, spx = to_price(market.bars["^RUT"]), to_price(market.bars["^GSPC"])
     builders: dict[str, Callable[[], Any]] = {
-        "leadership": lambda: leadership_input(rut, spx, "3m", briefing.asof, foot),
+        "leadership": lambda: leadership_input(rut, spx, POST_WINDOW, briefing.asof, foot),
         "records": lambda: records_input(rut, briefing.asof, foot,
                                          inception=inception_of("^RUT"),
                                          round_step=settings.analytics.round_step),
