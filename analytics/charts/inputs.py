@@ -197,10 +197,11 @@ WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
 
 
 def window_label(window: str) -> str:
-    """Label of a window code ("3m" → "63 sessions (3 months)"); ValueError if unknown."""
+    """Label of a window code as the text prints it ("3m" → "63 sessions"); ValueError if
+    unknown. (``WINDOWS[code][0]`` adds the calendar nickname, for command choices.)"""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}: use one of {', '.join(WINDOWS)}")
-    return WINDOWS[window][0]
+    return WINDOW_TABLE[window].label
 
 
 def window_base(index: pd.DatetimeIndex, window: str) -> int:
