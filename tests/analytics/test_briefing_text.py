@@ -97,7 +97,7 @@ def test_briefing_markdown_and_text_hold_every_part() -> None:
     asof = b["^GSPC"].index[-1].date()
     brief = compose_briefing(b, asof, data_asof=asof)
     md = render_briefing_markdown(brief)
-    assert md.startswith(f"**Small vs large caps · Morning briefing for ")
+    assert md.startswith("**Small vs large caps · Morning briefing for ")
     assert f"data to the close of {asof:%a %d %b %Y}**" in md.splitlines()[0]
     assert brief.verdict is not None
     assert "```" in md and "**Records:**" in md and f"**{brief.verdict.title}:**" in md
