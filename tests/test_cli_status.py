@@ -45,7 +45,7 @@ def test_status_text_shows_scoreboard_trend_and_records(csv_dir: Path,
     code, out, err = _run(capsys, "status", "--data-dir", str(csv_dir))
     assert code == 0, err
     last = pd.bdate_range("2020-01-02", periods=300)[-1].date().isoformat()
-    assert f"as of {last}" in out
+    assert f"data to the close of {pd.Timestamp(last):%a %d %b %Y} ({last})" in out
     for needle in ("Russell 2000", "S&P 500", "IWM ", "SPY ", "  total return",
                    "RUT vs SPX (rel.)", "RUT/SPX ratio", "Verdict", "200-day trend: ",
                    "Records", "YTD", "21D", "Calendar, price: "):
@@ -83,7 +83,7 @@ def test_non_session_asof_uses_the_previous_session_and_says_so(
     code, out, _ = _run(capsys, "status", "--asof", "2020-06-07", "--data-dir", str(csv_dir))
     assert code == 0
     assert "2020-06-07 (Sunday) was not a trading session" in out
-    assert "as of 2020-06-05" in out
+    assert "data to the close of Fri 05 Jun 2020 (2020-06-05)" in out
     code, out, _ = _run(capsys, "briefing", "--json", "--asof", "2020-06-06",
                         "--data-dir", str(csv_dir))
     doc = json.loads(out)

@@ -246,8 +246,8 @@ def render_records(rec: RecordsSnapshot, name: str) -> list[str]:
 def render_status_text(snapshot: LeadershipSnapshot, *, headline: str | None = None,
                        note: str | None = None) -> str:
     """/status as plain text (monospace): headline, scoreboard, ratio trend, records."""
-    lines = [f"Small vs large caps - as of {snapshot.asof.isoformat()} "
-             f"({snapshot.asof:%a}) close"]
+    lines = [f"Small vs large caps · data to the close of {snapshot.asof:%a %d %b %Y} "
+             f"({snapshot.asof.isoformat()})"]
     if note:
         lines.append(f"({note})")
     if headline:
