@@ -128,7 +128,9 @@ def _drought_rank(rec: RecordsSnapshot, prior: bool = False) -> str:
     minimum (:func:`analytics.records.rank_phrase`)."""
     rank = rec.prior_gap_long_rank if prior else rec.long_drought_rank
     phrase = rank_phrase(rank, rec.long_drought_count, rec.rank_min_sessions, rec.history_start)
-    return f", {phrase}" if phrase else ""
+    if not phrase:
+        return ""
+    return f", ending {phrase}" if prior else f", {phrase}"
 
 
 def _horizon_words(sessions: int) -> str:
