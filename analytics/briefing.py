@@ -314,7 +314,9 @@ def _short(name: str) -> str:
 
 
 def compose_drivers_line(panel: DriversPanel | None) -> str | None:
-    """The panel's count and which drivers are tail- and headwinds; None when nothing counted."""
+    """The panel's count and which drivers are tail- and headwinds (moves that went with
+    small-cap out- or underperformance over a reliable relation); None when nothing counted.
+    Worded as what moved with small caps, not as a cause or a forecast."""
     if panel is None or panel.tailwinds + panel.headwinds + panel.neutral == 0:
         return None
     counted = [r for r in panel.readings if not r.stale]
@@ -322,13 +324,13 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
     heads = [_short(r.name) for r in counted if r.call == "headwind"]
     parts = [panel.summary[0].upper() + panel.summary[1:]]
     if tails:
-        parts.append(f"tailwinds: {', '.join(tails)}")
+        parts.append(f"moved with small caps' side: {', '.join(tails)}")
     if heads:
-        parts.append(f"headwinds: {', '.join(heads)}")
+        parts.append(f"against: {', '.join(heads)}")
     stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
     if stale_fred:  # FRED's last refresh failed: last good data, labelled
         parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + " (what moved together this month, not a forecast)."
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,

@@ -15,7 +15,8 @@ comparison, over the past 21 sessions ``rel[t] / rel[t−21] − 1``.
 Each score is related to each outcome by Spearman's rank correlation: ranks (ties averaged)
 through :func:`analytics.relation.relation_of` — n, rho, 95% interval and p-value with
 Newey-West lags of at least ``ceil(h / step) − 1`` (the 63-session windows overlap by two
-points). Fewer than 26 points, or a score that never varies, gives no score (None).
+points). Fewer than 26 points, fewer than 26 calls (non-zero scores: a handful of calls ranks
+nothing), or a score that never varies, gives no score (None).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from analytics.drivers import DriversPanel, calc_drivers, to_relative
-from analytics.relation import Relation, relation_of
+from analytics.relation import MIN_PAIRS, Relation, relation_of
 
 STEP = 21
 HORIZONS = (21, 63)
@@ -128,11 +129,12 @@ def to_outcomes(relative: pd.Series, points: pd.DatetimeIndex, asof: date, *,
 
 def calc_spearman(signal: pd.Series, outcome: pd.Series, *, overlap: int = 1
                   ) -> tuple[int, int, Relation | None]:
-    """(points with both, points with a non-zero signal, the rank relation or None)."""
+    """(points with both, points with a non-zero signal, the rank relation or None: under 26
+    calls)."""
     both = pd.concat([signal, outcome], axis=1, join="inner").dropna()
     called = int((both.iloc[:, 0] != 0).sum())
-    if both.empty:
-        return 0, 0, None
+    if called < MIN_PAIRS:
+        return len(both), called, None
     x = rankdata(both.iloc[:, 0].to_numpy())
     y = rankdata(both.iloc[:, 1].to_numpy())
     return len(both), called, relation_of(x, y, overlap=overlap)
