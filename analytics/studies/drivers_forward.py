@@ -13,10 +13,13 @@ Outcomes: the RUT/SPX relative return over the next ``h`` sessions, ``rel[t+h] /
 comparison, over the past 21 sessions ``rel[t] / rel[t−21] − 1``.
 
 Each score is related to each outcome by Spearman's rank correlation: ranks (ties averaged)
-through :func:`analytics.relation.relation_of` — n, rho, 95% interval and p-value with
-Newey-West lags of at least ``ceil(h / step) − 1`` (the 63-session windows overlap by two
-points). Fewer than 26 points, fewer than 26 calls (non-zero scores: a handful of calls ranks
-nothing), or a score that never varies, gives no score (None).
+through :func:`analytics.relation.relation_of` — n, rho, 95% interval and p-value (Newey-West,
+never narrower than the conventional interval). Windows never overlap: for a horizon longer
+than ``step`` only every ``ceil(h / step)``-th point is used (every 3rd for 63 sessions, from
+the first point), because Newey-West on overlapping windows of a persistent signal still
+calls too many relations in samples this size. Fewer than 26 points, fewer than 26 calls
+(non-zero scores: a handful of calls ranks nothing), or a score that never varies, gives no
+score (None).
 """
 
 from __future__ import annotations
@@ -127,8 +130,7 @@ def to_outcomes(relative: pd.Series, points: pd.DatetimeIndex, asof: date, *,
     return frame
 
 
-def calc_spearman(signal: pd.Series, outcome: pd.Series, *, overlap: int = 1
-                  ) -> tuple[int, int, Relation | None]:
+def calc_spearman(signal: pd.Series, outcome: pd.Series) -> tuple[int, int, Relation | None]:
     """(points with both, points with a non-zero signal, the rank relation or None: under 26
     calls)."""
     both = pd.concat([signal, outcome], axis=1, join="inner").dropna()
@@ -137,7 +139,7 @@ def calc_spearman(signal: pd.Series, outcome: pd.Series, *, overlap: int = 1
         return len(both), called, None
     x = rankdata(both.iloc[:, 0].to_numpy())
     y = rankdata(both.iloc[:, 1].to_numpy())
-    return len(both), called, relation_of(x, y, overlap=overlap)
+    return len(both), called, relation_of(x, y)
 
 
 def score_forward(signals: pd.DataFrame, relative: pd.Series, asof: date, *,
@@ -158,8 +160,9 @@ def score_forward(signals: pd.DataFrame, relative: pd.Series, asof: date, *,
     scores: list[ForwardScore] = []
     for key in keys:
         for h, column in outcomes:
-            overlap = max(1, math.ceil(abs(h) / step))
-            n, called, rel = calc_spearman(frame[key], frame[column], overlap=overlap)
+            every = max(1, math.ceil(abs(h) / step))
+            n, called, rel = calc_spearman(frame[key].iloc[::every],
+                                           frame[column].iloc[::every])
             scores.append(ForwardScore(key=key, name=names.get(key, key), horizon=h, points=n,
                                        called=called, relation=rel))
     index = pd.DatetimeIndex(frame.index)
