@@ -9,7 +9,8 @@ from analytics.relation import MIN_PAIRS
 from analytics.studies.drivers_forward import PAST, DriversForward, ForwardScore, describe_record
 
 #: Display names of every driver key (the panel's own names).
-DRIVER_NAMES = {**{s.key: s.name for s in MARKET_SPECS}, **{e.key: e.name for e in ECONOMY_SPECS}}
+DRIVER_NAMES = {**{s.key: s.name for s in MARKET_SPECS}, **{e.key: e.name for e in ECONOMY_SPECS},
+                "credit": "Credit (FRED HY spread, else HYG/LQD)"}
 
 
 def _cell(score: ForwardScore | None) -> str:
