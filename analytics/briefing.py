@@ -324,13 +324,14 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
     heads = [_short(r.name) for r in counted if r.call == "headwind"]
     parts = [panel.summary[0].upper() + panel.summary[1:]]
     if tails:
-        parts.append(f"moved with small caps' side: {', '.join(tails)}")
+        parts.append(f"tailwinds: {', '.join(tails)}")
     if heads:
-        parts.append(f"against: {', '.join(heads)}")
+        parts.append(f"headwinds: {', '.join(heads)}")
     stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
     if stale_fred:  # FRED's last refresh failed: last good data, labelled
         parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
-    return "; ".join(parts) + " (what moved together this month, not a forecast)."
+    return "; ".join(parts) + (" (moves that went with small-cap out- or underperformance, "
+                               "not a forecast).")
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
