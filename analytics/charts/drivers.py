@@ -201,8 +201,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.tailwind),
                                          Patch(color=theme.headwind),
                                          Patch(color=theme.neutral)],
-               ["tailwind: went with small caps", "headwind: went against",
-                "neutral / no reliable relation"], fontsize=cv.NOTE_PT + 1)
+               ["tailwind for small caps", "headwind", "neutral"], fontsize=cv.NOTE_PT + 1)
     cv.add_footnote(fig, theme, data.footnote)
     return fig
 
