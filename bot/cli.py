@@ -91,7 +91,8 @@ examples:
 examples:
   python -m bot alerts --from 2024-01-01        every alert since 2024, session by session
   python -m bot alerts --from 2025-09-01 --to 2025-09-30 --json
-                                                the same as JSON (docs/schema/alerts.schema.json)""",
+                                                the same as JSON (docs/schema/alerts.schema.json)
+""",
     "run": """\
 examples:
   python -m bot run                             with DISCORD_TOKEN set: start the bot

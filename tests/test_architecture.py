@@ -73,8 +73,10 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
      "bot.asof", "bot.subscriptions", "bot.market_data.frames", "bot.ui", "bot.singleflight"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
-    ("bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),  # building blocks
-    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery"),
+    ("bot.validate", "bot.render", "bot.chart_request", "bot.scheduler",  # building blocks
+     "bot.alerts.params"),
+    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery",
+     "bot.alerts"),
     ("bot.services", "bot.health", "bot.tree", "bot.briefing_service"),  # the running process
     ("bot.client",),
     ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points

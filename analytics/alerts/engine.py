@@ -175,7 +175,7 @@ def _records(rut: pd.Series, params: AlertParams, spx: pd.Series, end: date,
     flags = to_record_flags(clean).to_numpy()
     pos = np.flatnonzero(flags)
     values, idx = clean.to_numpy(dtype="float64"), clean.index
-    years = idx.year.to_numpy()
+    years = pd.DatetimeIndex(idx).year.to_numpy()
     for prev, p in zip(pos[:-1].tolist(), pos[1:].tolist(), strict=True):
         nth = int(np.count_nonzero(years[pos[pos <= p]] == years[p]))
         out.append(_Occurrence(

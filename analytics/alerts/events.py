@@ -24,6 +24,7 @@ from analytics.records import to_record_flags
 from analytics.studies.cycles import calc_cycles
 
 DAYS_PER_YEAR = 365
+_Date = date  # the dataclasses below have a field named ``date``
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class LevelCross:
     """A close through ``level``: ``direction`` +1 up (close ≥ level), -1 down (close below).
     ``first_ever``: an up-cross to a level no earlier close reached."""
 
-    date: date
+    date: _Date
     level: float
     direction: int
     close: float
@@ -79,12 +80,12 @@ class MaCross:
     """``series`` confirmed on a new side of its ``window``-session average on ``date``:
     ``direction`` +1 above, -1 below; ``run_start`` is the first close of the confirming run."""
 
-    date: date
+    date: _Date
     window: int
     direction: int
     value: float
     average: float
-    run_start: date
+    run_start: _Date
 
 
 def to_ma_crosses(series: pd.Series, window: int, confirm: int) -> list[MaCross]:
@@ -99,7 +100,7 @@ def to_ma_crosses(series: pd.Series, window: int, confirm: int) -> list[MaCross]
         raise ValueError("window and confirm must be at least 1")
     clean = series.dropna().astype("float64")
     average = clean.rolling(window, min_periods=window).mean()
-    side = np.sign(clean - average).fillna(0.0)
+    side = pd.Series(np.sign((clean - average).to_numpy()), index=clean.index).fillna(0.0)
     lo = side.rolling(confirm, min_periods=confirm).min()
     hi = side.rolling(confirm, min_periods=confirm).max()
     confirmed = side.where((lo == hi) & (side != 0)).ffill()
@@ -115,12 +116,12 @@ class CycleTurn:
     """A leadership turn confirmed on ``date``: the RUT/SPX ratio moved ``swing`` from its
     extreme of ``turn_date``; ``leader`` is who leads from the turn ("small" or "large")."""
 
-    date: date
-    turn_date: date
+    date: _Date
+    turn_date: _Date
     leader: str
     ratio: float
     turn_ratio: float
-    prior_start: date
+    prior_start: _Date
 
 
 def to_cycle_turns(rut: pd.Series, spx: pd.Series, asof: date, swing: float) -> list[CycleTurn]:
@@ -136,7 +137,7 @@ def to_cycle_turns(rut: pd.Series, spx: pd.Series, asof: date, swing: float) -> 
     values = ratio.to_numpy(dtype="float64")
     out: list[CycleTurn] = []
     for prior, regime in zip(study.regimes, study.regimes[1:], strict=False):
-        t = int(ratio.index.get_loc(pd.Timestamp(regime.start)))
+        t = int(ratio.index.searchsorted(pd.Timestamp(regime.start)))
         if regime.leader == "small":
             hits = np.flatnonzero(values[t + 1:] >= values[t] * (1 + swing))
         else:
@@ -153,9 +154,9 @@ def to_cycle_turns(rut: pd.Series, spx: pd.Series, asof: date, swing: float) -> 
 class DroughtMilestone:
     """``years`` without a record close reached on ``date`` (last record ``record_date``)."""
 
-    date: date
+    date: _Date
     years: int
-    record_date: date
+    record_date: _Date
     record_close: float
     close: float
 
