@@ -153,3 +153,22 @@ def test_no_lookahead_in_the_replay(market_dir: Path) -> None:
         alone = calc_alerts(rut.loc[:pd.Timestamp(day)], spx.loc[:pd.Timestamp(day)], day,
                             inception=inception)
         assert alone.events and alone == timeline.batch(day)
+
+
+def test_every_replayed_batch_fits_one_embed(market_dir: Path) -> None:
+    from analytics.alerts import replay_alerts
+    from analytics.series import to_price
+    from bot.ui.alert_embeds import alert_embed
+    from bot.ui.limits import embed_problems
+
+    rut = to_price(read_bar_csv(market_dir / "RUT_since1979.csv"))
+    spx = to_price(read_bar_csv(market_dir / "GSPC.csv"))
+    batches = replay_alerts(rut, spx, date(2024, 1, 1), rut.index[-1].date(),
+                            inception=rut.index[0].date())
+    busiest = max(batches, key=lambda b: len(b.events))
+    for batch in batches:
+        embed = alert_embed(batch, source="csv")
+        assert embed_problems(embed) == []
+        assert len(embed.fields) == len(batch.events)
+    embed = alert_embed(busiest, source="csv")
+    assert all(e.sentence in f.value for e, f in zip(busiest.events, embed.fields, strict=True))
