@@ -172,3 +172,11 @@ def test_every_replayed_batch_fits_one_embed(market_dir: Path) -> None:
         assert len(embed.fields) == len(batch.events)
     embed = alert_embed(busiest, source="csv")
     assert all(e.sentence in f.value for e, f in zip(busiest.events, embed.fields, strict=True))
+
+
+def test_the_replay_imports_no_discord_matplotlib_or_sqlalchemy(market_dir: Path) -> None:
+    from tests.test_cli_imports import run_and_list_modules
+
+    status, heavy, _ = run_and_list_modules("alerts", "--from", "2026-08-01", "--data-dir",
+                                            str(market_dir))
+    assert status == 0 and heavy == [], f"alerts replay imported {heavy}"

@@ -25,9 +25,8 @@ def alerts_figure(data: AlertsInput, theme: Theme) -> Figure:
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         cv.add_header(fig, theme, data.title)
-        kinds = " · ".join(dict.fromkeys(m.label for m in data.marks))
-        if not data.title.startswith(kinds):  # one event: its title already says it
-            fig.text(cv.px_x(20), 1 - cv.px_y(56), kinds, ha="left", va="top",
+        if data.subtitle:  # one event: its title already says it
+            fig.text(cv.px_x(20), 1 - cv.px_y(56), data.subtitle, ha="left", va="top",
                      fontsize=cv.NOTE_PT + 1, color=theme.muted)
         top, bottom = cv.grid_axes(fig, 2, 1, top_px=150, bottom_px=70, height_ratios=[3, 2],
                                    hspace=0.12)

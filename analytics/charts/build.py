@@ -347,6 +347,10 @@ def alerts_input(batch: AlertBatch, rut: pd.Series, spx: pd.Series, footnote: Fo
     n = len(batch.events)
     title = (f"{EVENT_TITLES[batch.events[0].kind]} · {session.isoformat()}" if n == 1
              else f"{n} alerts at the close of {session.isoformat()}")
+    names = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
+    subtitle = " · ".join(dict.fromkeys(
+        EVENT_TITLES[e.kind] + (f" ({names[e.symbol]})" if e.kind == "level_cross" else "")
+        for e in batch.events))
     return AlertsInput(session=session, title=title, name=name, prices=shown, ratio=ratio,
                        marks=marks, levels=levels, record_close=record, start=start,
-                       footnote=footnote)
+                       footnote=footnote, subtitle="" if n == 1 else subtitle)

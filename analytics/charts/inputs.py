@@ -197,7 +197,8 @@ class AlertMark:
 class AlertsInput:
     """One alert batch: the index its price events concern over the last year (``prices``,
     ``name``), RUT/SPX with 200 warm-up sessions for its averages (``ratio``), the events
-    marked at ``session``, the levels crossed and the record close (None: not drawn)."""
+    marked at ``session``, the levels crossed and the record close (None: not drawn).
+    ``subtitle`` names every event of the batch (some may concern the other index)."""
 
     session: date
     title: str
@@ -209,6 +210,7 @@ class AlertsInput:
     record_close: float | None
     start: date
     footnote: Footnote
+    subtitle: str = ""
 
 
 ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
