@@ -116,6 +116,16 @@ def test_text_replay_lists_sessions_with_sentences(market_dir: Path,
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
+def test_brief_replay_is_one_line_per_alert(market_dir: Path, replay: dict[str, Any],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["alerts", "--from", "2024-01-01", "--brief", "--data-dir", str(market_dir)])
+    lines = capsys.readouterr().out.splitlines()
+    events = [e for s in replay["sessions"] for e in s["events"]]
+    assert code == 0 and lines[0].endswith(f"{len(events):,} in {len(replay['sessions'])} "
+                                           "sessions")
+    assert lines[1:] == [f"{e['session']}  {e['kind']:<11}  {e['sentence']}" for e in events]
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--from", "2025-13-01"], "--from must be a date"),
     (["--from", "2025-09-19", "--to", "2025-09-18"], "is after --to"),

@@ -4,6 +4,7 @@ The replay reads through ``build_market_data`` (``^RUT`` extended back to 1979 t
 the event history once up to ``--to`` and lists each session's batch with its text; nothing
 after ``--to`` is read, so the list is what the bot would have posted at each close.
 ``--to`` defaults to the latest session either index holds; ``--from`` to ``--to``.
+``--brief`` prints one line per alert instead of the history tables.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="first session to replay (default: --to)")
     p.add_argument("--to", dest="end", metavar="YYYY-MM-DD",
                    help="last session to replay (default: the latest session held)")
+    p.add_argument("--brief", action="store_true",
+                   help="one line per alert (session, kind, sentence), no history tables")
     p.add_argument("--json", action="store_true",
                    help="print JSON (docs/schema/alerts.schema.json) instead of text")
     p.set_defaults(handler=run)
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                "data": data_block(market)}
         print(json.dumps(doc, indent=2))
         return 0
-    text = render_replay_text(batches, start, end)
+    text = render_replay_text(batches, start, end, brief=args.brief)
     if note:
         text += f"note: {note}\n"
     if market.stale:

@@ -79,11 +79,20 @@ def render_batch_text(batch: AlertBatch) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_replay_text(batches: Sequence[AlertBatch], start: Any, end: Any) -> str:
-    """Every batch of a replay, oldest first, under a one-line header."""
+def render_brief_line(event: AlertEvent) -> str:
+    """``2025-09-18  breakout     Breakout: the Russell 2000's first record close in ...``."""
+    return f"{event.session.isoformat()}  {event.kind:<11}  {event.sentence}"
+
+
+def render_replay_text(batches: Sequence[AlertBatch], start: Any, end: Any, *,
+                       brief: bool = False) -> str:
+    """Every batch of a replay, oldest first, under a one-line header; ``brief``: one line
+    per alert (the sentence only)."""
     total = sum(len(b.events) for b in batches)
     head = (f"Alerts that would have fired {start} to {end}: {total:,} in "
             f"{len(batches):,} session{'s' if len(batches) != 1 else ''}\n")
+    if brief:
+        return head + "".join(render_brief_line(e) + "\n" for b in batches for e in b.events)
     return head + "".join("\n" + render_batch_text(b) for b in batches)
 
 
