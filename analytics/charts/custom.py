@@ -81,7 +81,7 @@ def custom_figure(data: CustomInput, theme: Theme) -> Figure:
     series = [(sym, cv.clean_series(s, sym)) for sym, s in data.series]
     with cv.styled(theme):
         fig = cv.new_figure(theme)
-        names = " vs ".join(display_name(sym) for sym, _ in series)
+        names = ", ".join(display_name(sym) for sym, _ in series)
         if data.kind == "ratio":
             names = f"{display_name(series[0][0])} / {display_name(series[1][0])}"
         kind_label = {"price": "price", "rebased": "rebased to 100", "ratio": "ratio",
