@@ -31,7 +31,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from analytics.drivers import DriversPanel, calc_drivers, to_relative
 from analytics.relation import MIN_PAIRS, Relation, relation_of
@@ -137,8 +136,9 @@ def calc_spearman(signal: pd.Series, outcome: pd.Series) -> tuple[int, int, Rela
     called = int((both.iloc[:, 0] != 0).sum())
     if called < MIN_PAIRS:
         return len(both), called, None
-    x = rankdata(both.iloc[:, 0].to_numpy())
-    y = rankdata(both.iloc[:, 1].to_numpy())
+    # Average ranks of ties, as scipy.stats.rankdata's default (pandas: no scipy import here).
+    x = both.iloc[:, 0].rank(method="average").to_numpy()
+    y = both.iloc[:, 1].rank(method="average").to_numpy()
     return len(both), called, relation_of(x, y)
 
 
