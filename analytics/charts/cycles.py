@@ -47,7 +47,7 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
         swing = f" · {data.swing:.0%} swings" if data.swing else ""
         cv.add_header(fig, theme, f"Small- vs large-cap cycles since {first}",
                       f"log scale{swing}")
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
         colours = {"small": theme.small_caps, "large": theme.large_caps}
         span = (float(y.min()), float(y.max()))
         bands = []
@@ -60,7 +60,7 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
                 change = regime.change if regime.change is not None else float(y[j] / y[i] - 1)
                 if regime.change is not None or j > i:
                     ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
-                            ha="center", va="top", fontsize=ANNOTATION_PT - 1,
+                            ha="center", va="top", fontsize=ANNOTATION_PT,
                             color=colours[regime.side], fontweight="bold")
         cv.spans(ax, bands, SHADE_ALPHA)
         h_ratio, = ax.plot(x, y, color=theme.text, linewidth=2.0)

@@ -3,7 +3,7 @@ call for small caps: tailwind (green), headwind (red) or neutral (grey).
 
 Grid: up to 3 panels in one row, up to 6 in two rows of 3, up to 8 in two rows of 4, up to 12
 in three rows of 4. Each panel's title is the driver's name, its reading below it in the call's
-colour; y ticks are few (3) so small panels stay readable.
+colour; y ticks are few (2-3) so small panels stay readable at Discord's preview size.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
 from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import DriversInput
-from analytics.charts.theme import DPI, Theme
+from analytics.charts.theme import DPI, MIN_TEXT_PT, Theme
 
 MAX_PANELS = 12
-PANEL_TICK_PT = 17.0
-PANEL_NAME_PT = 19.0
-PANEL_LABEL_PT = 17.0
+PANEL_TICK_PT = MIN_TEXT_PT
+PANEL_NAME_PT = MIN_TEXT_PT
+PANEL_LABEL_PT = MIN_TEXT_PT
 
 
 def _fit(text: str, cols: int) -> str:
@@ -55,7 +55,7 @@ Y_LABEL_PX = 8.0 * PT_PX  # y tick label left of the axes: pad (rc ytick.major.p
 TITLE_PAD_PX = 30.0 * PT_PX
 # The reading sits this far above the panel, under the title. A fixed gap (what 3% of a panel's
 # height gives in the default two-row grid): 3% of a one-row panel pushed it into the title.
-GRID_TOP_PX, GRID_BOTTOM_PX, GRID_HSPACE = 178, 82, 0.62  # up to two rows (three: 170, 82, 0.8)
+GRID_TOP_PX, GRID_BOTTOM_PX, GRID_HSPACE = 178, 90, 0.62  # up to two rows (three: 170, 82, 0.8)
 READING_PX = 0.03 * (cv.H_PX - GRID_TOP_PX - GRID_BOTTOM_PX) / (2 + GRID_HSPACE)  # 4.75 px
 
 
@@ -113,7 +113,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     computed positions) rather than six Axes: an Axes with its two Axis objects and their
     Tick artists costs ~15 ms to build and draw, the rest of the chart a few ms. Ticks are the
     ones the house Axes would choose: the date locator/formatter of :func:`cv.date_axis`
-    (shared dates, in-view ticks, edge-safe labels), 3 round y ticks of the autoscaled view.
+    (shared dates, in-view ticks, edge-safe labels), 2-3 round y ticks of the autoscaled view.
     """
     if not data.panels:
         raise ChartInputError("no drivers to chart")
@@ -144,7 +144,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     x_ticks = cv.in_view(locator(), first, last)
     x_labels = cv.blank_edge_labels(x_ticks, list(formatter.format_ticks(x_ticks)), first,
                                     last, width_px)
-    y_locator = MaxNLocator(nbins=3, min_n_ticks=3, steps=[1, 2, 5, 10])
+    y_locator = MaxNLocator(nbins=2, min_n_ticks=2, steps=[1, 2, 2.5, 5, 10])
     y_format = cv.compact_formatter()
     grid_lines: list[tuple[float, float, float, float]] = []
     spines: list[tuple[float, float, float, float]] = []
