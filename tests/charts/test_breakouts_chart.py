@@ -108,7 +108,7 @@ def test_chart_and_text_quote_the_same_statistics(market_dir: Path) -> None:
         data = cb.from_breakout_study(study, spx, FOOT, rut=rut, index="both")
         with canvas.styled(DARK):
             chart = " | ".join(_texts(breakouts_figure(data, DARK)))
-        blocks = text.split("Russell 2000 after the same events")
+        blocks = text.split("Russell 2000 price return after the same events")
         for name, block in (("S&P 500", blocks[0]), ("Russell 2000", blocks[1])):
             higher = re.search(r"Higher .* (\d+)/(\d+)\n", block)
             mean = re.search(r"Mean .* ([+-]\d+\.\d%)\n", block)
