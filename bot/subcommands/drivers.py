@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.history import add_replay_options, data_block, resolve
+from bot.ui import json_out
 from bot.ui.study_text import drivers_json, render_drivers_text
 
 SYMBOLS = ["^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols)]
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                "fred_dir": (fred.source.removeprefix("fred-dir ")
                             if fred.source.startswith("fred-dir ") else None),
                "data": data_block(market)}
-        print(json.dumps(doc, indent=2))
+        print(json_out.dumps("drivers", doc))
     else:
         text = render_drivers_text(panel, note=note, valuation=valuation, premarket=premarket)
         if market.stale:
