@@ -1,5 +1,7 @@
 """Cycles chart: the RUT/SPX ratio since 1979 on a log scale (equal heights = equal % moves),
-with small-cap (out-performance) and large-cap (under-performance) regimes shaded.
+with small-cap (out-performance) and large-cap (under-performance) regimes shaded. The ratio is
+shown rebased to 100 at its first value ("1979 = 100"), a unit a reader can use: 150 = small
+caps have beaten large caps by 50% since then; never the raw ratio (0.37).
 
 Regimes of four years or more are labelled with the ratio's change over them; shorter ones are
 only shaded, so labels never crowd.
@@ -40,7 +42,7 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
     ratio = cv.clean_series(data.ratio, "the RUT/SPX ratio")
     ratio = ratio[ratio > 0]
     x = cv.to_days(ratio.index)
-    y = ratio.to_numpy()
+    y = ratio.to_numpy() / float(ratio.iloc[0]) * 100.0  # % moves (labels, log scale) unchanged
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         first = ratio.index[0].year
@@ -67,13 +69,14 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
         ax.set_yscale("log")
         ax.set_ylim(span[0] / 1.05, span[1] * 1.22)
         ax.yaxis.set_major_locator(FixedLocator(log_ticks(span[0] / 1.05, span[1] * 1.22)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.set_xlim(x[0], x[-1])
         cv.date_axis(ax, maxticks=10)
         cv.header_legend(ax, [h_ratio, Patch(color=theme.small_caps, alpha=0.5),
                               Patch(color=theme.large_caps, alpha=0.5)],
-                         ["RUT/SPX ratio", "small caps outperform", "large caps outperform"])
+                         [f"RUT/SPX ({first} = 100)", "small caps lead",
+                          "large caps lead"])
         cv.add_footnote(fig, theme, data.footnote)
     return fig
 
