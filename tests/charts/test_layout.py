@@ -98,7 +98,7 @@ def test_tiny_charts_have_no_overlapping_labels(kind: str) -> None:
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18)])
+@pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18), date(2026, 8, 20)])
 def test_gallery_charts_have_no_overlapping_labels(market_dir: Path, asof: date) -> None:
     market = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
     fred: Any = read_fred_dir(market_dir / "fred")
