@@ -213,10 +213,11 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     _lines(fig, marks, color=theme.muted, linewidth=0.8, zorder=0.5, solid_capstyle="butt")
     _lines(fig, spines, color=theme.grid, linewidth=1.0, zorder=2.5,
            solid_capstyle="projecting")
-    cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.tailwind),
-                                         Patch(color=theme.headwind),
-                                         Patch(color=theme.neutral)],
-               ["tailwind for small caps", "headwind", "neutral"], fontsize=cv.NOTE_PT + 1)
+    key = [(call, label) for call, label in (("tailwind", "tailwind for small caps"),
+                                             ("headwind", "headwind"), ("neutral", "neutral"))
+           if call in calls]  # the key lists only the calls some panel is drawn with
+    cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.call_colour(c)) for c, _ in key],
+               [label for _, label in key], fontsize=cv.NOTE_PT + 1)
     cv.add_footnote(fig, theme, data.footnote)
     return fig
 

@@ -93,3 +93,4 @@ def test_one_month_chart_of_2025_09_18_does_not_flicker(market_dir: Path) -> Non
                                                         FOOT), theme)
         bands = _bands(fig)
         assert 1 <= len(bands) <= 3  # at most 2 changes of regime in the window
+
