@@ -40,11 +40,12 @@ SCHEMAS: dict[str, str] = {
     "history.droughts": "history-droughts.schema.json",
     "history.cycles": "history-cycles.schema.json",
     "history.rates": "history-rates.schema.json",
+    "data.show": "data-show.schema.json",
 }
 
 CENTS, RETURN, DAILY_RETURN, RATIO, SIGNIFICANT = 2, 4, 6, 5, 6
 
-_LEVELS = ("level", "close", "record_close", "previous_record_close", "previous_high_close",
+_LEVELS = ("level", "open", "high", "low", "close", "adj_close", "record_close", "previous_record_close", "previous_high_close",
            "high_close", "last_record_close", "last_high_close", "nearest_level", "next_level",
            "round_step")
 _RETURNS = ("drawdown", "depth", "next_level_distance", "nearest_level_distance", "vs_sma50",

@@ -67,7 +67,7 @@ def test_every_schema_file_is_a_valid_2020_12_schema() -> None:
 
 
 def test_every_json_command_has_a_schema() -> None:
-    shapes = {"status", "briefing", "drivers", *(f"history.{s}" for s in STUDIES)}
+    shapes = {"status", "briefing", "drivers", "data.show", *(f"history.{s}" for s in STUDIES)}
     assert shapes <= set(json_out.SCHEMAS), shapes - set(json_out.SCHEMAS)
 
 
@@ -132,10 +132,11 @@ COMMANDS: dict[str, list[str]] = {
 
 
 def _run_json(capsys: pytest.CaptureFixture[str], market_dir: Path, tmp_path: Path,
-              argv: list[str], asof: str) -> dict[str, Any]:
+              argv: list[str], asof: str | None) -> dict[str, Any]:
     config = tmp_path / "quiet.toml"
     config.write_text('[logging]\nlevel = "WARNING"\n')
-    code = main([*argv, "--json", "--asof", asof, "--data-dir", str(market_dir),
+    replay = ["--asof", asof] if asof else []
+    code = main([*argv, "--json", *replay, "--data-dir", str(market_dir),
                  "--config", str(config)])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -172,3 +173,18 @@ def test_the_issue_example_is_a_whole_basis_point(market_dir: Path, tmp_path: Pa
     ten = next(r for r in doc["readings"] if r["key"] == "ten_year")
     assert ten["change_unit"] == "bp" and ten["change_1m"] == -20.0
     assert ten["level_unit"] == "%" and _decimals(ten["level"]) <= 2
+
+
+@pytest.mark.shared_data
+def test_data_show_json_validates_with_prices_to_the_cent(
+        market_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for symbol in ("^RUT", "^TNX", "SPY"):
+        doc = _run_json(capsys, market_dir, tmp_path, ["data", "show", symbol, "--tail", "5"],
+                        None)
+        assert not list(validator("data.show").iter_errors(doc)), symbol
+        assert doc["schema"] == "data.show" and len(doc["bars"]) == 5
+        for bar in doc["bars"]:
+            for key in ("open", "high", "low", "close", "adj_close"):
+                assert bar[key] is None or _decimals(bar[key]) <= 2, (symbol, key, bar)
+    rut = _run_json(capsys, market_dir, tmp_path, ["data", "show", "^RUT", "--tail", "1"], None)
+    assert rut["bars"][-1]["close"] == 3014.34  # the last bar the closing note quotes
