@@ -46,8 +46,8 @@ SCHEMAS: dict[str, str] = {
 CENTS, RETURN, DAILY_RETURN, RATIO, SIGNIFICANT = 2, 4, 6, 5, 6
 
 _LEVELS = ("level", "open", "high", "low", "close", "adj_close", "record_close",
-           "previous_record_close", "previous_high_close", "high_close", "last_record_close", "last_high_close", "nearest_level", "next_level",
-           "round_step")
+           "previous_record_close", "previous_high_close", "high_close", "last_record_close",
+           "last_high_close", "nearest_level", "next_level", "round_step")
 _RETURNS = ("drawdown", "depth", "next_level_distance", "nearest_level_distance", "vs_sma50",
             "vs_sma200", "sma200_slope", "lead_margin", "relative_return", "rut_return",
             "spx_return", "current_from_extreme", "spx_return_so_far", "rut_return_so_far",
