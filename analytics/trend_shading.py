@@ -10,6 +10,11 @@ changes in any 21 sessions (raw: 10), see ``tests/analytics/test_trend_shading.p
 Pure and causal: state ``i`` depends only on values ``0..i`` (appending data never changes an
 earlier state). Computed over the whole input, so a chart passes the sessions before its window
 too and the first day shown already carries the history's regime.
+
+What the chart draws (:func:`to_display_states`) adds one rule so the chart never contradicts
+the verdict's 200-day call (``analytics.verdict``: ratio above its 200-day average = small caps,
+at or below = large caps, no hysteresis): the latest run is always the raw side at ``asof``,
+from the session that raw run began. At most 3 changes in any 21 sessions since 1987.
 """
 
 from __future__ import annotations
@@ -53,3 +58,20 @@ def count_flips(states: np.ndarray) -> int:
     """Changes between two known states (UNKNOWN → known is not a flip)."""
     s = np.asarray(states)
     return int(np.sum((s[1:] != s[:-1]) & (s[1:] != UNKNOWN) & (s[:-1] != UNKNOWN)))
+
+
+def to_display_states(ratio: np.ndarray, average: np.ndarray, *, band: float = BAND,
+                      confirm: int = CONFIRM) -> np.ndarray:
+    """:func:`to_trend_states`, with the final run replaced by the raw side of the last value
+    (ratio > average: SMALL, else LARGE) from where that raw run began, when they differ."""
+    states = to_trend_states(ratio, average, band=band, confirm=confirm)
+    rel = np.asarray(ratio, dtype="float64") / np.asarray(average, dtype="float64") - 1.0
+    if len(rel) == 0 or not np.isfinite(rel[-1]):
+        return states
+    raw = np.where(np.isfinite(rel), np.where(rel > 0, SMALL, LARGE), UNKNOWN)
+    if states[-1] != raw[-1]:
+        differs = np.flatnonzero(raw != raw[-1])
+        start = int(differs[-1]) + 1 if len(differs) else 0
+        states = states.copy()
+        states[start:] = raw[-1]
+    return states

@@ -4,8 +4,9 @@ RUT/SPX ratio with its 50- and 200-day averages, the trend regime shaded (bottom
 Units a reader can use: every line is a % change since the window's base session (the ratio's
 +2.0% = small caps beat large caps by 2% since then; its averages on the same scale), never
 the raw ratio (0.37). Shading is the 200-day trend regime with hysteresis
-(:func:`analytics.trend_shading.to_trend_states`: a change needs 5 sessions more than 1% beyond
-the average), computed over the sessions before the window too, so it exists from the first
+(:func:`analytics.trend_shading.to_display_states`: a change needs 5 sessions more than 1%
+beyond the average; the latest run is the verdict's raw 200-day side, so the right edge agrees
+with the title), computed over the sessions before the window too, so it exists from the first
 day shown and does not flicker. The key lists only what is drawn: a regime appears in it only
 when some of the window is shaded that way.
 """
@@ -24,7 +25,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import LeadershipInput
 from analytics.charts.theme import Theme
-from analytics.trend_shading import LARGE, SMALL, to_trend_states
+from analytics.trend_shading import LARGE, SMALL, to_display_states
 
 SHADE_ALPHA = 0.16
 LEFT_PX = 118  # room for a "+100%" tick label at 20 pt
@@ -68,7 +69,7 @@ def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
     x = cv.to_days(common[first:])
     base = ratio_all[first]
     slow_all = _moving_average(ratio_all, 200)
-    states = to_trend_states(ratio_all, slow_all)[first:]
+    states = to_display_states(ratio_all, slow_all)[first:]
     ratio = ratio_all[first:] / base - 1.0
     fast = _moving_average(ratio_all, 50)[first:] / base - 1.0
     slow = slow_all[first:] / base - 1.0

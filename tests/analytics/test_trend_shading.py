@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.trend_shading import LARGE, SMALL, UNKNOWN, count_flips, to_trend_states
+from analytics.trend_shading import (
+    LARGE,
+    SMALL,
+    UNKNOWN,
+    count_flips,
+    to_display_states,
+    to_trend_states,
+)
 
 
 def test_oscillating_around_the_average_never_flips() -> None:
@@ -62,3 +69,25 @@ def test_real_history_flips_at_most_twice_in_any_21_sessions(market_dir: Path) -
     assert count_flips(states[end - 22:end]) == 0
     worst = max(count_flips(states[i - 22:i]) for i in range(222, len(states) + 1))
     assert worst <= 2
+    # What the chart draws at each date: the same, its last run set to the raw side.
+    run_start = np.zeros(len(raw), dtype=int)
+    for i in range(1, len(raw)):
+        run_start[i] = run_start[i - 1] if raw[i] == raw[i - 1] else i
+    shown_worst = 0
+    for i in range(221, len(raw)):
+        window = states[i - 21:i + 1].copy()
+        if window[-1] != raw[i]:
+            window[max(run_start[i] - (i - 21), 0):] = raw[i]
+        shown_worst = max(shown_worst, count_flips(window))
+    assert shown_worst <= 3
+    display = to_display_states(ratio[:end], average[:end])
+    assert display[-1] == raw[end - 1] and count_flips(display[end - 22:end]) <= 1
+
+
+def test_display_ends_on_the_raw_side_the_verdict_calls() -> None:
+    average = np.full(12, 1.0)
+    ratio = np.r_[np.full(8, 1.02), np.full(3, 0.995), [0.98]]  # below for the last 4 only
+    assert to_trend_states(ratio, average)[-1] == SMALL  # not yet confirmed
+    shown = to_display_states(ratio, average)
+    assert list(shown) == [SMALL] * 8 + [LARGE] * 4
+    assert list(to_display_states(ratio[:8], average[:8])) == [SMALL] * 8  # agree: unchanged
