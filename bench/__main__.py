@@ -2,7 +2,8 @@
 
 Each module returns a flat-ish dict of figures (seconds as ``*_s``, milliseconds as ``*_ms``,
 counts as plain ints) and may include ``"targets": {name: {"value":…, "target":…, "ok":…}}``.
-``python -m bench [--data-dir DIR] [--only NAME ...]``.
+``python -m bench [--data-dir DIR] [--only NAME ...]``; with ``--only`` the other modules' figures
+already in ``bench/results.json`` are kept.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def main() -> int:
             print(f"   {key}: {json.dumps(value)}", flush=True)
         results[name.removeprefix("bench_")] = figures
     out = HERE / "results.json"
+    if args.only and out.is_file():  # a partial run updates its modules' figures only
+        kept = json.loads(out.read_text())
+        kept.update(results)
+        results = kept
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(f"wrote {out}")
     return 0

@@ -20,6 +20,7 @@ from datetime import date
 import pandas as pd
 
 from bot.errors import BadInput, DataUnavailable
+from bot.ui.format import shown
 
 REQUIRED = ("^RUT", "^GSPC")
 
@@ -34,14 +35,22 @@ class ResolvedAsof:
     note: str | None
 
 
-def parse_asof(text: str | None) -> date | None:
-    """``YYYY-MM-DD`` → date; None stays None; anything else → BadInput."""
-    if text is None or text == "":
+def parse_asof(text: object, *, today: date | None = None, option: str = "--asof"
+               ) -> date | None:
+    """``YYYY-MM-DD`` → date; None or blank → None; anything else → BadInput naming
+    ``option``. With ``today``, a future date is refused too (before any data is read); dates
+    before the data are refused once it is known (:func:`resolve_asof`)."""
+    if text is None or (isinstance(text, str) and not text.strip()):
         return None
+    if not isinstance(text, str):
+        raise BadInput(f"{option} must be a date as YYYY-MM-DD.")
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
-        raise BadInput(f"--asof must be a date as YYYY-MM-DD, not {text!r}") from None
+        raise BadInput(f"{option} must be a date as YYYY-MM-DD, not `{shown(text)}`.") from None
+    if today is not None and value > today:
+        raise BadInput(f"{value.isoformat()} is in the future; pick a past trading day.")
+    return value
 
 
 def resolve_asof(bars: Mapping[str, pd.DataFrame], requested: date | None, *,

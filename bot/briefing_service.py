@@ -21,9 +21,10 @@ from sqlalchemy.engine import Engine
 
 from bot.briefing_compose import BriefingComposer, render_inline
 from bot.briefing_post import BriefingPost
+from bot.clock import utc_now
 from bot.delivery import BriefingRuntime, ChannelError, Throttled
 from bot.market_data import calendar
-from bot.scheduler import BriefingScheduler, Clock, utc_now
+from bot.scheduler import BriefingScheduler, Clock
 from bot.services import Services
 from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository

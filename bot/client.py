@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import signal
 from pathlib import Path
@@ -25,18 +24,18 @@ import discord
 from discord.ext import commands
 from pydantic import SecretStr
 
+from bot import metrics
+from bot.health import HealthServer, start_health
 from bot.services import Services
 from bot.settings import Settings
 from bot.tree import CapbriefTree
 
 log = logging.getLogger(__name__)
 
-#: Every extension, loaded in this order. ``OPTIONAL`` ones are skipped while their module is
-#: absent (the briefing cog lands separately).
+#: Every extension, loaded in this order.
 EXTENSIONS: tuple[str, ...] = (
     "cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about", "cogs.briefing",
 )
-OPTIONAL: frozenset[str] = frozenset({"cogs.briefing"})
 
 
 def intents() -> discord.Intents:
@@ -53,6 +52,7 @@ class CapbriefBot(commands.AutoShardedBot):
                  services: Services | None = None,
                  extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
         options.setdefault("shard_count", settings.discord.shard_count)
+        options.setdefault("http_trace", metrics.http_trace())  # times interaction acks
         super().__init__(
             command_prefix=commands.when_mentioned, intents=intents(), tree_cls=CapbriefTree,
             help_command=None, allowed_mentions=discord.AllowedMentions.none(), **options,
@@ -62,6 +62,7 @@ class CapbriefBot(commands.AutoShardedBot):
         self.extension_names = extensions
         self._services = services
         self.synced: list[discord.app_commands.AppCommand] = []
+        self.health: HealthServer | None = None
 
     @property
     def services(self) -> Services:
@@ -73,10 +74,8 @@ class CapbriefBot(commands.AutoShardedBot):
         if self._services is None:
             self._services = Services.build(self.settings, self.data_dir)
         await self._services.start()
+        self.health = await start_health(self)  # /healthz and /metrics when [health] enabled
         for name in self.extension_names:
-            if name in OPTIONAL and importlib.util.find_spec(name) is None:
-                log.info("extension %s not present; skipped", name)
-                continue
             await self.load_extension(name)
         await self.sync_commands()
         self._services.start_background()
@@ -94,6 +93,10 @@ class CapbriefBot(commands.AutoShardedBot):
             where = "globally"
         log.info("synced %d commands %s: %s", len(self.synced), where,
                  ", ".join(sorted(c.name for c in self.synced)))
+
+    async def on_app_command_completion(self, interaction: discord.Interaction,
+                                        command: Any) -> None:
+        metrics.command_finished(interaction.id, interaction.extras, "ok")
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s guilds, %s shards)", self.user, len(self.guilds),
@@ -122,7 +125,8 @@ def run_bot(settings: Settings, token: SecretStr, data_dir: Path | None = None) 
     try:
         asyncio.run(_serve(bot, token.get_secret_value()))
     except discord.LoginFailure:
-        log.error("Discord rejected the token in DISCORD_TOKEN (not shown); check it and retry")
+        log.error("Discord rejected the token from DISCORD_TOKEN / DISCORD_TOKEN_FILE (not shown); "
+                  "check it and retry")
         return 2
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the gateway intents; capbrief needs only the Guilds intent")

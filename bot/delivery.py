@@ -37,7 +37,9 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from bot import metrics
 from bot.briefing_post import BriefingPost
+from bot.clock import utc_now
 from bot.market_data import calendar
 from bot.scheduler import (
     Clock,
@@ -46,7 +48,6 @@ from bot.scheduler import (
     data_asof,
     local_date,
     recent_slots,
-    utc_now,
 )
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from bot.subscriptions import BriefingOptions, Subscription, format_time
@@ -228,6 +229,7 @@ class BriefingRuntime:
                 log.warning("briefing MISSED for subscription %s (channel %s), session %s: %s",
                             sub.id, sub.channel_id, slot.session, reason)
                 report.missed.append(sub.id)
+        metrics.record_fanout(report)
         return report
 
     # -- fan-out --------------------------------------------------------------------------
@@ -244,6 +246,7 @@ class BriefingRuntime:
             else:
                 pending.append(sub)
         if not pending:
+            metrics.record_fanout(report)
             return report
         asof = data_asof(slot)
         gate = asyncio.Semaphore(self.concurrency)
@@ -256,6 +259,7 @@ class BriefingRuntime:
         log.info("briefing %s: %d sent, %d skipped, %d failed, %d disabled", slot.session,
                  len(report.sent), len(report.skipped), len(report.failed),
                  len(report.disabled))
+        metrics.record_fanout(report)
         return report
 
     async def _deliver_one(self, sub: Subscription, slot: Slot, asof: date,

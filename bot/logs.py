@@ -1,5 +1,9 @@
 """Logging, set up once: level from config, noisy libraries quieted to warnings.
 
+yfinance is silenced altogether below DEBUG: its cookie/crumb, "possibly delisted" and "N Failed
+downloads" messages repeat, per symbol, what :mod:`bot.market_data.yahoo` reads from the HTTP
+answers itself and reports once, in its own words. At DEBUG its warnings show again.
+
 The bot process logs to stdout (container logs). One-shot CLI commands log to stderr so that
 their stdout (text tables, ``--json``) stays clean for pipes.
 """
@@ -10,8 +14,11 @@ import logging
 import sys
 from typing import TextIO
 
-QUIET = ("discord", "discord.http", "discord.gateway", "yfinance", "matplotlib", "apscheduler",
+QUIET = ("discord", "discord.http", "discord.gateway", "matplotlib", "apscheduler",
          "urllib3", "peewee", "asyncio")
+#: Loggers that never reach the console below DEBUG (see the module doc).
+SILENCED = ("yfinance",)
+OFF = logging.CRITICAL + 10
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
@@ -42,3 +49,5 @@ def setup_logging(level: str = "INFO", *, to_stderr: bool = False) -> None:
     handler.to_stderr = to_stderr
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENCED:
+        logging.getLogger(name).setLevel(logging.WARNING if root.level <= logging.DEBUG else OFF)

@@ -13,6 +13,11 @@
   once. A :class:`~analytics.charts.ChartInputError` from a chart becomes :class:`ChartUnavailable`
   (a :class:`~bot.errors.UserFacingError` whose text is safe to show).
 
+- **Render path.** Workers draw with the fast glyph-caching renderer where
+  :func:`analytics.charts.raster.fast_path_supported` allows, else the public Agg canvas;
+  ``CAPBRIEF_RENDER_FALLBACK=1`` forces the public canvas (:func:`render_path_choice`; the choice
+  is passed to each worker by the pool initializer, analytics reads no environment).
+
 ``data`` is the chart's input dataclass (see :mod:`analytics.charts.inputs`), or a zero-argument
 callable returning it: the callable runs (in a thread) only on a cache miss.
 """
@@ -20,12 +25,14 @@ callable returning it: the callable runs (in a thread) only on a cache miss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Hashable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import Any
@@ -37,11 +44,14 @@ from analytics.charts.inputs import CustomInput
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
 PRELOAD = ["analytics.charts.registry"]
 CacheKey = tuple[str, Hashable, str, str]
+#: Set to 1 (or true/yes/on) to force the public Agg canvas instead of the fast renderer.
+FALLBACK_ENV = "CAPBRIEF_RENDER_FALLBACK"
 
 
 class ChartUnavailable(DataUnavailable):
@@ -53,6 +63,34 @@ def footnote_for(snapshot: MarketSnapshot, asof: date | None = None) -> Footnote
     return Footnote(asof=asof or snapshot.asof, stale=snapshot.stale, source=snapshot.source)
 
 
+def render_path_choice(environ: Mapping[str, str] | None = None) -> str:
+    """``"fallback"`` when :data:`FALLBACK_ENV` is set to a true value, else ``"auto"`` (fast
+    where supported); see :func:`analytics.charts.raster.select_render_path`."""
+    value = (os.environ if environ is None else environ).get(FALLBACK_ENV, "")
+    return "fallback" if value.strip().lower() in ("1", "true", "yes", "on") else "auto"
+
+
+def use_render_path(choice: str | None = None) -> str:
+    """Apply ``choice`` (default: from the environment) to this process; the path in effect.
+
+    Imports Matplotlib: call it where charts are drawn (workers, inline renders), not at start.
+    """
+    from analytics.charts.raster import select_render_path
+
+    return select_render_path(render_path_choice() if choice is None else choice)
+
+
+_WARM_BARRIER: Any = None
+WARM_BARRIER_TIMEOUT_S = 30.0
+
+
+def init_worker(choice: str, barrier: Any = None) -> None:
+    """Pool initializer: the render path (:func:`use_render_path`) and the warm-up barrier."""
+    global _WARM_BARRIER
+    _WARM_BARRIER = barrier
+    use_render_path(choice)
+
+
 def render_job(kind: str, data: Any, theme: str) -> bytes:
     """Worker side: PNG bytes of one chart (module-level so it pickles by reference)."""
     from analytics.charts import render_png
@@ -60,16 +98,21 @@ def render_job(kind: str, data: Any, theme: str) -> bytes:
     return render_png(kind, data, theme)
 
 
-def warm_job(theme: str) -> int:
-    """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid."""
+def warm_job(theme: str) -> tuple[int, str]:
+    """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid
+    and the render path it uses."""
     from analytics.charts import render_png
+    from analytics.charts.raster import render_path
 
     index = pd.date_range("2024-01-01", periods=40, freq="B")
     values = pd.Series([100.0 + i for i in range(40)], index=index)
     tiny = CustomInput(series=(("^RUT", values), ("^GSPC", values * 1.01)), kind="rebased",
                        period_label="warm-up", footnote=Footnote(asof=index[-1].date()))
     render_png("custom", tiny, theme)
-    return os.getpid()
+    if _WARM_BARRIER is not None:  # hold this worker until every worker has its own warm-up job
+        with contextlib.suppress(threading.BrokenBarrierError):
+            _WARM_BARRIER.wait(WARM_BARRIER_TIMEOUT_S)
+    return os.getpid(), render_path()
 
 
 def freeze(params: Any) -> Hashable:
@@ -85,6 +128,12 @@ def freeze(params: Any) -> Hashable:
     return repr(params)
 
 
+def _log_warm_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("render pool warm-up failed; the first render will retry",
+                  exc_info=task.exception())
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
@@ -96,9 +145,16 @@ def _context() -> multiprocessing.context.BaseContext:
 class Renderer:
     """Async chart rendering: ``await renderer.render(kind, params, data, version=...)``."""
 
-    def __init__(self, pool_size: int = 2, cache_entries: int = 256, theme: str = "dark") -> None:
+    def __init__(self, pool_size: int = 2, cache_entries: int = 256, theme: str = "dark",
+                 render_path: str | None = None) -> None:
         if pool_size < 1 or cache_entries < 1:
             raise ValueError("pool_size and cache_entries must be at least 1")
+        #: ``auto``/``fast``/``fallback`` for the workers (default: :func:`render_path_choice`).
+        self.render_path = render_path_choice() if render_path is None else render_path
+        #: The path the workers report after warm-up ("fast" or "fallback"; "" before).
+        self.active_path = ""
+        #: The distinct workers that ran a warm-up job (all of them, thanks to the barrier).
+        self.warmed_pids: list[int] = []
         self.pool_size = pool_size
         self.cache_entries = cache_entries
         self.theme = theme
@@ -108,8 +164,9 @@ class Renderer:
         self.pool_restarts = 0
         self._pool: ProcessPoolExecutor | None = None
         self._cache: OrderedDict[CacheKey, bytes] = OrderedDict()
-        self._inflight: dict[CacheKey, asyncio.Task[bytes]] = {}
+        self._inflight: SingleFlight[CacheKey, bytes] = SingleFlight()
         self._pool_lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
@@ -131,12 +188,24 @@ class Renderer:
             if self._pool is None:
                 self._pool = await self._new_pool()
 
+    def start_background(self) -> asyncio.Task[None]:
+        """Start and warm the pool in a task and return at once, so the bot answers commands
+        while the workers warm up; a render arriving meanwhile waits for the warm-up (it takes
+        the same lock). Idempotent."""
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self.start())
+            self._warming.add_done_callback(_log_warm_failure)
+        return self._warming
+
     async def close(self) -> None:
         """Stop the workers; pending renders fail, later ones raise. Safe to call twice."""
         self._closed = True
+        warming = self._warming
+        if warming is not None and not warming.done():
+            with contextlib.suppress(Exception):
+                await warming  # let a half-built pool finish, then shut it down below
         pool, self._pool = self._pool, None
-        for task in list(self._inflight.values()):
-            task.cancel()
+        self._inflight.cancel_all()
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
@@ -167,20 +236,7 @@ class Renderer:
             self._cache.move_to_end(key)
             self.cache_hits += 1
             return cached
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._produce(key, kind, data, theme))
-            self._inflight[key] = task
-            task.add_done_callback(self._forget(key))
-        return await asyncio.shield(task)
-
-    def _forget(self, key: CacheKey) -> Callable[[asyncio.Task[bytes]], None]:
-        def done(task: asyncio.Task[bytes]) -> None:
-            self._inflight.pop(key, None)
-            if not task.cancelled():
-                task.exception()  # retrieved here: callers may all have gone away
-
-        return done
+        return await self._inflight.run(key, lambda: self._produce(key, kind, data, theme))
 
     async def _produce(self, key: CacheKey, kind: str, data: Any, theme: str) -> bytes:
         try:
@@ -222,13 +278,24 @@ class Renderer:
             self._pool = await self._new_pool()
             self.pool_restarts += 1
 
+    def _spawn(self) -> tuple[ProcessPoolExecutor, list[Future[tuple[int, str]]]]:
+        """A new pool with one warm-up job per worker submitted; a barrier holds each job until
+        all have started, so every worker warms (not one worker twice). Runs in a thread: the
+        first submit starts the fork server and waits for its preload (imports, ~1 s)."""
+        ctx = _context()
+        barrier = ctx.Barrier(self.pool_size) if self.pool_size > 1 else None
+        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=ctx,
+                                   initializer=init_worker,
+                                   initargs=(self.render_path, barrier))
+        return pool, [pool.submit(warm_job, self.theme) for _ in range(self.pool_size)]
+
     async def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=self.pool_size, mp_context=_context())
-        loop = asyncio.get_running_loop()
-        warm: list[asyncio.Future[int]] = [
-            loop.run_in_executor(pool, warm_job, self.theme) for _ in range(self.pool_size)]
-        pids = await asyncio.gather(*warm)
-        log.info("render pool ready: %d worker(s) warmed (%s)", self.pool_size,
-                 ", ".join(str(p) for p in sorted(set(pids))))
+        pool, warm = await asyncio.to_thread(self._spawn)
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in warm))
+        self.active_path = ",".join(sorted({path for _, path in results}))
+        self.warmed_pids = sorted({pid for pid, _ in results})
+        log.info("render pool ready: %d worker(s) warmed (%s), %s render path", self.pool_size,
+                 ", ".join(str(p) for p in sorted({pid for pid, _ in results})),
+                 self.active_path)
         return pool
 

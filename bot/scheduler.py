@@ -42,11 +42,6 @@ Clock = Callable[[], datetime]
 JOB_PREFIX = "briefing:"
 
 
-def utc_now() -> datetime:
-    """The production clock; tests pass their own."""
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Slot:
     """One firing: the NYSE session it is for and the UTC instant it fires at."""

@@ -7,10 +7,10 @@
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
 Life cycle (driven by :class:`bot.client.CapbriefBot`): :meth:`Services.build` (cheap, no I/O) →
-``await start()`` in ``setup_hook`` (starts and warms the render pool) → the cogs load and the
-commands sync → :meth:`start_background` (starts the scheduler: the loop is running) →
-``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market data, in
-reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
+``await start()`` in ``setup_hook`` (begins warming the render pool in the background) → the
+cogs load and the commands sync → :meth:`start_background` (starts the scheduler: the loop is
+running) → ``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market
+data, in reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
 """
 
 from __future__ import annotations
@@ -21,56 +21,42 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bot.market_data.service import MarketData, build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
 
-class RendererLike(Protocol):
-    """What cogs need from the renderer (see :mod:`bot.render`)."""
-
-    async def render(self, kind: str, params: Any, data: Any, *, version: str = ...) -> bytes: ...
-
-
 class AsyncMemo:
     """Single-flight memo for derived data: concurrent callers with one key share one
-    computation; results are kept for the ``size`` most recent keys (keys should include the
+    computation (:class:`~bot.singleflight.SingleFlight`: a cancelled caller does not cancel it
+    for the others); results are kept for the ``size`` most recent keys (keys should include the
     data ``version``, so new bars never hit old results). Failures are not cached."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self.computed = 0
         self._done: OrderedDict[Hashable, Any] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        self._flights: SingleFlight[Hashable, Any] = SingleFlight()
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if key in self._done:
             self._done.move_to_end(key)
             return self._done[key]
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[key] = fut
-        try:
+
+        async def compute_and_keep() -> Any:
             value = await compute()
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters (if any) re-raise it
-            raise
-        else:
-            fut.set_result(value)
             self.computed += 1
             self._done[key] = value
             while len(self._done) > self.size:
                 self._done.popitem(last=False)
             return value
-        finally:
-            del self._pending[key]
+
+        return await self._flights.run(key, compute_and_keep)
 
 
 @dataclass
@@ -83,9 +69,10 @@ class Services:
     storage: Any = None
     scheduler: Any = None
     memo: AsyncMemo = field(default_factory=AsyncMemo)
-    _snapshots: dict[tuple[str, ...], asyncio.Future[MarketSnapshot]] = field(
-        default_factory=dict)
+    _snapshots: SingleFlight[tuple[str, ...], MarketSnapshot] = field(
+        default_factory=SingleFlight)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _checks: asyncio.Future[Any] | None = None
     _started: bool = False
 
     @classmethod
@@ -99,32 +86,38 @@ class Services:
     async def snapshot(self, symbols: Sequence[str]) -> MarketSnapshot:
         """``market.snapshot(symbols)`` with concurrent identical requests joined: a burst of
         the same command shares one read (nothing is kept once it completes)."""
-        key = tuple(symbols)
-        task = self._snapshots.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self.market.snapshot(list(symbols)))
-            self._snapshots[key] = task
-            task.add_done_callback(lambda done: _forget(self._snapshots, key, done))
-        return await asyncio.shield(task)
+        return await self._snapshots.run(tuple(symbols),
+                                         lambda: self.market.snapshot(list(symbols)))
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
         self._closers.append(closer)
 
     async def start(self) -> None:
-        """Start and warm the render pool (its first call costs ~1 s, paid here, off the loop)."""
+        """Start warming the render pool in the background (~1-4 s off the loop) and return:
+        commands answer meanwhile, and the first render waits for the warm-up. A renderer
+        without ``start_background`` is started and awaited."""
         if self._started:
             return
-        if self.renderer is not None and hasattr(self.renderer, "start"):
+        if self.renderer is not None and hasattr(self.renderer, "start_background"):
+            self.renderer.start_background()
+        elif self.renderer is not None and hasattr(self.renderer, "start"):
             await self.renderer.start()
         self._started = True
 
     def start_background(self) -> None:
-        """Start the scheduler (needs the running loop; called at the end of ``setup_hook``)."""
+        """Start the scheduler (needs the running loop; called at the end of ``setup_hook``) and
+        the one-off live check of the bundled ^RUT history against FRED (logged, never fatal)."""
         if self.scheduler is not None:
             self.scheduler.start()
+        if self._checks is None:
+            check = asyncio.ensure_future(self.market.verify_bundled_history())
+            check.add_done_callback(_log_failure)
+            self._checks = check
 
     def stop_background(self) -> None:
+        if self._checks is not None and not self._checks.done():
+            self._checks.cancel()
         if self.scheduler is not None:
             try:
                 self.scheduler.shutdown()
@@ -154,14 +147,14 @@ def _build_renderer(settings: Settings, pool_size: int | None) -> Any:
     return Renderer.from_settings(settings, pool_size=pool_size)
 
 
-def _forget(pending: dict[Any, Any], key: Any, done: asyncio.Future[Any]) -> None:
-    pending.pop(key, None)
-    if not done.cancelled():
-        done.exception()  # retrieved: every caller may have gone away
-
-
 async def _quietly(fn: Callable[[], Awaitable[None]], what: str) -> None:
     try:
         await fn()
     except Exception:
         log.exception("closing %s failed", what)
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    """Done-callback of a background check: an unexpected error is logged, not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background check failed", exc_info=task.exception())

@@ -116,6 +116,14 @@ class BriefingSettings(_Section):
         return value
 
 
+class HealthSettings(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_data_age_sessions: int = Field(default=2, ge=0)
+    probe_seconds: float = Field(default=300.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything but secrets. Build with :func:`load_settings`."""
 
@@ -133,6 +141,7 @@ class Settings(BaseSettings):
     render: RenderSettings = RenderSettings()
     discord: DiscordSettings = DiscordSettings()
     briefing: BriefingSettings = BriefingSettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -148,11 +157,28 @@ class Settings(BaseSettings):
 
 
 class Secrets(BaseSettings):
-    """Secrets come from the environment only, never from a file."""
+    """Secrets come from the environment only, never from the config file: ``DISCORD_TOKEN``,
+    or ``DISCORD_TOKEN_FILE`` naming a file that holds it (Docker/compose secrets)."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    discord_token_file: Path | None = Field(default=None, validation_alias="DISCORD_TOKEN_FILE")
+
+    def token(self) -> SecretStr | None:
+        """``DISCORD_TOKEN`` if set and not blank, else the stripped contents of
+        ``DISCORD_TOKEN_FILE``; None when neither gives one. An unreadable file is a
+        :class:`ConfigError` naming the file (never its contents)."""
+        if self.discord_token is not None and self.discord_token.get_secret_value().strip():
+            return SecretStr(self.discord_token.get_secret_value().strip())
+        if self.discord_token_file is None:
+            return None
+        try:
+            text = self.discord_token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config error: DISCORD_TOKEN_FILE: cannot read "
+                              f"{self.discord_token_file} ({type(exc).__name__})") from None
+        return SecretStr(text) if text else None
 
 
 class ConfigError(Exception):

@@ -26,12 +26,12 @@ import io
 import logging
 import math
 import secrets
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
 
+from bot import metrics
+from bot.clock import today_in_new_york
 from bot.errors import UserFacingError
 from bot.ui import limits
 
@@ -41,7 +41,8 @@ GENERIC = "Something went wrong on our side while answering that. (ref {ref})"
 STALE_COMMAND = "This command has just changed; please try again in a minute."
 #: ``interaction.extras`` key set by :func:`send_reply` once the public reply is out.
 REPLIED = "capbrief_replied"
-NEW_YORK = ZoneInfo("America/New_York")
+#: Today's date in New York: what "a future date" means for the cogs' ``asof`` options.
+market_today = today_in_new_york
 #: Discord's codes for an interaction whose token is no longer valid.
 UNKNOWN_WEBHOOK, UNKNOWN_INTERACTION = 10015, 10062
 FORBIDDEN = ("I'm missing a permission Discord needs for that here (Discord said: {why}). "
@@ -163,13 +164,15 @@ def heavy_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | 
                                  settings.discord.cooldown_seconds)
 
 
-def market_today() -> date:
-    """Today's date in New York (what "a future date" means for a market date)."""
-    return datetime.now(NEW_YORK).date()
-
-
 class CapbriefTree(app_commands.CommandTree[discord.Client]):
     """The command tree with the single error path described in the module docstring."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Time every slash command from receipt (:mod:`bot.metrics`); refuses nothing."""
+        if interaction.type is discord.InteractionType.application_command:
+            name = interaction.command.qualified_name if interaction.command else "?"
+            metrics.command_started(interaction.id, interaction.extras, name)
+        return True
 
     async def on_error(self, interaction: discord.Interaction,
                        error: app_commands.AppCommandError) -> None:
@@ -181,6 +184,8 @@ class CapbriefTree(app_commands.CommandTree[discord.Client]):
                         getattr(cause, "text", "") or "")
             return
         message = user_message(error)
+        metrics.command_finished(interaction.id, interaction.extras,
+                                 "error" if message is None else "refused")
         if message is None:
             ref = secrets.token_hex(3)
             log.error("/%s failed (ref %s)", name, ref, exc_info=unwrap(error))

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
+from functools import partial
 
+from bot.asof import parse_asof as _parse_asof
 from bot.errors import BadInput
 from bot.market_data.frames import is_valid_symbol
+from bot.ui.format import shown
 
 MAX_SYMBOLS = 4
 MAX_SYMBOLS_TEXT = 100
+
+#: A slash command's ``asof``: :func:`bot.asof.parse_asof` naming the option as Discord shows
+#: it; pass ``today`` so a future date is refused before any fetch.
+parse_asof = partial(_parse_asof, option="`asof`")
 _SEPARATORS = re.compile(r"[\s,]+")
-_UNSAFE = re.compile(r"[`\\\x00-\x1f\x7f]")
-
-
-def shown(text: str, limit: int = 20) -> str:
-    """User text made safe to echo inside `code`: no backticks, backslashes or control
-    characters, cut to ``limit`` (the bot sends with mentions disabled)."""
-    clean = _UNSAFE.sub("", text)
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
 def parse_symbols(text: str | None) -> list[str]:
@@ -46,22 +44,6 @@ def parse_symbols(text: str | None) -> list[str]:
     if len(symbols) > MAX_SYMBOLS:
         raise BadInput(f"At most {MAX_SYMBOLS} symbols per chart (got {len(symbols)}).")
     return symbols
-
-
-def parse_asof(text: str | None, *, today: date) -> date | None:
-    """``YYYY-MM-DD`` → date (None when not given); a future date is refused here, before any
-    fetch. Dates before the data are refused once the data is known (:mod:`bot.asof`)."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return None
-    if not isinstance(text, str):
-        raise BadInput("`asof` must be a date as YYYY-MM-DD.")
-    try:
-        value = date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(f"`asof` must be a date as YYYY-MM-DD, not `{shown(text)}`.") from None
-    if value > today:
-        raise BadInput(f"{value.isoformat()} is in the future; pick a past trading day.")
-    return value
 
 
 def check_choice(name: str, value: str, allowed: Iterable[str]) -> str:

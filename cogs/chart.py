@@ -15,19 +15,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.build import custom_input
-from analytics.charts.inputs import CUSTOM_KINDS, CustomInput, Footnote
 from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
-from analytics.series import to_price
-from bot.errors import BadInput
+from analytics.charts.inputs import CustomInput
+from bot.chart_request import (
+    build_chart_input,
+    check_symbols_held,
+    parse_chart_request,
+)
 from bot.tree import heavy_cooldown, send_reply
 from bot.ui.embeds import chart_embed
-from bot.validate import check_choice, check_known, parse_symbols
 
 if TYPE_CHECKING:
     from bot.client import CapbriefBot
 
-PERIODS = tuple(CHART_WINDOWS)
 PERIOD_CHOICES = [app_commands.Choice(name=label, value=code)
                   for code, (label, _) in CHART_WINDOWS.items()]
 KIND_CHOICES = [
@@ -66,27 +66,17 @@ class Chart(commands.Cog):
     async def chart(self, interaction: discord.Interaction,
                     symbols: app_commands.Range[str, 1, 100], period: str = "1y",
                     kind: str = "rebased") -> None:
-        wanted = parse_symbols(symbols)
-        period = check_choice("period", period, PERIODS)
-        kind = check_choice("kind", kind, CUSTOM_KINDS)
-        if kind == "ratio" and len(wanted) != 2:
-            raise BadInput("A ratio chart needs exactly two symbols (first / second), "
-                           "e.g. `IWM SPY`.")
+        request = parse_chart_request(symbols, period, kind)
         await interaction.response.defer(thinking=True)
 
         services = self.bot.services
-        snap = await services.snapshot(wanted)
-        empty = [s for s in wanted if s in snap.bars and snap.bars[s].empty]
-        check_known(wanted, [*snap.missing, *empty, *(s for s in wanted if s not in snap.bars)])
-        asof = max(snap.bars[s].index[-1] for s in wanted).date()
-        footnote = Footnote(asof=asof, stale=snap.stale, source=snap.source)
-        prices = [(s, to_price(snap.bars[s])) for s in wanted]
+        snap = await services.snapshot(request.symbols)
+        check_symbols_held(request, snap)  # refused before any work
         data: CustomInput = await services.memo.get(
-            ("chart", snap.version, tuple(wanted), period, kind),
-            lambda: asyncio.to_thread(custom_input, prices, kind, period, asof, footnote))
-        png = await services.renderer.render(
-            "custom", {"symbols": wanted, "period": period, "kind": kind}, data,
-            version=snap.version)
+            ("chart", snap.version, tuple(request.symbols), request.period, request.kind),
+            lambda: asyncio.to_thread(build_chart_input, request, snap))
+        png = await services.renderer.render("custom", request.params, data,
+                                             version=snap.version)
         embed = chart_embed(data, source=snap.source, stale=snap.stale,
                             stale_reason=snap.stale_reason)
         await send_reply(interaction, embed=embed, png=png, filename="chart.png")

@@ -20,6 +20,7 @@ from analytics.charts.inputs import Footnote
 from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
 from analytics.series import to_price
 from bot.asof import resolve_asof
+from bot.data_age import data_age_line
 from bot.market_data.inception import INCEPTIONS
 from bot.tree import heavy_cooldown, market_today, send_reply
 from bot.ui.embeds import status_embed
@@ -67,8 +68,9 @@ class Status(commands.Cog):
         png = await services.renderer.render(
             "leadership", {"window": window, "asof": session.isoformat()}, chart,
             version=snap.version)
+        age = data_age_line(snap.asof) if session == snap.asof else None
         embed = status_embed(lead, source=snap.source, stale=snap.stale,
-                             stale_reason=snap.stale_reason, note=resolved.note)
+                             stale_reason=snap.stale_reason, note=resolved.note, age=age)
         await send_reply(interaction, embed=embed, png=png, filename="status.png")
 
 

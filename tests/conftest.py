@@ -1,5 +1,7 @@
 """Shared fixtures. Real market history is read from ../shared/data/market (never copied here);
-``CAPBRIEF_MARKET_DATA`` may point elsewhere. Tests that need it skip with a clear reason."""
+``CAPBRIEF_MARKET_DATA`` may point elsewhere. Where neither holds it, the real-history tests run
+on the bundled demo snapshot (the same closes, unpacked once by
+:func:`bot.market_data.demo.materialize`), so a clean clone anywhere tests the real analytics."""
 
 from __future__ import annotations
 
@@ -15,10 +17,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def market_data_dir() -> Path | None:
-    """The real history directory, or None where it is absent."""
+    """The real history directory; the unpacked demo snapshot where it is absent; None only
+    when the package lacks its demo snapshot too."""
     env = os.environ.get("CAPBRIEF_MARKET_DATA")
     path = Path(env) if env else REPO.parent / "shared" / "data" / "market"
-    return path if (path / "GSPC.csv").is_file() else None
+    if (path / "GSPC.csv").is_file():
+        return path
+    from bot.market_data.demo import DemoError, materialize
+
+    try:
+        return materialize()
+    except DemoError:
+        return None
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +36,7 @@ def market_dir() -> Path:
     path = market_data_dir()
     if path is None:
         pytest.skip("real history absent: put ../shared/data/market beside the repo "
-                    "or set CAPBRIEF_MARKET_DATA")
+                    "or set CAPBRIEF_MARKET_DATA (and the bundled demo snapshot is missing)")
     return path
 
 

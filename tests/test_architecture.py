@@ -62,3 +62,90 @@ def test_bot_never_imports_cogs() -> None:
     users = [p.name for p in _sources("bot") if any(_top(n) == "cogs" for n in _imports(p))
              and p.name not in {"client.py"}]
     assert users == []
+
+
+#: Inside ``bot/``, bottom to top: a module may import from its own layer or any layer below,
+#: never above. Every module under ``bot/`` must be placed here (the longest matching prefix
+#: wins), so a new module is put in the stack on purpose. See docs/architecture.md.
+BOT_LAYERS: tuple[tuple[str, ...], ...] = (
+    # foundation: errors, configuration, formatting, the bar-frame format, metric counters
+    ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
+     "bot.subscriptions", "bot.market_data.frames", "bot.singleflight"),
+    ("bot.storage",),                                   # SQL: engine, migrations, repositories
+    ("bot.market_data",),                               # the one data path
+    # building blocks: the data's age (NYSE calendar) and every text surface, then the rest
+    ("bot.data_age",),
+    ("bot.ui",),
+    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),
+    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery"),
+    ("bot.services", "bot.health", "bot.tree", "bot.briefing_service"),  # the running process
+    ("bot.client",),
+    ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points
+)
+#: Upward imports tolerated for now (none: keep it that way).
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> int | None:
+    best: tuple[int, int] | None = None  # (prefix length, layer)
+    for index, names in enumerate(BOT_LAYERS):
+        for name in names:
+            matches = module == name or module.startswith(name + ".")
+            if matches and (best is None or len(name) > best[0]):
+                best = (len(name), index)
+    return None if best is None else best[1]
+
+
+def _bot_imports(path: Path) -> list[str]:
+    """``bot.*`` modules imported by ``path`` (``from bot import x`` counts as ``bot.x``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names if _top(a.name) == "bot")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "bot":
+                names.extend(f"bot.{a.name}" for a in node.names)
+            elif _top(node.module) == "bot":
+                names.append(node.module)
+    return [n for n in names if n != "bot"]
+
+
+def test_every_bot_module_has_a_layer() -> None:
+    missing = [_module(p) for p in _sources("bot")
+               if _module(p) != "bot" and _layer(_module(p)) is None]
+    assert missing == [], "place these in BOT_LAYERS"
+
+
+def test_imports_inside_bot_only_run_downward() -> None:
+    upward = []
+    for path in _sources("bot"):
+        here = _layer(_module(path))
+        if here is None:
+            continue
+        for name in _bot_imports(path):
+            there = _layer(name)
+            rel = path.relative_to(REPO).as_posix()
+            if there is not None and there > here and (rel, name) not in KNOWN_UPWARD:
+                upward.append(f"{rel} (layer {here}) imports {name} (layer {there})")
+    assert upward == []
+
+
+def test_cogs_do_not_import_the_command_line() -> None:
+    users = [(p.relative_to(REPO).as_posix(), n) for p in _sources("cogs")
+             for n in _bot_imports(p) if n == "bot.cli" or n.startswith("bot.subcommands")]
+    assert [u for u in users if u not in KNOWN_UPWARD] == []
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """The checker itself: storage importing the service layer is reported."""
+    assert _layer("bot.storage.repositories") == 1
+    assert _layer("bot.market_data.frames") == 0 and _layer("bot.market_data.cache") == 2
+    probe = tmp_path / "probe.py"
+    probe.write_text("from bot import services\nfrom bot.market_data.frames import x\n")
+    assert _bot_imports(probe) == ["bot.services", "bot.market_data.frames"]

@@ -210,7 +210,7 @@ def test_run_with_token_starts_the_bot_and_never_prints_the_token(
     assert "s3cret" not in captured.out + captured.err
 
 
-def test_run_offline_without_data_says_how_to_replay(
+def test_run_offline_falls_back_to_the_demo_snapshot_in_one_line(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     import bot.subcommands.run as run_cmd
@@ -221,12 +221,35 @@ def test_run_offline_without_data_says_how_to_replay(
         async def fetch(self, symbols: Sequence[str], start: date, end: date) -> FetchResult:
             raise SourceUnavailable("Yahoo Finance could not be reached")
 
+    real_build = run_cmd.build_market_data
+
     def build(settings: Settings, data_dir: Path | None = None) -> MarketData:
+        if data_dir is not None:  # the demo snapshot, unpacked
+            return real_build(settings, data_dir)
         return MarketData(settings, provider=Down(),
                           now=lambda: datetime.fromisoformat("2026-08-21T00:00:00+00:00"))
 
     monkeypatch.setattr(run_cmd, "build_market_data", build)
-    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: Yahoo Finance could not be reached. Offline? Replay from CSV")
-    assert "--data-dir" in err and not (tmp_path / "out" / "summary.md").exists()
+    monkeypatch.setattr(run_cmd, "PROBE", None)  # no early check: the provider's error is the line
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    said = [line for line in printed.out.splitlines() if "could not be reached" in line]
+    assert said == ["Yahoo Finance could not be reached. Using the bundled demo snapshot "
+                    "instead (demo data to 2026-08-20)."]
+    assert "could not be reached" not in printed.err  # the cache's warning is not repeated
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("# capbrief: market data summary (demo data to 2026-08-20)")
+    assert "| SPY | ETF | 1993-01-29 | 2026-08-20 | 8,447 | 762.60 | ok |" in summary
+
+
+def test_run_from_a_replay_directory_never_falls_back_to_the_demo(
+        config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["run", "--config", str(config), "--data-dir", str(empty),
+                 "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0 and "demo" not in captured.out + captured.err
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "(source: csv)" in summary and "missing: no file for SPY" in summary

@@ -30,3 +30,20 @@ def test_cli_commands_can_log_to_stderr(capsys: pytest.CaptureFixture[str]) -> N
     setup_logging("INFO")
     logging.getLogger("capbrief.test").warning("to stdout")
     assert "to stdout" in capsys.readouterr().out
+
+
+def test_yfinance_warnings_never_reach_the_console_below_debug(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """yfinance's own cookie/crumb and failed-download messages are noise we report ourselves."""
+    yf_log = logging.getLogger("yfinance")
+    for level in ("INFO", "WARNING"):
+        setup_logging(level)
+        yf_log.warning("Cookie/crumb fetch failed (DNSError), continuing without crumb")
+        yf_log.error("\n27 Failed downloads:")
+        logging.getLogger("bot.market_data.yahoo").warning("ours still %s", "shows")
+        out = capsys.readouterr().out
+        assert "crumb" not in out and "Failed downloads" not in out
+        assert "ours still shows" in out
+    setup_logging("DEBUG")  # a developer debugging yfinance sees it again
+    yf_log.warning("Cookie/crumb fetch failed")
+    assert "Cookie/crumb fetch failed" in capsys.readouterr().out

@@ -38,6 +38,7 @@ def renderer() -> Iterator[Renderer]:
 
 def test_pool_is_warmed_at_start_and_never_forks(renderer: Renderer) -> None:
     assert renderer.started and len(renderer.worker_pids()) == 2
+    assert renderer.warmed_pids == renderer.worker_pids()  # each worker ran its own warm-up
     pool = renderer._pool
     assert pool is not None
     assert pool._mp_context.get_start_method() in ("forkserver", "spawn")
@@ -193,3 +194,50 @@ async def test_recovers_from_a_killed_worker(renderer: Renderer) -> None:
     assert renderer.pool_restarts == restarts + 1
     assert victim not in renderer.worker_pids() and len(renderer.worker_pids()) == 2
     assert png == await renderer.render("leadership", {"w": "1y"}, leadership(), version="v-2")
+
+
+async def test_the_switch_forces_the_public_canvas_in_the_workers() -> None:
+    """CAPBRIEF_RENDER_FALLBACK (read by the bot, passed to each worker) picks the public Agg
+    canvas; the PNG matches an inline fallback render."""
+    from analytics.charts import raster
+    from bot.render import FALLBACK_ENV, render_path_choice
+
+    r = Renderer(pool_size=1, render_path=render_path_choice({FALLBACK_ENV: "1"}))
+    try:
+        await r.start()
+        assert r.active_path == "fallback"
+        png = await r.render("leadership", {"w": "6m"}, leadership(), version="v1")
+    finally:
+        await r.close()
+    raster.select_render_path("fallback")
+    try:
+        assert png == render_png("leadership", leadership(), "dark")
+    finally:
+        raster.select_render_path("auto")
+
+
+async def test_background_start_returns_at_once_and_the_first_render_waits_for_it() -> None:
+    """The bot is ready before the pool has warmed: start_background() returns without waiting,
+    the loop keeps turning meanwhile, and a render issued straight away waits for the warm-up."""
+    r = Renderer(pool_size=1)
+    try:
+        began = time.perf_counter()
+        task = r.start_background()
+        assert time.perf_counter() - began < 0.5 and not task.done() and not r.started
+        assert r.start_background() is task
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not task.done():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticking = asyncio.ensure_future(ticker())
+        png = await r.render("leadership", {"w": "bg"}, leadership(), version="v1")
+        await ticking
+        assert task.done() and r.started and png_size(png) == (1200, 675)
+        assert ticks >= 3  # the loop was free while the workers warmed
+        assert r.renders == 1
+    finally:
+        await r.close()

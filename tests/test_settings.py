@@ -68,3 +68,30 @@ def test_the_token_comes_from_env_and_prints_masked(monkeypatch: pytest.MonkeyPa
     assert secrets.discord_token is not None
     assert secrets.discord_token.get_secret_value() == "super-secret-token-value"
     assert "super-secret" not in repr(secrets) and "super-secret" not in str(secrets.discord_token)
+
+
+def test_the_token_can_come_from_a_secret_file(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    secret = tmp_path / "discord_token"
+    secret.write_text("file-secret-token-value\n")
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("DISCORD_TOKEN_FILE", str(secret))
+    token = load_secrets().token()
+    assert token is not None and token.get_secret_value() == "file-secret-token-value"
+    # DISCORD_TOKEN wins when both are set; a blank one falls through to the file
+    monkeypatch.setenv("DISCORD_TOKEN", "env-token-value")
+    assert load_secrets().token().get_secret_value() == "env-token-value"  # type: ignore[union-attr]
+    monkeypatch.setenv("DISCORD_TOKEN", "  ")
+    assert load_secrets().token().get_secret_value() == "file-secret-token-value"  # type: ignore[union-attr]
+
+
+def test_an_unreadable_token_file_names_the_file_not_the_token(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("DISCORD_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match=r"DISCORD_TOKEN_FILE: cannot read .*missing"):
+        load_secrets().token()
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    monkeypatch.setenv("DISCORD_TOKEN_FILE", str(empty))
+    assert load_secrets().token() is None

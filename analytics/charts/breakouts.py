@@ -221,7 +221,3 @@ def _live_label(path: BreakoutPath) -> str:
     y = path.values[-1] / path.values[0] - 1.0
     return f"live event {path.event.isoformat()}: day {len(path.values) - 1}, {_pct(y)} so far"
 
-
-def breakouts_chart(data: BreakoutsInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`breakouts_figure`."""
-    return cv.render(breakouts_figure, data, theme)

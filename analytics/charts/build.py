@@ -16,6 +16,7 @@ from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
     BREAKOUT_INDEXES,
     CUSTOM_KINDS,
+    AnalogsInput,
     BreakoutIndex,
     BreakoutPath,
     BreakoutsInput,
@@ -29,13 +30,18 @@ from analytics.charts.inputs import (
     LeadershipInput,
     RecordsInput,
     Regime,
+    window_base,
     window_label,
     window_start,
 )
 from analytics.drivers import DriverReading, DriversPanel, to_driver_series
+from analytics.leadership import InsufficientData
 from analytics.records import RecordsSnapshot, calc_records_snapshot, to_record_dates
+from analytics.returns import window_positions
+from analytics.studies.analogs import AnalogStudy, calc_analog_paths
 from analytics.studies.breakouts import BreakoutStudy
 from analytics.studies.cycles import CycleStudy, calc_cycles
+from analytics.verdict import calc_verdict_of_ratio
 
 MA_WARMUP = 200
 
@@ -57,17 +63,27 @@ def base_position(index: pd.DatetimeIndex, start: date) -> int:
 
 def leadership_input(rut: pd.Series, spx: pd.Series, window: str, asof: date,
                      footnote: Footnote) -> LeadershipInput:
-    """Trim both series to ``window`` ending at ``asof`` plus 200 warm-up sessions."""
+    """Trim both series to ``window`` ending at ``asof`` plus 200 warm-up sessions; the title is
+    the verdict as of ``asof`` and the legend's figures the window's returns, both computed as
+    the text computes them (:mod:`analytics.verdict`, :mod:`analytics.returns`)."""
     label = window_label(window)
     r, s = _upto(rut, asof, "Russell 2000"), _upto(spx, asof, "S&P 500")
-    common = r.index.intersection(s.index)
+    common = pd.DatetimeIndex(r.index.intersection(s.index))
     if len(common) < 2:
         raise ChartInputError("not enough common sessions of Russell 2000 and S&P 500")
-    start = window_start(window, asof, common[0].date())
-    pos = base_position(pd.DatetimeIndex(common), start)
+    pos = window_base(common, window)
+    if window_positions(common.to_numpy(), window) is None:
+        label = f"all {len(common):,} sessions held"
     keep = common[max(pos - MA_WARMUP, 0):]
+    rc, sc = r.loc[common], s.loc[common]
+    try:
+        title = calc_verdict_of_ratio(rc / sc, asof).title
+    except InsufficientData:
+        title = ""
     return LeadershipInput(rut=r.loc[keep], spx=s.loc[keep], start=common[pos].date(),
-                           window_label=label, footnote=footnote)
+                           window_label=label, footnote=footnote, title=title,
+                           rut_change=float(rc.iloc[-1] / rc.iloc[pos] - 1.0),
+                           spx_change=float(sc.iloc[-1] / sc.iloc[pos] - 1.0))
 
 
 def records_input(prices: pd.Series, asof: date, footnote: Footnote, *, round_step: float = 100.0,
@@ -173,6 +189,34 @@ def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote
                            horizon=span, event_label=label, rut=rut, index=index)
 
 
+def fmt_p(p: float) -> str:
+    """A p-value with enough digits to see which side of 0.05 it is on: 3 below 0.1, else 2;
+    "n/a" for NaN."""
+    if p != p:
+        return "n/a"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def from_analog_study(study: AnalogStudy, rut: pd.Series, spx: pd.Series, footnote: Footnote,
+                      *, before: int = 63) -> AnalogsInput:
+    """Paths of RUT/SPX around each analog of ``study`` and today, plus the random-set band
+    (:func:`analytics.studies.analogs.calc_analog_paths`); the verdict is the test of the
+    relative return at the longest horizon."""
+    if not study.analogs:
+        raise ChartInputError("no analogs to chart")
+    paths = calc_analog_paths(rut, spx, study, before=before)
+    test = study.comparison("relative", study.horizons[-1])
+    months = round(study.horizons[-1] / 21)
+    word = ("indistinguishable from a random day" if test.indistinguishable
+            else "differs from a random day")
+    verdict = (f"+{months}m RUT/SPX: analogs {test.analogs.mean:+.1%}, all days "
+               f"{test.baseline.mean:+.1%}: {word} (p {fmt_p(test.p_value)})")
+    return AnalogsInput(dates=paths.dates, paths=paths.paths, today=paths.today,
+                        before=paths.before, horizon=paths.horizon, band_low=paths.band_low,
+                        band_mid=paths.band_mid, band_high=paths.band_high, asof=study.asof,
+                        footnote=footnote, verdict=verdict)
+
+
 def from_cycle_study(study: CycleStudy, footnote: Footnote) -> CyclesInput:
     """Weekly RUT/SPX ratio and the regimes of a :class:`CycleStudy` (swing rule)."""
     if len(study.ratio) < 2:
@@ -200,12 +244,11 @@ def custom_input(prices: Sequence[tuple[str, pd.Series]], kind: str, window: str
         raise ChartInputError("a ratio chart needs exactly two symbols (first / second)")
     label = window_label(window)
     cut = [(sym, _upto(series, asof, sym)) for sym, series in prices]
-    first = max(series.index[0] for _, series in cut).date()
-    start = window_start(window, asof, first)
+    first = max(series.index[0] for _, series in cut)
     out: list[tuple[str, pd.Series]] = []
-    for sym, series in cut:
-        pos = base_position(pd.DatetimeIndex(series.index), start)
-        out.append((sym, series.iloc[pos:]))
+    for sym, series in cut:  # sessions counted as the text counts them, from a common start
+        held = series.loc[first:]
+        out.append((sym, held.iloc[window_base(pd.DatetimeIndex(held.index), window):]))
     ck: CustomKind = kind  # type: ignore[assignment]
     return CustomInput(series=tuple(out), kind=ck, period_label=label, footnote=footnote)
 

@@ -44,7 +44,6 @@ from analytics.charts.ticks import number_label as number_label
 from analytics.charts.ticks import y_ticks as y_ticks
 
 W_PX, H_PX = SIZE_PX
-_IDENTITY = np.array([[0x10000, 0], [0, 0x10000]])
 LEFT_PX, RIGHT_PX = 100, 28
 TITLE_TOP_PX = 14
 FOOT_PX = 8

@@ -79,8 +79,3 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
                           "large caps lead"])
         cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-def cycles_chart(data: CyclesInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`cycles_figure`."""
-    return cv.render(cycles_figure, data, theme)

@@ -220,8 +220,3 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
                [label for _, label in key], fontsize=cv.NOTE_PT + 1)
     cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-def drivers_chart(data: DriversInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`drivers_figure`."""
-    return cv.render(drivers_figure, data, theme)

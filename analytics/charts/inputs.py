@@ -15,6 +15,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analytics.returns import WINDOW_TABLE, window_positions
+
 Side = Literal["small", "large"]
 Call = Literal["tailwind", "headwind", "neutral"]
 CustomKind = Literal["price", "rebased", "ratio", "drawdown"]
@@ -30,10 +32,15 @@ class Footnote:
     asof: date | None
     stale: bool = False
     source: str = "yahoo"
+    #: Series that end before ``asof`` (e.g. ``"^GSPC to 2026-08-20"``), said after the date.
+    lagging: tuple[str, ...] = ()
 
     def text(self) -> str:
-        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``."""
+        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``; series ending earlier are
+        named after the date (``"Data to close of 2026-08-27 (^GSPC to 2026-08-20) · …"``)."""
         when = f"Data to close of {self.asof.isoformat()}" if self.asof else "Data date unknown"
+        if self.lagging:
+            when += f" ({', '.join(self.lagging)})"
         source = SOURCE_NAMES.get(self.source, self.source)
         return f"{when} · Source: {source}" if source else when
 
@@ -42,9 +49,15 @@ class Footnote:
 class LeadershipInput:
     """RUT and SPX prices for the window, plus up to 200 earlier sessions for the averages.
 
-    The top panel rebases both to 100 at ``start`` (the first session of the window); the bottom
-    panel shows RUT/SPX with its 50- and 200-day averages, shaded by trend: ratio above its
-    200-day average (small-cap trend) or below it (large-cap trend).
+    The top panel rebases both to 100 at ``start`` (the window's base session, as
+    :mod:`analytics.returns` defines it); the bottom panel shows RUT/SPX with its 50- and
+    200-day averages, shaded by trend: ratio above its 200-day average (small-cap trend) or
+    below it (large-cap trend).
+
+    ``title``: the verdict's title (:mod:`analytics.verdict`), the same call as the headline;
+    empty = a neutral title. ``rut_change``/``spx_change``: the window's price returns as
+    :func:`analytics.returns.calc_return` computes them for the text (the figures the legend
+    prints; NaN = measured on the lines drawn).
     """
 
     rut: pd.Series
@@ -52,6 +65,9 @@ class LeadershipInput:
     start: date
     window_label: str
     footnote: Footnote
+    title: str = ""
+    rut_change: float = float("nan")
+    spx_change: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,28 @@ class CyclesInput:
 
 
 @dataclass(frozen=True)
+class AnalogsInput:
+    """Days like today: RUT/SPX around each past analog, rebased to 0 on the analog's close
+    (``paths[i]`` covers sessions ``-before … +horizon`` of ``dates[i]``; a path may start
+    later when history is short), today's last ``before`` sessions (``today``, ending at 0),
+    and the baseline band over sessions ``0 … horizon`` (``band_low``/``band_mid``/``band_high``:
+    where the median path of a random set of as many days falls). ``verdict`` is one line
+    (e.g. the test's result at the longest horizon)."""
+
+    dates: tuple[date, ...]
+    paths: tuple[np.ndarray, ...]
+    today: np.ndarray
+    before: int
+    horizon: int
+    band_low: np.ndarray
+    band_mid: np.ndarray
+    band_high: np.ndarray
+    asof: date
+    footnote: Footnote
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
 class DriverPanel:
     """One driver's last year; ``label`` is its reading, e.g. "4.12% (−0.31 pp in 3 months)"."""
 
@@ -171,27 +209,46 @@ class CustomInput:
 ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
               | CustomInput)
 
-# Windows understood by every builder: label and calendar offset ("max" = everything).
+CHART_WINDOWS: tuple[str, ...] = ("1m", "3m", "6m", "ytd", "1y", "2y", "3y", "5y", "10y", "20y",
+                                  "max")
+
+
+def _chart_label(key: str) -> str:
+    """``"63 sessions (3 months)"``: the label of :mod:`analytics.returns` plus its nickname."""
+    spec = WINDOW_TABLE[key]
+    return f"{spec.label} ({spec.approx})" if spec.approx else spec.label
+
+
+def _offset(key: str) -> pd.DateOffset | None:
+    """Calendar span of a trailing window, for series that are not daily sessions (drivers)."""
+    sessions = WINDOW_TABLE[key].sessions
+    if sessions is None:
+        return None
+    return pd.DateOffset(months=sessions // 21) if sessions < 252 \
+        else pd.DateOffset(years=sessions // 252)
+
+
+# Windows understood by every builder: label and, for data that is not daily (drivers), the
+# calendar span. Daily prices are cut by sessions (:func:`window_base`), as the text counts.
 WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
-    "1m": ("1 month", pd.DateOffset(months=1)),
-    "3m": ("3 months", pd.DateOffset(months=3)),
-    "6m": ("6 months", pd.DateOffset(months=6)),
-    "ytd": ("year to date", None),
-    "1y": ("1 year", pd.DateOffset(years=1)),
-    "2y": ("2 years", pd.DateOffset(years=2)),
-    "3y": ("3 years", pd.DateOffset(years=3)),
-    "5y": ("5 years", pd.DateOffset(years=5)),
-    "10y": ("10 years", pd.DateOffset(years=10)),
-    "20y": ("20 years", pd.DateOffset(years=20)),
-    "max": ("all history", None),
-}
+    k: (_chart_label(k), _offset(k)) for k in CHART_WINDOWS}
 
 
 def window_label(window: str) -> str:
-    """Human label of a window code ("1y" → "1 year"); ValueError for an unknown code."""
+    """Label of a window code as the text prints it ("3m" → "63 sessions"); ValueError if
+    unknown. (``WINDOWS[code][0]`` adds the calendar nickname, for command choices.)"""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}: use one of {', '.join(WINDOWS)}")
-    return WINDOWS[window][0]
+    return WINDOW_TABLE[window].label
+
+
+def window_base(index: pd.DatetimeIndex, window: str) -> int:
+    """Position of the window's base session in ``index`` (sessions up to asof), as
+    :func:`analytics.returns.window_positions` defines it; 0 (everything) when the history is
+    shorter than the window."""
+    window_label(window)
+    where = window_positions(index.to_numpy(), window)
+    return 0 if where is None else where[0]
 
 
 def window_start(window: str, asof: date, first: date) -> date:

@@ -13,6 +13,7 @@ when some of the window is shaded that way.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import LeadershipInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 from analytics.trend_shading import LARGE, SMALL, to_display_states
 
 SHADE_ALPHA = 0.16
@@ -32,9 +34,9 @@ LEFT_PX = 118  # room for a "+100%" tick label at 20 pt
 
 
 def _pct(value: float) -> str:
-    """``+1.7%`` (a fraction shown to 0.1%; never "-0.0%")."""
-    text = f"{value:+.1%}"
-    return "0.0%" if text in ("+0.0%", "-0.0%") else text
+    """A change since the window's start (a fraction) to 0.1%: the one rule of
+    :func:`analytics.formats.pct` (never ``-0.0%``)."""
+    return pct(value, 1)
 
 
 def _pct_tick(value: float, _pos: object = None) -> str:
@@ -79,17 +81,20 @@ def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         r_last, s_last = float(change_rut[-1]), float(change_spx[-1])
-        leader = "Small caps" if r_last > s_last else "Large caps"
-        cv.add_header(fig, theme, f"{leader} lead over {data.window_label}")
+        # The figures the text shows for this window (the lines drawn agree; tested).
+        r_text = pct(data.rut_change, 1) if math.isfinite(data.rut_change) else _pct(r_last)
+        s_text = pct(data.spx_change, 1) if math.isfinite(data.spx_change) else _pct(s_last)
+        cv.add_header(fig, theme, data.title or "Russell 2000 vs S&P 500")
         top, bottom = cv.grid_axes(fig, 2, 1, top_px=104, bottom_px=84, left_px=LEFT_PX,
                                    height_ratios=(3, 2), hspace=0.36)
         top.axhline(0.0, color=theme.muted, linewidth=1.0, linestyle=(0, (4, 4)))
         h_spx, = top.plot(x, change_spx, color=theme.large_caps)
         h_rut, = top.plot(x, change_rut, color=theme.small_caps)
-        since = f"{common[first]:%d %b %Y}".lstrip("0")
         cv.header_legend(top, [h_rut, h_spx],
-                         [f"Russell 2000  {_pct(r_last)}", f"S&P 500  {_pct(s_last)}  "
-                          f"(price, since {since})"])
+                         [f"Russell 2000  {r_text}", f"S&P 500  {s_text}"])
+        top.text(1.0, 1.0, f"{data.window_label}, price",
+                 transform=top.transAxes, ha="right", va="bottom", fontsize=cv.NOTE_PT,
+                 color=theme.muted)
         cv.y_ticks(top, 4)
         top.yaxis.set_major_formatter(FuncFormatter(_pct_tick))
         top.tick_params(labelbottom=False)
@@ -114,9 +119,3 @@ def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
         cv.date_axis(bottom)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-
-def leadership_chart(data: LeadershipInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`leadership_figure`."""
-    return cv.render(leadership_figure, data, theme)

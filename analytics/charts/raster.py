@@ -1,130 +1,139 @@
-"""Fast, deterministic rasterising: one reused Agg renderer per thread with glyph caches, and
-a small PNG encoder.
+"""Rasterising: two render paths with the same output, and a small deterministic PNG encoder.
 
-- Matplotlib lays out and rasterises every label on every draw; a warm render worker draws the
-  same tick labels, titles and footnotes again and again, so the layout of each (text, font)
-  and the bitmap of each (glyph, size, sub-pixel offset) are cached. Translating a glyph by
-  whole pixels only shifts its bitmap, so the output is byte-identical (tested).
+- **fast** (:mod:`.glyphcache`): one reused Agg renderer per thread with glyph layout and bitmap
+  caches. It relies on private Matplotlib internals, so it is used only when
+  :func:`fast_path_supported` finds every one of them (:data:`REQUIRED_INTERNALS`) *and* the
+  installed Matplotlib is in :data:`TESTED_MATPLOTLIB`, the range it was tested on.
+- **fallback**: the public ``FigureCanvasAgg``; same size and, up to anti-aliasing, the same
+  pixels (tested per chart family). Used automatically on any other Matplotlib, or when the
+  caller asks for it with :func:`select_render_path` (analytics reads no environment: the bot
+  passes the choice in).
 - PNG: unfiltered rows + zlib level 1, RGB (the canvas is opaque), no metadata chunks.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 import struct
-import threading
 import zlib
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ft2font import RenderMode
 
 from analytics.charts.theme import DPI, HEIGHT_IN, WIDTH_IN, Theme
 
-_IDENTITY = np.array([[0x10000, 0], [0, 0x10000]])
 PNG_LEVEL = 1
+RenderPath = Literal["fast", "fallback"]
+#: What :func:`select_render_path` accepts: ``auto`` is fast where supported, else fallback.
+PATH_CHOICES: tuple[str, ...] = ("auto", "fast", "fallback")
+#: Matplotlib versions the fast path was tested on: ``low <= (major, minor) < high``.
+TESTED_MATPLOTLIB: tuple[tuple[int, int], tuple[int, int]] = ((3, 11), (3, 12))
+#: Every private (or recent) name the fast path touches, as ``module: dotted attribute``.
+REQUIRED_INTERNALS: tuple[tuple[str, str], ...] = (
+    ("matplotlib.backends.backend_agg", "RendererAgg._prepare_font"),
+    ("matplotlib.backends.backend_agg", "RendererAgg._draw_text_glyphs_and_boxes"),
+    ("matplotlib.backends.backend_agg", "get_hinting_flag"),
+    ("matplotlib.backends.backend_agg", "_RendererAgg.draw_text_image"),
+    ("matplotlib.ft2font", "RenderMode.NORMAL"),
+    ("matplotlib.ft2font", "RenderMode.MONO"),
+    ("matplotlib.ft2font", "FT2Font._layout"),
+    ("matplotlib.ft2font", "FT2Font._render_glyph"),
+    ("matplotlib.ft2font", "FT2Font._set_transform"),
+    ("matplotlib.ft2font", "FT2Font.set_size"),
+    ("matplotlib.text", "Text.get_fontfeatures"),
+    ("matplotlib.text", "Text.get_language"),
+)
+
+_choice = "auto"
+_resolved: RenderPath | None = None
 
 
-class FastRenderer(RendererAgg):
-    """RendererAgg that remembers the glyph layout of each (text, font, size).
+def version_tested(version: str, tested: tuple[tuple[int, int], tuple[int, int]]
+                   = TESTED_MATPLOTLIB) -> bool:
+    """True if ``version`` ("3.11.2", "3.11.0rc1", ...) is in ``low <= (major, minor) < high``;
+    False for anything unparsable."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if match is None:
+        return False
+    low, high = tested
+    return low <= (int(match[1]), int(match[2])) < high
 
-    Laying out a string (``FT2Font._layout``) is the single largest cost of drawing our labels,
-    and a warm render worker draws the same tick labels, titles and footnotes again and again.
-    The cache is bounded; layouts depend only on the key, so output is unchanged.
+
+def missing_internals(modules: Mapping[str, object] | None = None) -> list[str]:
+    """The names of :data:`REQUIRED_INTERNALS` that are absent (empty: all present).
+
+    ``modules`` maps a module name to the object to inspect (a stub in tests); modules not in
+    it are imported. A module that fails to import counts as missing."""
+    missing: list[str] = []
+    for module_name, dotted in REQUIRED_INTERNALS:
+        target: object | None
+        if modules is not None and module_name in modules:
+            target = modules[module_name]
+        else:
+            try:
+                target = importlib.import_module(module_name)
+            except ImportError:
+                target = None
+        for part in dotted.split("."):
+            target = getattr(target, part, None) if target is not None else None
+        if target is None:
+            missing.append(f"{module_name}.{dotted}")
+    return missing
+
+
+def fast_path_supported(version: str | None = None,
+                        modules: Mapping[str, object] | None = None) -> bool:
+    """True if the fast path can run: ``version`` (default: the installed Matplotlib) is in the
+    tested range and none of :data:`REQUIRED_INTERNALS` is missing."""
+    if version is None:
+        import matplotlib
+
+        version = matplotlib.__version__
+    return version_tested(version) and not missing_internals(modules)
+
+
+def select_render_path(choice: str = "auto") -> RenderPath:
+    """Choose how this process rasterises from now on; returns the path in effect.
+
+    ``auto``: fast if :func:`fast_path_supported`, else fallback; ``fallback``: always the public
+    canvas; ``fast``: ValueError if unsupported here. Figures already created keep their canvas.
     """
-
-    _layouts: ClassVar[dict[tuple[Any, ...], list[Any]]] = {}
-    MAX_LAYOUTS: ClassVar[int] = 4096
-    _glyphs: ClassVar[dict[tuple[Any, ...], tuple[np.ndarray, int, int]]] = {}
-    MAX_GLYPHS: ClassVar[int] = 50_000
-
-    def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
-                  ismath: Any = False, mtext: Any = None) -> None:
-        if ismath:
-            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-            return
-        features = mtext.get_fontfeatures() if mtext is not None else None
-        language = mtext.get_language() if mtext is not None else None
-        key = (s, tuple(prop.get_family()), prop.get_style(), prop.get_variant(),
-               prop.get_weight(), prop.get_stretch(), prop.get_size_in_points(),
-               prop.get_file(), self.dpi, features and tuple(features), language,
-               get_hinting_flag())
-        items = self._layouts.get(key)
-        if items is None:
-            font = self._prepare_font(prop)
-            items = list(font._layout(s, flags=get_hinting_flag(), features=features,
-                                      language=language))
-            if len(self._layouts) >= self.MAX_LAYOUTS:
-                self._layouts.clear()
-            self._layouts[key] = items
-        size = prop.get_size_in_points()
-        glyphs = ((item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y)
-                  for item in items)
-        if angle != 0:
-            self._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, [])
-            return
-        self._draw_upright_glyphs(gc, x, y, glyphs)
-
-    def _draw_upright_glyphs(self, gc: Any, x: float, y: float, glyphs: Any) -> None:
-        """Unrotated text with each glyph bitmap cached by (face, size, glyph, sub-pixel offset).
-
-        Same arithmetic as ``RendererAgg._draw_text_glyphs_and_boxes`` at angle 0: FreeType
-        renders the glyph translated by its 26.6 fixed-point position; translating by whole
-        pixels only shifts the bitmap, so the bitmap is rendered once per fractional offset and
-        placed at the integer offset (identical pixels, checked by a test)."""
-        flags = get_hinting_flag()
-        mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
-        height = self.height
-        cache = self._glyphs
-        for font, size, glyph_index, _slant, _extend, dx, dy in glyphs:
-            ix, fx = divmod(round(0x40 * (x + dx)), 0x40)
-            iy, fy = divmod(round(0x40 * (height - y + dy)), 0x40)
-            key = (font.fname, size, self.dpi, glyph_index, fx, fy, flags, mode)
-            entry = cache.get(key)
-            if entry is None:
-                font.set_size(size, self.dpi)
-                font._set_transform(_IDENTITY, [fx, fy])
-                bitmap = font._render_glyph(glyph_index, flags, mode)
-                buffer = np.array(bitmap.buffer, copy=True)
-                if mode is RenderMode.MONO:
-                    buffer *= 0xFF
-                if len(cache) >= self.MAX_GLYPHS:
-                    cache.clear()
-                entry = cache[key] = (buffer, bitmap.left, bitmap.top)
-            buffer, left, top = entry
-            self._renderer.draw_text_image(buffer, left + ix,
-                                           int(height) - (top + iy) + buffer.shape[0], 0, gc)
+    global _choice, _resolved
+    if choice not in PATH_CHOICES:
+        raise ValueError(f"unknown render path {choice!r}: use {', '.join(PATH_CHOICES)}")
+    if choice == "fast" and not fast_path_supported():
+        raise ValueError("the fast render path is not supported by this Matplotlib")
+    _choice, _resolved = choice, None
+    return render_path()
 
 
-class FastCanvas(FigureCanvasAgg):
-    """Agg canvas that reuses one renderer per thread and size.
-
-    Matplotlib caches text metrics per renderer, so a fresh renderer per figure re-measures
-    every label; reusing it makes warm renders in a worker markedly faster. Safe because a
-    figure is drawn and encoded before the next one is drawn in the same thread.
-    """
-
-    def get_renderer(self) -> RendererAgg:
-        w, h = self.get_width_height(physical=True)
-        key = (w, h, self.figure.dpi)
-        cache: dict[tuple[int, int, float], RendererAgg] = _RENDERERS.__dict__.setdefault(
-            "by_key", {})
-        renderer = cache.get(key)
-        if renderer is None:
-            renderer = cache[key] = FastRenderer(w, h, self.figure.dpi)
-        self.renderer = renderer
-        self._lastKey = key
-        return renderer
-
-
-_RENDERERS = threading.local()
+def render_path() -> RenderPath:
+    """The render path in effect (resolving ``auto`` once per process)."""
+    global _resolved
+    if _resolved is None:
+        if _choice == "fallback":
+            _resolved = "fallback"
+        elif _choice == "fast":
+            _resolved = "fast"
+        else:
+            _resolved = "fast" if fast_path_supported() else "fallback"
+    return _resolved
 
 
 def new_figure(theme: Theme) -> Figure:
-    """A blank 16:9 canvas in the theme's background, attached to an Agg canvas."""
+    """A blank 16:9 canvas in the theme's background, attached to the Agg canvas of the render
+    path in effect (:func:`render_path`)."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor=theme.background)
-    FastCanvas(fig)
+    if render_path() == "fast":
+        from analytics.charts.glyphcache import FastCanvas
+
+        FastCanvas(fig)
+    else:
+        FigureCanvasAgg(fig)
     return fig
 
 

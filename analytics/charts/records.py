@@ -98,8 +98,3 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
         cv.date_axis(ax)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
-
-
-def records_chart(data: RecordsInput, theme: Theme | str = "dark") -> bytes:
-    """PNG bytes of :func:`records_figure`."""
-    return cv.render(records_figure, data, theme)

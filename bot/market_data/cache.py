@@ -41,11 +41,12 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clock import utc_now
 from bot.market_data import calendar
 from bot.market_data.errors import RETRYABLE, MarketDataError
 from bot.market_data.provider import BarProvider
@@ -53,10 +54,6 @@ from bot.storage.repositories import BarRepository, SymbolState
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,15 @@ class SourceUnavailable(MarketDataError):
     """5xx, timeout or a network failure; worth retrying."""
 
 
+class SourceUnreachable(SourceUnavailable):
+    """The host could not be resolved or connected to (no network, DNS, refused, proxy down).
+
+    Still a :class:`SourceUnavailable` (the cache stops asking the source and serves what it
+    holds), but the provider does not retry it at once as it does a 429 or a 5xx: a name that
+    does not resolve now will not resolve a second later.
+    """
+
+
 class MalformedResponse(MarketDataError):
     """The source answered, but with an empty or unparseable body."""
 

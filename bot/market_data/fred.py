@@ -35,12 +35,14 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import pandas as pd
 
 from bot.errors import BadInput, DataUnavailable
+
+if TYPE_CHECKING:  # aiohttp is imported only when FRED is fetched: a replay never loads it
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +257,8 @@ class FredClient:
 
     async def _once(self, session: aiohttp.ClientSession, series_id: str,
                     start: date | None) -> pd.Series:
+        import aiohttp  # here, not at module level: a replay never loads it
+
         url, params = self._request(series_id, start)
         self.requests += 1
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)

@@ -6,7 +6,8 @@ bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by defaul
 its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
-use: building a :class:`MarketData` is instant and CSV replay never imports yfinance.
+use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy,
+aiohttp or exchange_calendars (cache, storage and FRED modules are imported on first use).
 FRED series come through :meth:`MarketData.fred`: the local folder in CSV replay (or wherever
 ``[analytics] fred_dir`` points), otherwise FRED itself through the same store as bars.
 History extensions are applied here, once, for every caller: the Russell 2000 closes before
@@ -22,35 +23,37 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
-from bot.errors import UserFacingError
+from bot.errors import DataUnavailable, UserFacingError
 from bot.market_data import backfill
-from bot.market_data.cache import BarCache, Clock, RefreshReport, utc_now
 from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
+from bot.market_data.demo import demo_label
 from bot.market_data.frames import extend_history
-from bot.market_data.fred import (
-    DRIVER_SERIES,
-    FredClient,
-    FredReadings,
-    absent_readings,
-    fred_dir_for,
-)
-from bot.market_data.fred_cache import FredCache, dir_readings
-from bot.market_data.fred_store import FredStore
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
-from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import BarRepository
+
+if TYPE_CHECKING:  # imported on first use: CSV replay never loads SQLAlchemy, aiohttp or
+    # exchange_calendars (the cache, storage, calendar and FRED client modules pull them in)
+    from sqlalchemy.engine import Engine
+
+    from bot.market_data.cache import BarCache, Clock, RefreshReport
+    from bot.market_data.fred import FredReadings
+    from bot.market_data.fred_cache import FredCache
 
 log = logging.getLogger(__name__)
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 1, 1)
+
+
+def utc_now() -> datetime:
+    """:func:`bot.market_data.cache.utc_now`, imported on the first call (the default clock)."""
+    from bot.market_data.cache import utc_now as cache_utc_now
+
+    return cache_utc_now()
 
 
 def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[str, pd.DataFrame]:
@@ -107,6 +110,8 @@ class MarketData:
         self.extensions = {**self.bundled, **configured}
         self._warned_gap: set[str] = set()
         self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
+        # A directory unpacked from the bundled demo snapshot says so in every output.
+        self._demo = demo_label(csv_dir) if self._csv is not None else None
         self._provider = provider
         self._engine = engine
         self._owns_engine = engine is None
@@ -120,7 +125,7 @@ class MarketData:
     @property
     def source(self) -> str:
         if self._csv is not None:
-            return "csv"
+            return self._demo or "csv"
         return self._provider.name if self._provider is not None else "yahoo"
 
     def _extended(self, bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -176,6 +181,10 @@ class MarketData:
         return self._cache
 
     def _build_cache(self) -> BarCache:
+        from bot.market_data.cache import BarCache
+        from bot.storage.db import create_engine, migrate
+        from bot.storage.repositories import BarRepository
+
         start = history_start(self.settings)
         if self._engine is None:
             self._engine = create_engine(self.settings.storage.url)
@@ -188,11 +197,17 @@ class MarketData:
                         overlap_sessions=self.settings.data.refresh_overlap_sessions,
                         history_start=start, now=self._now)
 
-    async def fred(self, series: Sequence[str] = DRIVER_SERIES, *, fred_dir: Path | None = None,
+    async def fred(self, series: Sequence[str] | None = None, *, fred_dir: Path | None = None,
                    refresh: bool = True) -> FredReadings:
-        """FRED series: from the local folder (``fred_dir``, ``[analytics] fred_dir`` or
-        ``<CSV dir>/fred``; see :func:`~bot.market_data.fred.fred_dir_for`) when there is one,
-        absent with the reason in a CSV replay without one, else FRED through the store."""
+        """FRED series (default: ``DRIVER_SERIES``): from the local folder (``fred_dir``,
+        ``[analytics] fred_dir`` or ``<CSV dir>/fred``; see
+        :func:`~bot.market_data.fred.fred_dir_for`) when there is one, absent with the reason in
+        a CSV replay without one, else FRED through the store."""
+        from bot.market_data.fred import DRIVER_SERIES, FredClient, absent_readings, fred_dir_for
+        from bot.market_data.fred_cache import FredCache, dir_readings
+        from bot.market_data.fred_store import FredStore
+
+        series = DRIVER_SERIES if series is None else series
         root = fred_dir_for(self.settings, self.data_dir, fred_dir)
         if root is not None:
             return await asyncio.to_thread(dir_readings, root, series)
@@ -211,6 +226,8 @@ class MarketData:
 
     async def refresh(self, symbols: Sequence[str] | None = None) -> RefreshReport:
         """Bring ``symbols`` (default: the universe) up to date; a no-op for CSV replay."""
+        from bot.market_data.cache import RefreshReport
+
         wanted = list(symbols) if symbols is not None else self.symbols
         if self._csv is not None:
             return RefreshReport(symbols=tuple(wanted), target=None)
@@ -259,6 +276,19 @@ class MarketData:
         if backfill.SYMBOL not in self.bundled:
             return []
         return await asyncio.to_thread(backfill.log_backfill_check, reference)
+
+    async def verify_bundled_history(self) -> list[backfill.BackfillDifference]:
+        """Live check of the bundled ^RUT closes against FRED's RU2000PR (Yahoo mode only: a
+        replay reads no live source). An unreachable FRED is logged as a skipped check."""
+        if self._csv is not None or backfill.SYMBOL not in self.bundled:
+            return []
+        try:
+            readings = await self.fred(["RU2000PR"])
+            reference = readings.get("RU2000PR")
+        except (OSError, DataUnavailable) as exc:
+            log.info("bundled ^RUT history not checked: FRED RU2000PR unavailable (%s)", exc)
+            reference = None
+        return await self.check_bundled_history(reference)
 
     async def close(self) -> None:
         """Close the provider's HTTP session and the engine's connections (idempotent)."""

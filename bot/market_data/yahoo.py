@@ -19,6 +19,13 @@ chart answer of each symbol (status, body, or the network exception) and maps it
 - Retryable errors (``RETRYABLE``) are retried, only for the symbols that failed, with
   exponential backoff and full jitter: ``sleep(uniform(0, backoff * 2**attempt))``, capped at
   ``max_backoff``. After the last retry the error of the failed symbols is raised.
+- Out of reach is not busy: before the first round one ``HEAD`` request through the same session
+  (so proxies and test fakes apply) checks that Yahoo's host resolves and accepts a connection
+  within ``probe_timeout`` seconds (:mod:`bot.market_data.reach`). A failed name lookup, a
+  refused connection, an unreachable proxy or a probe timeout raises
+  :class:`SourceUnreachable` at once, with no round and no retry; any HTTP answer, even an
+  error status, counts as reachable. The same failure seen in a round's chart answers ends the
+  retries too.
 
 Rows dated after ``last_completed_session(now())`` (a session still trading) are dropped, as are
 rows outside ``[start, end]``; ``normalize_bars`` drops all-NaN rows and duplicated dates. A
@@ -52,10 +59,12 @@ from bot.market_data.errors import (
     MarketDataError,
     RateLimited,
     SourceUnavailable,
+    SourceUnreachable,
     UnknownSymbol,
 )
 from bot.market_data.frames import empty_bars, is_valid_symbol, normalize_bars
 from bot.market_data.provider import FetchResult
+from bot.market_data.reach import is_unreachable, probe, unreachable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,6 +166,8 @@ def classify(answer: _Answer | None, timeout: float) -> MarketDataError | str | 
         return SourceUnavailable("Yahoo Finance gave no answer; try again later")
     if answer.error is not None:
         name = type(answer.error).__name__
+        if is_unreachable(answer.error):
+            return unreachable(answer.error)
         if "Timeout" in name:
             return SourceUnavailable(f"Yahoo Finance did not answer within {timeout:g} s ({sym})")
         return SourceUnavailable(f"Yahoo Finance could not be reached ({sym}: {name})")
@@ -257,6 +268,7 @@ class YahooProvider:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         tz_cache_dir: Path | None = None,
+        probe_timeout: float | None = 5.0,
     ) -> None:
         if tz_cache_dir is not None:  # yfinance's tz/cookie caches (process-wide)
             Path(tz_cache_dir).mkdir(parents=True, exist_ok=True)
@@ -274,6 +286,8 @@ class YahooProvider:
         self._now = now
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.probe_timeout = probe_timeout
+        """Seconds the reachability check may take (None: no check; see module doc)."""
         self.rounds = 0
         """How many ``yf.download`` calls this provider has made (tests and bench read it)."""
 
@@ -320,6 +334,7 @@ class YahooProvider:
         last = min(end, last_completed_session(self._now()))
         if last < start:
             return FetchResult(bars={s: empty_bars() for s in pending}, missing=missing)
+        await self._check_reachable()
         bars: dict[str, pd.DataFrame] = {}
         failed: dict[str, MarketDataError] = {}
         for attempt in range(self.retries + 1):
@@ -341,12 +356,31 @@ class YahooProvider:
             failed = result.failed
             if not failed or not all(isinstance(e, RETRYABLE) for e in failed.values()):
                 break
+            if any(isinstance(e, SourceUnreachable) for e in failed.values()):
+                break  # out of reach, not busy: retrying at once cannot help
             pending = list(failed)
         if failed:
             raise next(iter(failed.values()))
         if not bars:
             raise UnknownSymbol(list(missing))
         return FetchResult(bars=bars, missing=missing)
+
+    async def _check_reachable(self) -> None:
+        """Raise :class:`SourceUnreachable` when the probe says Yahoo is out of reach."""
+        if self.probe_timeout is None:
+            return
+        error = await asyncio.to_thread(self._probe)
+        if error is not None:
+            raise error
+
+    def _probe(self) -> SourceUnreachable | None:
+        """One ``HEAD`` of Yahoo's data host through the session (worker thread)."""
+        timeout = min(self.probe_timeout or self.timeout_seconds, self.timeout_seconds)
+        try:
+            session = self._get_session()
+        except Exception:  # the round reports (and retries) a session that cannot be made
+            return None
+        return probe(session, timeout)
 
     def _round(self, symbols: list[str], start: date, last: date) -> _Round:
         """One ``yf.download`` for ``symbols`` (worker thread), classified per symbol."""

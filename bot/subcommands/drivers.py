@@ -15,6 +15,7 @@ from typing import Any
 from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
 from analytics.premarket import PremarketReading
 from analytics.valuation import ValuationReading
+from bot.market_data.demo import banner
 from bot.market_data.fred import FredReadings, with_vintage_note
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -102,5 +103,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             text += f"STALE data: {market.stale_reason}\n"
         if fred.stale:
             text += f"STALE FRED data: {fred.stale_reason}\n"
-        print(text, end="")
+        print(banner(market.source) + text, end="")
     return 0

@@ -4,29 +4,40 @@ With ``DISCORD_TOKEN`` in the environment it starts the bot (:func:`bot.client.r
 Without it, it writes a preview into ``./out/`` and says how to add a token; the token itself is
 never printed. The preview is :func:`write_preview`, one small function, so it can be replaced by
 the real briefing preview without touching the rest.
+
+A first run anywhere: when Yahoo cannot be reached (or fails) and the local store holds nothing
+to serve, the preview says so in one line and is built from the bundled demo snapshot
+(:mod:`bot.market_data.demo`) instead; every file it writes then says "demo data to <date>".
+A replay (``--data-dir``) never falls back: its error names the directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bot.errors import DataUnavailable
+from bot.errors import BadInput, DataUnavailable
+from bot.market_data import demo, reach
 from bot.market_data.errors import MarketDataError
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
-from bot.settings import Settings, load_secrets
+from bot.settings import ConfigError, Settings, load_secrets
 
 DEFAULT_OUT = Path("out")
 OFFLINE_HINT = ("Offline? Replay from CSV files: `python -m bot run --data-dir DIR` "
                 "(or `make run DATA_DIR=DIR`).")
+#: Asked before Yahoo (and before yfinance is even imported) so that an offline first run says
+#: so within seconds; tests replace it. None: no early check.
+PROBE: Callable[[], MarketDataError | None] | None = reach.probe_yahoo
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -40,53 +51,115 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    token = load_secrets().discord_token
-    if token is not None and token.get_secret_value().strip():
+    try:
+        token = load_secrets().token()
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+    if token is not None:
         from bot.client import run_bot  # lazy: discord.py is only needed with a token
 
         return run_bot(settings, token, args.data_dir)
-    path = write_preview(settings, args.data_dir, args.out)
+    path, source = preview(settings, args.data_dir, args.out)
     print(f"No DISCORD_TOKEN in the environment, so the bot was not started.\n"
-          f"Preview written to {path}\n"
-          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> "
-          f"(from the Discord developer portal), then run `make run` again.")
+          f"Preview written to {path}{f' ({source})' if demo.is_demo(source) else ''}\n"
+          f"To run the bot on Discord: export DISCORD_TOKEN=<your bot token> (from the Discord "
+          f"developer portal), or DISCORD_TOKEN_FILE=<a file holding it> (Docker/compose "
+          f"secrets), then start it again.")
     return 0
 
 
 # -- the preview (replace this function's body with the real briefing preview) ---------------
 def write_preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> Path:
-    """Write the no-token preview into ``out_dir`` and return its path.
+    """Write the no-token preview into ``out_dir`` and return its path (see :func:`preview`)."""
+    return preview(settings, data_dir, out_dir)[0]
+
+
+def preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> tuple[Path, str]:
+    """Write the no-token preview into ``out_dir``; returns its path and the data's source.
 
     ``summary.md``, a data summary of the universe (per symbol: group, first and last session,
     sessions held, last close, and whether it is stale or lags the as-of session), then the
     morning briefing for the latest session held: ``briefing.html`` (returned), ``briefing.md``
     and the chart PNGs (:func:`bot.briefing_files.write_latest_preview`).
     """
-    snap = asyncio.run(_universe(settings, data_dir))
+    snap, data_dir = asyncio.run(_universe(settings, data_dir))
     groups = _groups(settings)
     text = render_summary(snap, settings.universe.symbols(), groups, datetime.now(UTC))
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.md"
     partial = path.with_suffix(".md.partial")
-    partial.write_text(text, encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+    except OSError as exc:  # e.g. a read-only working directory: say so, no traceback
+        raise BadInput(f"cannot write the preview to {out_dir}: {exc.strerror or exc}; "
+                       "choose a writable directory with --out DIR") from None
     os.replace(partial, path)  # never leave a half-written preview behind
     from bot.briefing_files import write_latest_preview  # the real briefing preview
 
     try:
-        return write_latest_preview(settings, data_dir, out_dir, snapshot=snap)
+        return write_latest_preview(settings, data_dir, out_dir, snapshot=snap), snap.source
     except DataUnavailable as exc:  # e.g. a data directory without ^RUT: keep the summary
         print(f"No briefing preview: {exc.message}")
-        return path
+        return path, snap.source
 
 
-async def _universe(settings: Settings, data_dir: Path | None) -> MarketSnapshot:
+async def _universe(settings: Settings, data_dir: Path | None
+                    ) -> tuple[MarketSnapshot, Path | None]:
+    """The universe's snapshot and the CSV directory it came from (None: Yahoo / the store).
+
+    From Yahoo with nothing stored to serve, the bundled demo snapshot stands in (one line says
+    why); a replay directory's failure is an error. An early :data:`PROBE` that finds Yahoo out
+    of reach says so at once; Yahoo is still asked (through the store, which then serves its
+    last good bars, labelled stale, if it holds any), and fails as fast.
+    """
     market = build_market_data(settings, data_dir)
+    replay = market.data_dir is not None
+    said = False
+    if not replay and PROBE is not None and settings.data.provider == "yahoo":
+        early = await asyncio.to_thread(PROBE)
+        if early is not None:
+            print(f"{early.message.rstrip('.')}.", flush=True)
+            said = True
     try:
-        return await market.snapshot()
+        with _reported_here():
+            return await market.snapshot(), market.data_dir
     except MarketDataError as exc:
-        raise DataUnavailable(f"{exc.message.rstrip('.')}. {OFFLINE_HINT}") from exc
+        failure = exc
+        if replay:
+            raise DataUnavailable(f"{exc.message.rstrip('.')}. {OFFLINE_HINT}") from exc
     finally:
         await market.close()
+    try:
+        demo_dir = await asyncio.to_thread(demo.materialize)
+    except demo.DemoError as exc:
+        raise DataUnavailable(f"{failure.message.rstrip('.')}. {OFFLINE_HINT}") from exc
+    fallback = build_market_data(settings, demo_dir)
+    why = "" if said else f"{failure.message.rstrip('.')}. "
+    print(f"{why}Using the bundled demo snapshot instead ({fallback.source}).", flush=True)
+    try:
+        return await fallback.snapshot(), demo_dir
+    finally:
+        await fallback.close()
+
+
+class _DropSourceFailures(logging.Filter):
+    """Drops log records about a market-data failure (the run command reports it itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(isinstance(a, MarketDataError) for a in args)
+
+
+@contextmanager
+def _reported_here() -> Iterator[None]:
+    """While the preview asks the source, its failure reaches the console once: as the line
+    :func:`_universe` prints, not also as the cache's warning."""
+    logger, dropper = logging.getLogger("bot.market_data.cache"), _DropSourceFailures()
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
 
 
 def _groups(settings: Settings) -> dict[str, str]:
@@ -114,7 +187,10 @@ def render_summary(snap: MarketSnapshot, symbols: Sequence[str], groups: dict[st
                    generated: datetime) -> str:
     """Markdown: a heading line with the as-of session, then one table row per symbol."""
     asof = snap.asof.isoformat() if snap.asof else "n/a"
-    lines = ["# capbrief: market data summary", "",
+    heading = "# capbrief: market data summary"
+    if demo.is_demo(snap.source):
+        heading += f" ({snap.source})"
+    lines = [heading, "",
              f"As of session **{asof}** (source: {snap.source}); generated "
              f"{generated:%Y-%m-%d %H:%M} UTC.", ""]
     if snap.stale:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from analytics.briefing import compose_headline
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
+from analytics.verdict import verdict_from_relative
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
+from bot.clock import today_in_new_york
+from bot.data_age import data_age_line
 from bot.errors import DataUnavailable
+from bot.market_data.demo import banner
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -26,7 +29,6 @@ from bot.settings import Settings
 from bot.ui import json_out
 from bot.ui.text import render_status_text, to_jsonable
 
-NEW_YORK = ZoneInfo("America/New_York")
 #: What ``status`` needs: the two indices and the two ETFs (total-return rows).
 STATUS_SYMBOLS: tuple[str, ...] = ("^RUT", "^GSPC", "IWM", "SPY")
 
@@ -63,14 +65,9 @@ def load_market(settings: Settings, data_dir: Path | None,
     return asyncio.run(_snapshot(settings, data_dir, symbols))
 
 
-def today_in_new_york() -> datetime:
-    """Now, in New York (the exchange's date decides what "the future" is)."""
-    return datetime.now(UTC).astimezone(NEW_YORK)
-
-
 def resolve(market: MarketSnapshot, requested: date | None) -> ResolvedAsof:
     """Resolve a parsed ``--asof`` against the bars held (BadInput on out-of-range dates)."""
-    return resolve_asof(market.bars, requested, today=today_in_new_york().date())
+    return resolve_asof(market.bars, requested, today=today_in_new_york())
 
 
 def build_status(market: MarketSnapshot, session: ResolvedAsof,
@@ -86,9 +83,11 @@ def build_status(market: MarketSnapshot, session: ResolvedAsof,
 
 
 def data_block(market: MarketSnapshot) -> dict[str, Any]:
-    """Where the data came from and how fresh it is (JSON)."""
+    """Where the data came from and how fresh it is (JSON): ``age`` is the line saying how old
+    the newest close held is, null within one session of the last completed NYSE session."""
     return {"latest_session": to_jsonable(market.asof), "source": market.source,
             "stale": market.stale, "stale_reason": market.stale_reason,
+            "age": data_age_line(market.asof),
             "missing_symbols": sorted(market.missing)}
 
 
@@ -98,6 +97,7 @@ def status_json(snapshot: LeadershipSnapshot, session: ResolvedAsof,
     return {"asof": snapshot.asof.isoformat(),
             "requested_asof": to_jsonable(session.requested),
             "asof_note": session.note, "headline": compose_headline(snapshot),
+            "verdict": to_jsonable(verdict_from_relative(snapshot.relative)),
             "data": data_block(market), "leadership": to_jsonable(snapshot)}
 
 
@@ -110,8 +110,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json_out.dumps("status", status_json(snapshot, session, market)))
     else:
         note = session.note
+        age = data_age_line(market.asof) if snapshot.asof == market.asof else None
+        if age:
+            note = "; ".join(x for x in (age, note) if x)
         if market.stale:
             note = "; ".join(x for x in (note, f"STALE data: {market.stale_reason}") if x)
-        print(render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
+        print(banner(market.source)
+              + render_status_text(snapshot, headline=compose_headline(snapshot), note=note),
               end="")
     return 0

@@ -11,8 +11,42 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
-from bot.briefing_post import BriefingPost
+
+class _Field(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def inline(self) -> bool: ...
+
+
+class _Image(Protocol):
+    @property
+    def filename(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+class PostView(Protocol):
+    """What the page needs of a post (:class:`bot.briefing_post.BriefingPost` fits); a
+    protocol, so ``ui`` does not import the briefing that is built on it."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def color(self) -> int: ...
+    @property
+    def footer(self) -> str: ...
+    @property
+    def fields(self) -> Sequence[_Field]: ...
+    @property
+    def images(self) -> Sequence[_Image]: ...
 
 _FENCE = re.compile(r"```(?:\w+)?\n?(.*?)```", re.S)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -61,7 +95,7 @@ def discord_markdown(text: str) -> str:
     return re.sub(r"(<br>\n)*(<pre>.*?</pre>)(<br>\n)?", r"\2", out, flags=re.S)
 
 
-def render_post_html(post: BriefingPost, *, bot_name: str = "capbrief",
+def render_post_html(post: PostView, *, bot_name: str = "capbrief",
                      posted_at: str = "Today at 8:30 AM") -> str:
     """The whole page (UTF-8, no external assets except the PNG files named in ``post``)."""
     colour = f"#{post.color:06x}"

@@ -41,6 +41,7 @@ SCHEMAS: dict[str, str] = {
     "history.cycles": "history-cycles.schema.json",
     "history.rates": "history-rates.schema.json",
     "data.show": "data-show.schema.json",
+    "history.analogs": "history-analogs.schema.json",
 }
 
 CENTS, RETURN, DAILY_RETURN, RATIO, SIGNIFICANT = 2, 4, 6, 5, 6
@@ -72,6 +73,8 @@ BY_CONTEXT: dict[tuple[str, str], int] = {
 #: Per shape: keys whose meaning differs in that document.
 BY_SHAPE: dict[str, dict[str, int]] = {
     "history.rates": dict.fromkeys(("rut_mean", "spx_mean", "difference"), DAILY_RETURN),
+    "history.analogs": dict.fromkeys(("relative", "rut", "spx", "rel_1m", "rel_3m", "band_low",
+                                      "band_high", "p_value"), RETURN),
 }
 #: Driver readings state their units: ``level_unit`` / ``change_unit`` → decimals.
 LEVEL_UNITS = {"%": 2, "pts": 2, "price": 2, "ratio": 4, "thousands": 1}

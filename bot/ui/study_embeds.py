@@ -9,16 +9,24 @@ from datetime import date
 
 import discord
 
-from analytics.charts.build import reading_label
+from analytics.charts.build import fmt_p, reading_label
 from analytics.drivers import DriverReading, DriversPanel
 from analytics.premarket import PremarketReading
+from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
-from bot.ui.study_text import breakouts_limit, droughts_limit, unruled_line
+from bot.ui.study_text import (
+    ANALOG_SERIES,
+    analog_today_line,
+    breakouts_limit,
+    droughts_limit,
+    horizon_label,
+    unruled_line,
+)
 from bot.ui.text import fmt_level, fmt_pct
 
 MAX_ROWS = 10
@@ -192,6 +200,52 @@ def rates_embed(study: RateStudy, *, source: str, stale: bool, stale_reason: str
     add_fields(embed, [(f"Yield down ≥ {study.bp:g} bp", _bucket(study.falling), False),
                        (f"Yield up ≥ {study.bp:g} bp", _bucket(study.rising), False),
                        ("All days", _bucket(study.all_days), False)])
+    return fit(embed)
+
+
+def _outcome(c: Comparison) -> str:
+    a, b = c.analogs, c.baseline
+    return (f"{ANALOG_SERIES[c.series]}: mean {fmt_pct(a.mean, 1)}, median "
+            f"{fmt_pct(a.median, 1)}, higher {a.hits}/{a.count} · all days "
+            f"{fmt_pct(b.mean, 1)}, {b.hit_rate:.0%} higher · p {fmt_p(c.p_value)}"
+            f"{'' if c.indistinguishable else ' ⚠ differs'}")
+
+
+def analogs_embed(study: AnalogStudy, *, source: str, stale: bool, stale_reason: str | None,
+                  note: str | None = None) -> discord.Embed:
+    """The analogs of ``asof`` (dates, distance, what followed) and, per horizon, analogs vs
+    all days with the random-set test's verdict."""
+    longest = study.comparison("relative", study.horizons[-1])
+    same = all(c.indistinguishable for c in study.comparisons)
+    lines = [f"**Today**: {analog_today_line(study)}",
+             f"The {len(study.analogs)} closest past sessions by trend regime, ratio vs its "
+             "50/200-day averages, leadership streak, distance from the record, 1M/3M relative "
+             "return and drivers; at least "
+             f"{study.min_separation} sessions apart, none in the last {study.exclude_recent}.",
+             ("**Verdict**: every outcome below is indistinguishable from a random day "
+              "(p ≥ 0.05)." if same else
+              "**Verdict**: some outcomes differ from a random day (p < 0.05, marked ⚠); the "
+              "rest are indistinguishable from a random day.")]
+    if not study.history_complete:
+        lines.append("**Limit**: the Russell 2000 history does not reach its inception, so "
+                     "distance from the record is not used.")
+    if note:
+        lines.append(f"*{note}*")
+    diff = longest.analogs.mean
+    leader = None if math.isnan(diff) else ("small" if diff > 0 else "large")
+    embed = base_embed("History · days like today", leader=leader, asof=study.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    labels = "/".join(horizon_label(h) for h in study.horizons)
+    rows = [f"`{a.date.isoformat()}` d {a.distance:.2f} · RUT/SPX "
+            + " ".join(fmt_pct(x, 1) for x in a.relative)
+            + f" · S&P {fmt_pct(a.spx[-1], 1)}" for a in study.analogs[:MAX_ROWS * 2]]
+    fields = [(f"Analogs, closest first (RUT/SPX {labels}; S&P 500 "
+               f"{horizon_label(study.horizons[-1])})", "\n".join(rows), False)]
+    for h in study.horizons:
+        block = [_outcome(study.comparison(s, h)) for s in ANALOG_SERIES]
+        fields.append((f"After {horizon_label(h)} ({h} sessions)", "\n".join(block), False))
+    add_fields(embed, fields)
     return fit(embed)
 
 

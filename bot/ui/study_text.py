@@ -10,13 +10,17 @@ import math
 import textwrap
 from typing import Any
 
+from analytics.charts.build import fmt_p
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.leadership import REGIME_LABELS
 from analytics.premarket import PremarketReading
+from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.valuation import ValuationReading
+from bot.ui.format import ordinal as _ordinal
 from bot.ui.text import fmt_level, fmt_pct, to_jsonable
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
@@ -30,11 +34,6 @@ def horizon_label(sessions: int) -> str:
 
 def _pct(value: float | None, digits: int = 1) -> str:
     return fmt_pct(value, digits) if value is not None and math.isfinite(value) else "—"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 # ---------------------------------------------------------------- breakouts
@@ -404,6 +403,151 @@ def render_rates_text(study: RateStudy, *, note: str | None = None) -> str:
 def rates_json(study: RateStudy) -> dict[str, Any]:
     return {"study": "rates", "yield_symbol": "^TNX", "return_type": "price_daily",
             **to_jsonable(study)}
+
+
+# ---------------------------------------------------------------- analogs
+
+ANALOG_SERIES = {"relative": "RUT/SPX", "^RUT": "Russell", "^GSPC": "S&P 500"}
+REGIME_SHORT = {"small_caps_leading": "small lead", "small_caps_rebounding": "bouncing",
+                "small_caps_fading": "slipping", "large_caps_leading": "large lead"}
+
+
+def analog_verdict(c: Comparison) -> str:
+    """"indistinguishable from a random day" (p ≥ 0.05) or "differs from a random day"."""
+    return ("indistinguishable from a random day" if c.indistinguishable
+            else "differs from a random day")
+
+
+def _streak(n: int) -> str:
+    if n == 0:
+        return "level with the 50-day average"
+    who = "small" if n > 0 else "large"
+    return f"{who} caps ahead for {abs(n):,} session{'s' if abs(n) != 1 else ''}"
+
+
+def _record(drawdown: float) -> str:
+    return "record" if drawdown == 0 else _pct(drawdown)
+
+
+def analog_today_line(study: AnalogStudy) -> str:
+    """Today's feature vector in one sentence."""
+    f = {r.key: r.value for r in study.features}
+    parts = [REGIME_LABELS[study.regime],
+             f"ratio {_pct(f['vs_sma200'])} vs its 200-day and {_pct(f['vs_sma50'])} vs its "
+             f"50-day average", _streak(study.streak_sessions)]
+    dd = f["drawdown"]
+    if study.history_complete and dd is not None:
+        parts.append("Russell 2000 at its record" if dd == 0 else
+                     f"Russell 2000 {_pct(dd)} from its record")
+    parts.append(f"RUT/SPX 1M {_pct(f['rel_1m'])}, 3M {_pct(f['rel_3m'])}")
+    if f.get("tnx_1m") is not None:
+        parts.append(f"10-year yield {f['tnx_1m']:+.0f} bp in 1M")
+    if f.get("vix") is not None:
+        parts.append(f"VIX {f['vix']:.1f}")
+    return "; ".join(parts) + "."
+
+
+def analog_rule_line(study: AnalogStudy) -> str:
+    """The search rule in one sentence (pool, separation, exclusion)."""
+    return (f"Pool: {study.pool_size:,} sessions {study.pool_start.isoformat()} to "
+            f"{study.pool_end.isoformat()} (features known, a full {study.horizons[-1]}-session "
+            f"future, not within {study.exclude_recent} sessions of today); analogs at least "
+            f"{study.min_separation} sessions apart (closest of a cluster kept).")
+
+
+def render_analogs_text(study: AnalogStudy, *, note: str | None = None) -> str:
+    """Today's features, the analogs (description, then what followed), and analogs vs the
+    baseline of all pool days with the random-set test, per series and horizon."""
+    lines = [f"Days like today: the {len(study.analogs)} past sessions most like "
+             f"{study.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(textwrap.fill(f"Today: {analog_today_line(study)}", 100,
+                               subsequent_indent="  "))
+    if not study.history_complete:
+        lines.append(textwrap.fill(
+            f"LIMIT: the Russell 2000 data starts {study.data_start.isoformat()}, after the "
+            "index's inception, so its record is unknown: 'below its record' is left out of "
+            "the distance.", 100))
+    lines.append("")
+    lines.append("Features (distance = weighted Euclidean of differences / scale; scale = "
+                 "1.4826 x MAD to today):")
+    lines.append(f"  {'feature':<42}{'today':>10}{'scale':>10}{'weight':>8}")
+    missing = [r for r in study.features if not r.used and r.key != "drawdown"]
+    for r in study.features:
+        value = "—" if r.value is None else f"{r.value:.4g}"
+        scale = f"{r.scale:.4g}" if r.key not in ("above_200d", "rising_200d") else "1 (flag)"
+        used = "" if r.used else "  (not used)"
+        lines.append(f"  {r.label:<42}{value:>10}{scale:>10}{r.weight:>8g}{used}")
+    for r in missing:
+        lines.append(f"  {r.label}: not used, {r.reason}.")
+    lines.append(textwrap.fill(analog_rule_line(study), 100))
+    lines.append("")
+    lines.append(f"{'Analog':<10}  {'Dist':>5}  {'Regime':<10}  {'Streak':>6}  "
+                 f"{'vs record':>9}  {'RUT/SPX 1M':>10}  {'3M':>7}")
+    for a in study.analogs:
+        lines.append(f"{a.date.isoformat()}  {a.distance:>5.2f}  {REGIME_SHORT[a.regime]:<10}  "
+                     f"{a.streak_sessions:>+6,}  {_record(a.drawdown):>9}  {_pct(a.rel_1m):>10}  "
+                     f"{_pct(a.rel_3m):>7}")
+    lines.append("")
+    labels = [horizon_label(h) for h in study.horizons]
+    w = 7
+    head = "".join(f"{x:>{w}}" for x in labels)
+    lines.append("What followed (PRICE returns over sessions after the day; RUT/SPX = relative "
+                 "return):")
+    span = w * len(labels)
+    lines.append(f"{'Analog':<10}  {'RUT/SPX':>{span}}  {'Russell 2000':>{span}}  "
+                 f"{'S&P 500':>{span}}")
+    lines.append(f"{'':<10}  {head}  {head}  {head}")
+    for a in study.analogs:
+        cells = ["".join(f"{_pct(x):>{w}}" for x in xs) for xs in (a.relative, a.rut, a.spx)]
+        lines.append(f"{a.date.isoformat()}  {'  '.join(cells)}")
+    lines.append("")
+    lines.append(textwrap.fill(
+        f"Analogs vs all {study.pool_size:,} pool days (the baseline). Test: {study.draws:,} "
+        f"random sets of {len(study.analogs)} pool days with the same spacing; two-sided p on "
+        "the mean; 'random 95%' is where such a set's mean falls 95% of the time.", 100))
+    lines.append(f"{'':<8}{'':<4}{'analogs: up':>12}{'mean':>8}{'median':>8}   "
+                 f"{'all: up':>7}{'mean':>8}{'median':>8}   {'random 95%':>15}{'p':>7}")
+    for c in study.comparisons:
+        mine, base = c.analogs, c.baseline
+        band = f"{_pct(c.band_low)}..{_pct(c.band_high)}"
+        lines.append(f"{ANALOG_SERIES[c.series]:<8}{horizon_label(c.horizon):<4}"
+                     f"{f'{mine.hits}/{mine.count}':>12}{_pct(mine.mean):>8}"
+                     f"{_pct(mine.median):>8}   {f'{base.hit_rate:.0%}':>7}{_pct(base.mean):>8}"
+                     f"{_pct(base.median):>8}   "
+                     f"{band:>15}{fmt_p(c.p_value):>7}")
+    lines.append("")
+    same = [c for c in study.comparisons if c.indistinguishable]
+    differ = [c for c in study.comparisons if not c.indistinguishable]
+    if same:
+        lines.append(textwrap.fill(
+            "Indistinguishable from a random day (p ≥ 0.05): " + ", ".join(
+                f"{ANALOG_SERIES[c.series]} {horizon_label(c.horizon)}" for c in same) + ".",
+            100))
+    if differ:
+        lines.append(textwrap.fill(
+            "Differs from a random day (p < 0.05): " + ", ".join(
+                f"{ANALOG_SERIES[c.series]} {horizon_label(c.horizon)} "
+                f"({_pct(c.analogs.mean)} vs {_pct(c.baseline.mean)})" for c in differ) + ".",
+            100))
+    lines.append(textwrap.fill(
+        f"{len(study.analogs)} analogs with overlapping forward windows and "
+        f"{len(study.comparisons)} related tests: read a lone p just under 0.05 with care.", 100))
+    return "\n".join(lines) + "\n"
+
+
+def analogs_json(study: AnalogStudy) -> dict[str, Any]:
+    """The study as JSON, plus ``regime`` (today's), each analog's ``regime`` and each
+    comparison's ``indistinguishable`` (p ≥ 0.05) and ``verdict``."""
+    doc: dict[str, Any] = {"study": "analogs", "return_type": "price",
+                           **to_jsonable(study), "regime": study.regime}
+    for row, a in zip(doc["analogs"], study.analogs, strict=True):
+        row["regime"] = a.regime
+    for row, c in zip(doc["comparisons"], study.comparisons, strict=True):
+        row["indistinguishable"] = c.indistinguishable
+        row["verdict"] = analog_verdict(c)
+    return doc
 
 
 # ---------------------------------------------------------------- drivers

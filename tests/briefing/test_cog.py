@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from bot.briefing_service import BriefingService
 from bot.client import CapbriefBot
+from bot.market_data.demo import demo_label
 from bot.services import Services
 from bot.settings import Settings
 from bot.subscriptions import BriefingOptions
@@ -181,7 +182,7 @@ async def test_preview_is_ephemeral_and_send_now_posts_once(harness: Bot) -> Non
     follow = await harness.fake.wait_for(
         lambda r: ix_token in r.path and r.path.startswith("/webhooks/"), within=60)
     assert flags_of(follow) & EPHEMERAL
-    assert "morning briefing" in follow.json["embeds"][0]["title"]
+    assert "Morning briefing for " in follow.json["embeds"][0]["title"]
     assert [f.filename for f in follow.files] == ["leadership.png", "records.png"]
     before = len(harness.fake.channel_messages.get(OPEN, []))
     _, responses = await harness.run("send-now", [channel(OPEN)], channels=(OPEN,))
@@ -213,7 +214,10 @@ async def test_subscribed_channel_gets_the_scheduled_post_end_to_end(harness: Bo
             lambda r: r.method == "POST" and r.path == f"/channels/{OPEN}/messages", 60,
             index=before)
         embed = post.json["embeds"][0]
-        assert embed["title"] == "Small vs large caps · Fri 27 Nov 2026 morning briefing"
+        demo = demo_label(market_data_dir())  # the demo snapshot says so in the title
+        assert embed["title"].startswith(
+            "Small vs large caps · Morning briefing for Fri 27 Nov 2026 · data to the close of ")
+        assert embed["title"].endswith(f" · {demo}") == bool(demo)
         assert embed["description"].startswith("**⏰ Early close today (Fri 27 Nov)")
         assert [f.filename for f in post.files] == ["leadership.png", "records.png"]
         [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)

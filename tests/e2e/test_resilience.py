@@ -56,7 +56,7 @@ async def test_reconnect_resume_then_identify(harness: Harness) -> None:
     await fake.wait_ready(30)
     assert fake.identifies == identifies + 1
     _, followup = await harness.reply("chart", {"symbols": "SPY", "period": "3m"})
-    assert followup.files and followup.embeds()[0]["title"] == "SPY · 3 months"
+    assert followup.files and followup.embeds()[0]["title"] == "SPY · 63 sessions"
 
 
 async def test_slow_data_source_still_defers_at_once(harness: Harness, market: Any) -> None:
@@ -131,10 +131,10 @@ async def test_a_bug_before_the_deferral_is_handled_too(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     loaded = sys.modules["cogs.chart"]  # the module discord.py loaded as the extension
 
-    def broken(text: str | None) -> list[str]:
+    def broken(*args: object) -> object:
         raise KeyError("unexpected")
 
-    monkeypatch.setattr(loaded, "parse_symbols", broken)
+    monkeypatch.setattr(loaded, "parse_chart_request", broken)  # the cog's input check
     _, callback = await harness.run("chart", {"symbols": "QQQ"})
     assert callback.json["type"] == 4
     assert callback.json["data"]["flags"] & 64

@@ -206,15 +206,15 @@ async def test_every_fault_kind_ends_in_data_or_our_error(
         assert kind == "unknown" and set(result.missing) == {"^GSPC"}
 
 
-async def test_source_down_is_source_unavailable(
-        yahoo_fake: FakeYahoo, frames: dict, make_provider: Make) -> None:
+async def test_source_down_is_source_unavailable_and_refused_is_not_retried(
+        yahoo_fake: FakeYahoo, frames: dict, make_provider: Make, sleeps: Sleeps) -> None:
     provider = make_provider(session_factory=lambda: yahoo_fake.session(), retries=1)
     provider._get_session()  # aimed at the fake's port, which then closes
     yahoo_fake.stop()
 
-    with pytest.raises(SourceUnavailable, match="could not be reached"):
+    with pytest.raises(SourceUnavailable, match="unreachable"):  # SourceUnreachable
         await provider.fetch(SYMBOLS, FIRST, LAST)
-    assert provider.rounds == 2
+    assert provider.rounds == 0 and sleeps.delays == []  # refused: no round, no retry
 
 
 async def test_a_round_that_fails_as_a_whole_is_retried(
@@ -228,7 +228,8 @@ async def test_a_round_that_fails_as_a_whole_is_retried(
             raise OSError("no TLS backend")
         return yahoo_fake.session()
 
-    provider = make_provider(session_factory=flaky_factory)
+    # No reachability probe: it would make (and here lose) the first session before the round.
+    provider = make_provider(session_factory=flaky_factory, probe_timeout=None)
 
     result = await provider.fetch(SYMBOLS, FIRST, LAST)
 
