@@ -90,7 +90,8 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
         if not result.events:
             raise BadInput(f"No Russell 2000 breakout after a gap of over {gap_days:,} days "
                            f"up to {session.isoformat()}; try a shorter `gap_days`.")
-        return result, "breakouts", build.from_breakout_study(result, spx, footnote), {}
+        return (result, "breakouts",
+                build.from_breakout_study(result, spx, footnote, rut=rut, index="both"), {})
     if study == "droughts":
         table = calc_droughts(rut, session, min_days=gap_days, inception=inception_of(RUT))
         return (table, "records", build.records_input(rut, session, footnote,

@@ -98,7 +98,7 @@ def custom_figure(data: CustomInput, theme: Theme) -> Figure:
 def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
     n = len(series)
     rows, cols = (n, 1) if n <= 2 else (2, 2)
-    axes = cv.grid_axes(fig, rows, cols, top_px=104, bottom_px=70,
+    axes = cv.grid_axes(fig, rows, cols, top_px=104, bottom_px=84,
                         hspace=0.45 if rows == 2 else 0.3, wspace=0.22, sharex=False)
     for ax, (sym, s), colour in zip(axes, series, _colours(theme, series), strict=False):
         x = cv.to_days(s.index)
@@ -119,7 +119,7 @@ def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
 
 
 def _rebased(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     handles, labels = [], []
     lo, hi, first, last = np.inf, -np.inf, np.inf, -np.inf
     for (sym, s), colour in zip(series, _colours(theme, series), strict=True):
@@ -147,7 +147,7 @@ def _ratio(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
     ratio = ratio[np.isfinite(ratio.to_numpy())]
     if len(ratio) < 2:
         raise ChartInputError(f"{a_sym} and {b_sym} share fewer than 2 sessions")
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     x = cv.to_days(ratio.index)
     colour = theme.small_caps if a_sym in ("^RUT", "IWM") else theme.series[0]
     change = float(ratio.iloc[-1] / ratio.iloc[0] - 1)
@@ -167,7 +167,7 @@ def _ratio(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
 
 
 def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     handles, labels = [], []
     first, last = np.inf, -np.inf
     for (sym, s), colour in zip(series, _colours(theme, series), strict=True):

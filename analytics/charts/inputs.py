@@ -107,15 +107,26 @@ class BreakoutPath:
     live: bool = False
 
 
+BreakoutIndex = Literal["spx", "rut", "both"]
+BREAKOUT_INDEXES: tuple[str, ...] = ("spx", "rut", "both")
+
+
 @dataclass(frozen=True)
 class BreakoutsInput:
-    """Forward paths of ``symbol_name`` after each event; the live one (if any) is partial."""
+    """Forward price paths of ``symbol_name`` after each event (the live one, if any, partial)
+    and, in ``rut_paths``, the Russell 2000's own paths after the same events.
+
+    ``index``: which panels the chart draws: ``"spx"`` (``paths``), ``"rut"`` (``rut_paths``) or
+    ``"both"`` (side by side, same events, same y scale).
+    """
 
     paths: tuple[BreakoutPath, ...]
     horizon: int
     footnote: Footnote
     symbol_name: str = "S&P 500"
     event_label: str = "first Russell 2000 record close in over a year"
+    rut_paths: tuple[BreakoutPath, ...] = ()
+    index: BreakoutIndex = "spx"
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,13 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
     def custom(symbols: tuple[str, ...], kind: str, window: str) -> Callable[[], Any]:
         return lambda: cb.custom_input([(s, price[s]) for s in symbols], kind, window, asof, foot)
 
-    def breakouts() -> Any:
-        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days,
-                                    inception=inception_of("^RUT"))
-        return cb.from_breakout_study(study, spx, foot)
+    def breakouts(index: str = "spx") -> Callable[[], Any]:
+        def make() -> Any:
+            study = calc_breakout_study(rut, spx, asof,
+                                        gap_days=settings.analytics.breakout_gap_days,
+                                        inception=inception_of("^RUT"))
+            return cb.from_breakout_study(study, spx, foot, rut=rut, index=index)
+        return make
 
     def analogs() -> Any:
         drivers: dict[str, pd.Series] = {s: price[s] for s in ("^TNX", "^VIX") if s in price}
@@ -94,7 +97,9 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("records", "records", {"round_step": step}, "Russell 2000 records",
                      lambda: cb.records_input(rut, asof, foot, round_step=step,
                                               inception=inception_of("^RUT"))),
-        GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts),
+        GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts()),
+        GalleryChart("breakouts-both", "breakouts", {"index": "both"},
+                     "S&P 500 and Russell 2000 after breakouts", breakouts("both")),
         GalleryChart("cycles", "cycles", {}, "Leadership cycles since 1979",
                      lambda: cb.cycles_input(rut, spx, asof, foot)),
         GalleryChart("analogs", "analogs", {}, "Days like today: RUT/SPX after analogs",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.ui import study_text
+from bot.ui import json_out, study_text
 from bot.ui.text import to_jsonable
 
 ANALOG_DRIVERS = sorted(set(DRIVER_SYMBOLS.values()))
@@ -199,7 +198,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         doc = {**doc, "requested_asof": session.requested and session.requested.isoformat(),
                "asof_note": session.note, "data": data_block(market)}
-        print(json.dumps(doc, indent=2))
+        print(json_out.dumps(f"history.{args.study}", doc))
     else:
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"

@@ -71,6 +71,7 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
         last = "record" if full else f"highest close since {study.data_start}"
         lines.append(f"Last {index} {last}: {study.last_record_date.isoformat()} "
                      f"({study.days_since_record:,} days ago).")
+    lines.append("Forward returns are price returns (dividends left out).")
     if note:
         lines.append(f"*{note}*")
     title = f"{index} breakouts" if full else f"{index} highs since {study.data_start}"
@@ -79,7 +80,8 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
                        description="\n".join(lines))
     for spx_stats, rut_stats in zip(study.spx_stats, study.rut_stats, strict=True):
         value = f"{horizon_line(spx_stats, 'S&P 500')}\n{horizon_line(rut_stats, 'Russell 2000')}"
-        embed.add_field(name=f"After {spx_stats.horizon} sessions", value=value, inline=False)
+        embed.add_field(name=f"Price return after {spx_stats.horizon} sessions", value=value,
+                        inline=False)
     recent = study.events[-MAX_ROWS:]
     if recent:
         h = study.horizons[-1]

@@ -163,11 +163,11 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
     if open_:
         dates = ", ".join(e.date.isoformat() for e in open_)
         left_out = f" ({dates} counted only at horizons already reached)"
-    lines += _stats_block(f"S&P 500 after {len(study.events)} {events}{left_out}:",
+    lines += _stats_block(f"S&P 500 price return after {len(study.events)} {events}{left_out}:",
                           study.spx_stats, w)
     lines.append("")
     no_rut = sum(1 for e in study.events if e.rut_so_far is None)
-    rut_title = "Russell 2000 after the same events" + (
+    rut_title = "Russell 2000 price return after the same events" + (
         f" ({no_rut} before its data begins left out):" if no_rut else ":")
     lines += _stats_block(rut_title, study.rut_stats, w)
     return "\n".join(lines) + "\n"
