@@ -194,10 +194,7 @@ def calc_track_record(bars: Mapping[str, pd.DataFrame], asof: date, *,
     robust: list[Score] = []
     for h in sorted(set(horizons)):
         end = len(values) - h  # sessions [first, end) have a complete forward window
-        if end <= first:
-            rows = np.arange(0)
-        else:
-            rows = np.arange(first, end)
+        rows = np.arange(first, end) if end > first else np.arange(0)
         outcome = values[rows + h] / values[rows] - 1.0 if len(rows) else np.zeros(0)
         dates = pd.DatetimeIndex(ratio.index[rows])
         scores.append(_score(labels[rows], outcome, dates, h, True))
