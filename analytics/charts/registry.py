@@ -22,10 +22,12 @@ from analytics.charts.inputs import (
     DriversInput,
     LeadershipInput,
     RecordsInput,
+    TrackRecordInput,
 )
 from analytics.charts.leadership import leadership_figure
 from analytics.charts.records import records_figure
 from analytics.charts.theme import Theme
+from analytics.charts.track_record import track_record_figure
 
 FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "leadership": (LeadershipInput, leadership_figure),
@@ -35,6 +37,7 @@ FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "analogs": (AnalogsInput, analogs_figure),
     "drivers": (DriversInput, drivers_figure),
     "custom": (CustomInput, custom_figure),
+    "track_record": (TrackRecordInput, track_record_figure),
 }
 
 

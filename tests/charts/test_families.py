@@ -22,6 +22,8 @@ from analytics.charts.inputs import (
     DriverPanel,
     DriversInput,
     Regime,
+    TrackBar,
+    TrackRecordInput,
 )
 from analytics.charts.registry import figure_for
 from analytics.charts.theme import DARK, LIGHT, SIZE_PX
@@ -51,7 +53,20 @@ def tiny_inputs() -> dict[str, object]:
             for i in range(5)), footnote=FOOT),
         "custom": cb.custom_input([("^RUT", rut), ("^GSPC", spx)], "rebased", "1y", ASOF, FOOT),
         "analogs": tiny_analogs(),
+        "track_record": tiny_track_record(),
     }
+
+
+def tiny_track_record() -> TrackRecordInput:
+    """Two horizons of hand-made bars (one group without an interval)."""
+    bars = tuple(TrackBar(horizon=h, group=g, mean=m * h / 21, low=m * h / 21 - 0.004,
+                          high=m * h / 21 + 0.004, n=100)
+                 for h in (21, 63) for g, m in (("small", 0.003), ("large", -0.002),
+                                                ("all", 0.0)))
+    bars = (*bars[:-1], TrackBar(63, "all", 0.0005, float("nan"), float("nan"), 2))
+    return TrackRecordInput(bars=bars, findings=("21 sessions ahead: hit rate 52.0% vs 50.0% "
+                                                 "by chance · no forecast value",),
+                            period="1990–2024", today="small", footnote=FOOT)
 
 
 def tiny_analogs(n: int = 5, before: int = 21, horizon: int = 63) -> AnalogsInput:
