@@ -17,6 +17,7 @@ from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.studies.track_record import Score, TrackRecord
 from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
 from bot.ui.study_text import (
@@ -25,6 +26,9 @@ from bot.ui.study_text import (
     breakouts_limit,
     droughts_limit,
     horizon_label,
+    track_finding,
+    track_share,
+    track_span,
     unruled_line,
 )
 from bot.ui.text import fmt_level, fmt_pct
@@ -287,4 +291,45 @@ def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason
     extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]
     add_fields(embed, [(name, r.line.split(": ", 1)[1] if r.status == "absent" else r.line,
                         False) for name, r in extra if r is not None])
+    return fit(embed)
+
+
+def _track_field(s: Score) -> str:
+    """The record over one horizon in four short lines."""
+    if s.calls == 0:
+        return "too few calls to score"
+    verdict = ("**forecast value**: small calls beat large calls" if s.forecast_value
+               else "**no forecast value**: interval includes zero")
+    return (f"Hit rate {track_share(s.hit_rate)} vs {fmt_pct(s.no_skill, 1).lstrip('+')} by chance "
+            f"· {s.small_calls:,} small / {s.large_calls:,} large calls, "
+            f"{s.no_calls:,} days no call\n"
+            f"After small calls {track_span(s.mean_small, 2)}\n"
+            f"After large calls {track_span(s.mean_large, 2)}\n"
+            f"Small − large {track_span(s.spread, 2)}: {verdict}\n"
+            f"Any day: up {track_share(s.base_rate)}, mean {track_span(s.mean_all, 2)}")
+
+
+def track_record_embed(record: TrackRecord, *, source: str, stale: bool,
+                       stale_reason: str | None, note: str | None = None) -> discord.Embed:
+    """capbrief's call replayed since 1990 and scored over the next 21 and 63 sessions."""
+    first = next((s.first for s in record.scores if s.first), record.start)
+    lines = [f"The verdict's call (small / large / mixed caps lead), replayed every session "
+             f"since {first.isoformat()} from data up to that session only, scored against the "
+             f"RUT/SPX price return that followed. Today's call: **{record.today}**."]
+    lines.extend(f"• {track_finding(s).split(': ', 1)[0]}: "
+                 f"{'forecast value' if s.forecast_value else 'no forecast value'}"
+                 for s in record.scores)
+    robust = "; ".join(f"{s.horizon}s: small − large {track_span(s.spread, 2)}"
+                       for s in record.robust)
+    lines.append(f"Non-overlapping points: {robust}.")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed("History · capbrief's track record", leader=None, asof=record.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    add_fields(embed, [(f"Next {s.horizon} sessions", _track_field(s), False)
+                       for s in record.scores])
+    embed.add_field(name="Method", value="95% intervals: Newey–West, lags = the horizon "
+                    "(overlapping windows, autocorrelation). Chance: the same calls on random "
+                    "days. Price returns.", inline=False)
     return fit(embed)

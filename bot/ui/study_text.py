@@ -639,7 +639,7 @@ TRACK_SCHEMA = "history.track_record"
 TRACK_SCHEMA_VERSION = "1.0"
 
 
-def _span(e: Estimate, digits: int = 1) -> str:
+def track_span(e: Estimate, digits: int = 1) -> str:
     """``"+0.11% (−0.34% to +0.55%)"``; ``"—"`` when NaN."""
     if not math.isfinite(e.value):
         return "—"
@@ -648,7 +648,7 @@ def _span(e: Estimate, digits: int = 1) -> str:
     return f"{pct(e.value, digits)} ({pct(e.low, digits)} to {pct(e.high, digits)})"
 
 
-def _share(e: Estimate) -> str:
+def track_share(e: Estimate) -> str:
     """A share with its interval: ``"51.9% (48.0–55.7%)"``."""
     if not math.isfinite(e.value):
         return "—"
@@ -705,13 +705,13 @@ def render_track_record_text(record: TrackRecord, *, note: str | None = None) ->
     row("  from … to", [f"{s.first} … {s.last}" if s.first else "—" for s in scores])
     row("Calls: small / large", [f"{s.small_calls:,} / {s.large_calls:,}" for s in scores])
     row("No call: mixed / unknown", [f"{s.mixed_days:,} / {s.unknown_days:,}" for s in scores])
-    row("Hit rate (95% interval)", [_share(s.hit_rate) for s in scores])
+    row("Hit rate (95% interval)", [track_share(s.hit_rate) for s in scores])
     row("No-skill hit rate, same calls", [pct(s.no_skill, signed=False) for s in scores])
-    row("Base rate: RUT/SPX up, any day", [_share(s.base_rate) for s in scores])
-    row("Mean after small calls", [_span(s.mean_small, 2) for s in scores])
-    row("Mean after large calls", [_span(s.mean_large, 2) for s in scores])
-    row("Small minus large", [_span(s.spread, 2) for s in scores])
-    row("Mean, any day", [_span(s.mean_all, 2) for s in scores])
+    row("Base rate: RUT/SPX up, any day", [track_share(s.base_rate) for s in scores])
+    row("Mean after small calls", [track_span(s.mean_small, 2) for s in scores])
+    row("Mean after large calls", [track_span(s.mean_large, 2) for s in scores])
+    row("Small minus large", [track_span(s.spread, 2) for s in scores])
+    row("Mean, any day", [track_span(s.mean_all, 2) for s in scores])
     row("Forecast value", ["yes" if s.forecast_value else "none" for s in scores])
     lines.append("")
     lines.extend(textwrap.fill(track_finding(s), width=100, subsequent_indent="  ")
@@ -721,8 +721,8 @@ def render_track_record_text(record: TrackRecord, *, note: str | None = None) ->
     for s in record.robust:
         lines.append(textwrap.fill(
             f"- {s.horizon} sessions: {s.calls:,} calls of {s.days:,} points, hit rate "
-            f"{_share(s.hit_rate)} vs no-skill {pct(s.no_skill, signed=False)}; small minus "
-            f"large {_span(s.spread, 2)}: {'forecast value' if s.forecast_value else 'none'}.",
+            f"{track_share(s.hit_rate)} vs no-skill {pct(s.no_skill, signed=False)}; small minus "
+            f"large {track_span(s.spread, 2)}: {'forecast value' if s.forecast_value else 'none'}.",
             width=100, subsequent_indent="  "))
     lines.append("")
     lines.append(textwrap.fill(
