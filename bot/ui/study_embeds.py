@@ -15,7 +15,7 @@ from analytics.premarket import PremarketReading
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
-from analytics.studies.droughts import DroughtTable
+from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.studies.track_record import Score, TrackRecord
 from analytics.valuation import ValuationReading
@@ -24,9 +24,9 @@ from bot.ui.study_text import (
     ANALOG_SERIES,
     analog_today_line,
     breakouts_limit,
+    drought_rank_text,
     droughts_limit,
     horizon_label,
-    track_finding,
     track_share,
     track_span,
     unruled_line,
@@ -97,6 +97,11 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
     return fit(embed)
 
 
+def _rank_tag(d: Drought) -> str:
+    """``"#3 "``: the rank among droughts of 63+ sessions (none for a shorter one)."""
+    return f"#{d.long_rank} " if d.long_rank is not None else ""
+
+
 def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
                    stale_reason: str | None, note: str | None = None) -> discord.Embed:
     """The longest record droughts, with today's open one ranked among them (when the history
@@ -104,12 +109,13 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
     if not table.history_complete:
         return _partial_droughts_embed(table, name=name, source=source, stale=stale,
                                        stale_reason=stale_reason, note=note)
-    lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}"
-             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + "."]
+    lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}, "
+             f"{table.long_count:,} of {table.rank_min_sessions}+ sessions (ranked among those)"
+             + (f"; listing those over {table.min_days:,} days" if table.min_days else "") + "."]
     if table.current is not None:
         c = table.current
         lines.append(f"**Now**: no record for {c.days:,} days since {c.start.isoformat()} "
-                     f"(record {fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, "
+                     f"(record {fmt_level(c.record_close)}): {drought_rank_text(table, c)}; "
                      f"deepest {fmt_pct(c.depth, 1)}.")
     else:
         lines.append("**Now**: at a record close; no drought is open.")
@@ -118,7 +124,7 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
     embed = base_embed(f"History · {name} record droughts", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
             f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
             f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
     add_fields(embed, [("Longest droughts", "\n".join(rows) or "none", False)])
@@ -128,14 +134,15 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
 def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
                             stale_reason: str | None, note: str | None) -> discord.Embed:
     high = f"highest close since {table.data_start}"
-    lines = [f"{table.total:,} gaps between {name} closes that were the {high}"
-             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + ".",
+    lines = [f"{table.total:,} gaps between {name} closes that were the {high}, "
+             f"{table.long_count:,} of {table.rank_min_sessions}+ sessions (ranked among those)"
+             + (f"; listing those over {table.min_days:,} days" if table.min_days else "") + ".",
              f"**Limit**: {droughts_limit(table)}"]
     if table.current is not None:
         c = table.current
         lines.append(f"**Now**: {c.days:,} days since the {high} on {c.start.isoformat()} "
-                     f"({fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, deepest "
-                     f"{fmt_pct(c.depth, 1)}.")
+                     f"({fmt_level(c.record_close)}): {drought_rank_text(table, c, 'gap')}; "
+                     f"deepest {fmt_pct(c.depth, 1)}.")
     else:
         lines.append(f"**Now**: at its {high}.")
     if note:
@@ -143,7 +150,7 @@ def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stal
     embed = base_embed(f"History · {name} gaps between highs", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
             f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
             f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
     add_fields(embed, [("Longest gaps", "\n".join(rows) or "none", False)])
@@ -316,7 +323,7 @@ def track_record_embed(record: TrackRecord, *, source: str, stale: bool,
     lines = [f"The verdict's call (small / large / mixed caps lead), replayed every session "
              f"since {first.isoformat()} from data up to that session only, scored against the "
              f"RUT/SPX price return that followed. Today's call: **{record.today}**."]
-    lines.extend(f"• {track_finding(s).split(': ', 1)[0]}: "
+    lines.extend(f"• {s.horizon} sessions ahead: "
                  f"{'forecast value' if s.forecast_value else 'no forecast value'}"
                  for s in record.scores)
     robust = "; ".join(f"{s.horizon}s: small − large {track_span(s.spread, 2)}"

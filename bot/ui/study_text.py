@@ -15,6 +15,7 @@ from analytics.drivers import DriverReading, DriversPanel
 from analytics.formats import pct
 from analytics.leadership import REGIME_LABELS
 from analytics.premarket import PremarketReading
+from analytics.records import RANK_SHOWN, rank_phrase
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
@@ -219,10 +220,39 @@ def breakouts_json(study: BreakoutStudy) -> dict[str, Any]:
 # ---------------------------------------------------------------- droughts
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=100, subsequent_indent="  ")
+
+
+def drought_rank_text(table: DroughtTable, d: Drought, word: str = "drought") -> str:
+    r"""How ``d`` ranks, by the records rule (:func:`analytics.records.rank_phrase`): among
+    the ``word``\s of ``table.rank_min_sessions``+ sessions, named only in the top 10, the
+    population always stated: "the 3rd-longest of the 29 droughts of 63+ sessions since 1979";
+    "not among the 10 longest of the 29 …"; "shorter than 63 sessions: not ranked (29 …)"."""
+    since = table.data_start
+    plural = f"{word}s" if table.long_count != 1 else word
+    population = (f"the {table.long_count:,} {plural} of {table.rank_min_sessions}+ sessions"
+                  + (f" since {since:%Y}" if since else ""))
+    if d.long_rank is None:
+        return f"shorter than {table.rank_min_sessions} sessions, so not ranked ({population})"
+    if since is not None and word == "drought":
+        phrase = rank_phrase(d.long_rank, table.long_count, table.rank_min_sessions, since)
+        if phrase:
+            return phrase
+    elif d.long_rank <= RANK_SHOWN:
+        which = "the longest" if d.long_rank == 1 else f"the {_ordinal(d.long_rank)}-longest"
+        return f"{which} of {population}"
+    return f"not among the {RANK_SHOWN} longest of {population}"
+
+
+def _drought_rank_cell(d: Drought) -> str:
+    return f"{d.long_rank:>5,}" if d.long_rank is not None else f"{'—':>5}"
+
+
 def _drought_row(d: Drought) -> str:
     low = f"{_pct(d.depth)} ({d.low_date.isoformat()})" if d.depth < 0 else "—"
     tag = "  ← open: today" if d.open else ""
-    return (f"{d.rank:>5,}  {d.start.isoformat()}  {d.end.isoformat()}  {d.days:>6,}  "
+    return (f"{_drought_rank_cell(d)}  {d.start.isoformat()}  {d.end.isoformat()}  {d.days:>6,}  "
             f"{d.sessions:>8,}  {fmt_level(d.record_close):>10}  {low:<22}{tag}").rstrip()
 
 
@@ -247,9 +277,10 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
         lines.append(f"Note: {note}")
     since = table.data_start.isoformat() if table.data_start else "n/a"
     shown = table.droughts[:limit]
-    lines.append(f"{table.total:,} droughts since {since}; the {len(shown)} longest"
-                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the record.")
+    lines.append(_wrap(f"{table.total:,} droughts since {since}, {table.long_count:,} of them "
+                 f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
+                 "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the record."))
     lines.append("")
     if not table.total:
         lines.append("No droughts: too little data.")
@@ -263,9 +294,9 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
         lines.append(_drought_row(cur))
     lines.append("")
     if cur is not None:
-        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}, the "
-                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+        lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}: "
+                     f"{drought_rank_text(table, cur)}."))
     else:
         lines.append(f"Today ({table.asof.isoformat()}) is a record close: no open drought.")
     return "\n".join(lines) + "\n"
@@ -279,9 +310,10 @@ def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
         lines.append(f"Note: {note}")
     lines.append(f"LIMIT: {droughts_limit(table)}")
     shown = table.droughts[:limit]
-    lines.append(f"{table.total:,} gaps; the {len(shown)} longest"
-                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the high that opened the gap.")
+    lines.append(_wrap(f"{table.total:,} gaps, {table.long_count:,} of them "
+                 f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
+                 "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the high that opened the gap."))
     lines.append("")
     if not table.total:
         lines.append("No gaps: too little data.")
@@ -295,9 +327,9 @@ def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
         lines.append(_drought_row(cur))
     lines.append("")
     if cur is not None:
-        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}), the "
-                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+        lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}): "
+                     f"{drought_rank_text(table, cur, 'gap')}."))
     else:
         lines.append(f"Today ({table.asof.isoformat()}) closed at its {high}: no open gap.")
     return "\n".join(lines) + "\n"
