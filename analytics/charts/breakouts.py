@@ -16,6 +16,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import BreakoutsInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 SESSIONS_PER_MONTH = 21
 
@@ -70,7 +71,7 @@ def breakouts_figure(data: BreakoutsInput, theme: Theme) -> Figure:
                       color=theme.muted)
         cv.y_ticks(ax, 6)
         ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
+            lambda v, _p: pct(v, 0)))
         cv.header_legend(ax, handles, labels, ncol=2 if live else None)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
