@@ -317,7 +317,9 @@ def _short(name: str) -> str:
 
 
 def compose_drivers_line(panel: DriversPanel | None) -> str | None:
-    """The panel's count and which drivers are tail- and headwinds; None when nothing counted."""
+    """The panel's count and which drivers are tail- and headwinds (moves that went with
+    small-cap out- or underperformance over a reliable relation); None when nothing counted.
+    Worded as what moved with small caps, not as a cause or a forecast."""
     if panel is None or panel.tailwinds + panel.headwinds + panel.neutral == 0:
         return None
     counted = [r for r in panel.readings if not r.stale]
@@ -331,7 +333,8 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
     stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
     if stale_fred:  # FRED's last refresh failed: last good data, labelled
         parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + (" (moves that went with small-cap out- or underperformance, "
+                               "not a forecast).")
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,

@@ -10,34 +10,41 @@ sessions since (the last Fri 27 Nov 2026)"); within one session it returns None.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from pandas.tseries.offsets import BDay
-
-from bot.market_data import calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
 #: Sessions the data may trail the last completed one before a line says how old it is.
 TOLERATED_SESSIONS = 1
 
 
+def _calendar() -> ModuleType:
+    """The NYSE calendar module, imported on first use (exchange_calendars costs ~0.3 s, and a
+    replay of a past date never needs it)."""
+    from bot.market_data import calendar
+
+    return calendar
+
+
 def morning_of(asof: date) -> date:
     """The morning that reads ``asof``'s close: the next NYSE session (weekday fallback before
     the calendar's range, e.g. replays of the 1980s)."""
     try:
-        return calendar.next_session(asof)
+        return _calendar().next_session(asof)
     except Exception:
         return (asof + BDay(1)).date()
 
 
 def sessions_behind(data_asof: date, now: datetime) -> tuple[int, date]:
     """``(sessions completed after data_asof, the last completed session)`` as of ``now``."""
-    last = calendar.last_completed_session(now)
+    last = _calendar().last_completed_session(now)
     if last <= data_asof:
         return 0, last
     try:
-        held = calendar.sessions(data_asof, last)
+        held = _calendar().sessions(data_asof, last)
         behind = len(held) - (1 if held and held[0] == data_asof else 0)
     except Exception:  # before the calendar's range: weekdays
         behind = len(pd.bdate_range(data_asof, last)) - 1

@@ -76,8 +76,10 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     # building blocks: the data's age (NYSE calendar) and every text surface, then the rest
     ("bot.data_age",),
     ("bot.ui",),
-    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),
-    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery"),
+    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.scheduler",
+     "bot.alerts.params"),
+    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery",
+     "bot.alerts"),
     ("bot.services", "bot.health", "bot.tree", "bot.briefing_service"),  # the running process
     ("bot.client",),
     ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points

@@ -12,9 +12,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analytics.alerts import EVENT_TITLES, AlertBatch
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
     CUSTOM_KINDS,
+    AlertMark,
+    AlertsInput,
     AnalogsInput,
     BreakoutPath,
     BreakoutsInput,
@@ -330,6 +333,43 @@ def to_weekly(series: pd.Series) -> pd.Series:
     last = ~np.asarray(weeks[1:] == weeks[:-1])
     mask = np.append(last, True)
     return series[mask]
+
+
+def alerts_input(batch: AlertBatch, rut: pd.Series, spx: pd.Series, footnote: Footnote, *,
+                 years: int = 1) -> AlertsInput:
+    """Chart input of one alert batch: the last ``years`` up to the session (cut there: no
+    look-ahead). The price panel shows ^GSPC only when every price event is about it."""
+    if not batch.events:
+        raise ChartInputError(f"no alert fired on {batch.session.isoformat()}")
+    session = batch.session
+    price_events = [e for e in batch.events if e.symbol in ("^RUT", "^GSPC")]
+    symbol = "^GSPC" if price_events and all(e.symbol == "^GSPC" for e in price_events) \
+        else "^RUT"
+    name = "S&P 500" if symbol == "^GSPC" else "Russell 2000"
+    prices = _upto(spx if symbol == "^GSPC" else rut, session, name)
+    start = (pd.Timestamp(session) - pd.DateOffset(years=years)).date()
+    shown = prices.loc[pd.Timestamp(start):]
+    r, s = _upto(rut, session, "Russell 2000"), _upto(spx, session, "S&P 500")
+    common = r.index.intersection(s.index)
+    ratio = (r.loc[common] / s.loc[common]).dropna()
+    pos = base_position(pd.DatetimeIndex(ratio.index), start)
+    ratio = ratio.iloc[max(pos - MA_WARMUP, 0):]
+    marks = tuple(AlertMark(session, EVENT_TITLES[e.kind],
+                            "price" if e.symbol == symbol else "ratio")
+                  for e in batch.events if e.symbol in (symbol, "RUT/SPX"))
+    levels = tuple(sorted({float(x) for e in price_events if e.symbol == symbol
+                           for x in e.values.get("levels", [])}))
+    record = next((float(e.values["close"]) for e in batch.events if e.kind == "record"), None)
+    n = len(batch.events)
+    title = (f"{EVENT_TITLES[batch.events[0].kind]} · {session.isoformat()}" if n == 1
+             else f"{n} alerts at the close of {session.isoformat()}")
+    names = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
+    subtitle = " · ".join(dict.fromkeys(
+        EVENT_TITLES[e.kind] + (f" ({names[e.symbol]})" if e.kind == "level_cross" else "")
+        for e in batch.events))
+    return AlertsInput(session=session, title=title, name=name, prices=shown, ratio=ratio,
+                       marks=marks, levels=levels, record_close=record, start=start,
+                       footnote=footnote, subtitle="" if n == 1 else subtitle)
 
 
 def track_finding_line(horizon: int, hit: float, no_skill: float, value: bool) -> str:

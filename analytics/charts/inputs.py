@@ -195,6 +195,35 @@ class CustomInput:
     footnote: Footnote
 
 
+@dataclass(frozen=True)
+class AlertMark:
+    """One event on the alerts chart: ``panel`` "price" (^RUT or ^GSPC) or "ratio" (RUT/SPX)."""
+
+    when: date
+    label: str
+    panel: Literal["price", "ratio"]
+
+
+@dataclass(frozen=True)
+class AlertsInput:
+    """One alert batch: the index its price events concern over the last year (``prices``,
+    ``name``), RUT/SPX with 200 warm-up sessions for its averages (``ratio``), the events
+    marked at ``session``, the levels crossed and the record close (None: not drawn).
+    ``subtitle`` names every event of the batch (some may concern the other index)."""
+
+    session: date
+    title: str
+    name: str
+    prices: pd.Series
+    ratio: pd.Series
+    marks: tuple[AlertMark, ...]
+    levels: tuple[float, ...]
+    record_close: float | None
+    start: date
+    footnote: Footnote
+    subtitle: str = ""
+
+
 ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
               | CustomInput)
 

@@ -8,6 +8,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from analytics.charts import canvas as cv
+from analytics.charts.alerts import alerts_figure
 from analytics.charts.analogs import analogs_figure
 from analytics.charts.breakouts import breakouts_figure
 from analytics.charts.custom import custom_figure
@@ -15,6 +16,7 @@ from analytics.charts.cycles import cycles_figure
 from analytics.charts.drivers import drivers_figure
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
+    AlertsInput,
     AnalogsInput,
     BreakoutsInput,
     CustomInput,
@@ -37,6 +39,7 @@ FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "analogs": (AnalogsInput, analogs_figure),
     "drivers": (DriversInput, drivers_figure),
     "custom": (CustomInput, custom_figure),
+    "alerts": (AlertsInput, alerts_figure),
     "track_record": (TrackRecordInput, track_record_figure),
 }
 

@@ -12,6 +12,7 @@ import discord
 from analytics.charts.build import fmt_p, reading_label
 from analytics.drivers import DriverReading, DriversPanel
 from analytics.premarket import PremarketReading
+from analytics.relation import describe_relation
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
@@ -259,40 +260,51 @@ def analogs_embed(study: AnalogStudy, *, source: str, stale: bool, stale_reason:
 
 
 CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral": "⚪ neutral",
-              "absent": "▫️ no data"}
+              "descriptive": "🔹 descriptive", "absent": "▫️ no data"}
 
 
 def driver_value(reading: DriverReading) -> str:
-    """Call, reading and change, then the measured link to small-cap relative returns."""
+    """Call, reading and change, then the measured relation (r, 95% interval, n), then the
+    reason for a call."""
     call = CALL_MARKS.get(reading.call, reading.call)
     fred_stale = " · ⚠️ stale FRED data" if reading.reason.startswith("Stale FRED") else ""
     parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
              f"{reading_label(reading)}{fred_stale}"]
     if reading.relation is not None:
         rel = reading.relation
-        parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
-    if reading.call != "neutral" and reading.reason and not reading.stale:
-        parts.append(reading.reason)
+        verdict = "" if rel.reliable else " · no reliable relation"
+        parts.append(describe_relation(rel) + verdict)
+        if reading.call in ("tailwind", "headwind") and not reading.stale:
+            way = "with" if rel.corr > 0 else "against"
+            side = "out" if reading.call == "tailwind" else "under"
+            parts.append(f"Moved {way} small caps: this move went with small-cap "
+                         f"{side}performance")
     return "\n".join(parts)
 
 
 def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason: str | None,
                   note: str | None = None, valuation: ValuationReading | None = None,
-                  premarket: PremarketReading | None = None) -> discord.Embed:
-    """/drivers: tailwinds and headwinds for small caps, one field per driver, then valuation
-    and pre-market (full width; their labelled absence when not available). Colour: small
-    caps when tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
+                  premarket: PremarketReading | None = None,
+                  record: str | None = None) -> discord.Embed:
+    """/drivers: what moved with or against small caps, one field per driver (with its r, 95%
+    interval and n), the composite's forecast record (``record``, one line), then valuation and
+    pre-market (full width; their labelled absence when not available). Colour: small caps when
+    tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
     leader = ("small" if panel.tailwinds > panel.headwinds else
               "large" if panel.headwinds > panel.tailwinds else None)
     lines = [f"{panel.summary[0].upper()}{panel.summary[1:]}."]
+    if record:
+        lines.append(f"**{record}.**")
     if note:
         lines.append(f"*{note}*")
-    lines.append(f"corr: weekly changes vs the weekly RUT/SPX relative return over "
-                 f"{panel.lookback_weeks} weeks (economy: per release).")
+    lines.append(f"r: weekly changes vs the weekly RUT/SPX relative return over "
+                 f"{panel.lookback_weeks} weeks (economy: per release), 95% Newey-West "
+                 "interval. A call needs the interval to exclude zero; it says what moved "
+                 "together, not a cause or a forecast.")
     counts = (f"{panel.tailwinds} tailwind{'s' if panel.tailwinds != 1 else ''}, "
               f"{panel.headwinds} headwind{'s' if panel.headwinds != 1 else ''}")
-    embed = base_embed(f"Drivers · {counts} for small caps", leader=leader, asof=panel.asof,
-                       source=source, stale=stale, stale_reason=stale_reason,
+    embed = base_embed(f"What moved with small caps · {counts}", leader=leader,
+                       asof=panel.asof, source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     add_fields(embed, [(r.name, driver_value(r), True) for r in panel.readings])
     extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]

@@ -19,6 +19,7 @@ from analytics.records import RANK_SHOWN, rank_phrase
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
+from analytics.studies.drivers_forward import DriversForward, describe_record
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.studies.track_record import Estimate, Score, TrackRecord
@@ -627,23 +628,35 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     return f"{when} stale" if r.stale else when
 
 
+def _stats_cells(r: DriverReading) -> str:
+    """``r``, its 95% interval and n as table cells (dashes when not measured)."""
+    rel = r.relation
+    if rel is None:
+        return f"{'—':>6}{'—':>15}{'—':>5}"
+    ci = f"{rel.low:+.2f} to {rel.high:+.2f}"
+    return f"{rel.corr:+6.2f}{ci:>15}{rel.periods:>5}"
+
+
 def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
                         valuation: ValuationReading | None = None,
-                        premarket: PremarketReading | None = None) -> str:
-    """One row per driver, then each call's reason, then valuation and pre-market (when
+                        premarket: PremarketReading | None = None,
+                        record: str | None = None) -> str:
+    """One row per driver (its r, 95% interval and n), then each call's reason, the composite's
+    forecast record (``record``: one line, when given), then valuation and pre-market (when
     given: each is its line, or its labelled absence)."""
-    lines = [f"Drivers of small-cap relative performance — as of {panel.asof.isoformat()}"]
+    lines = [f"What moved with small caps against large caps — as of {panel.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
     lines.append(f"Composite: {panel.summary}.")
+    if record:
+        lines.append(f"{record}.")
     lines.append("")
-    lines.append(f"{'Driver':<31}{'Level':>9}{'1M':>10}{'3M':>10}{'z 1y':>6}{'corr':>7}  "
-                 f"{'Call':<9}Data for")
+    lines.append(f"{'Driver':<31}{'Level':>9}{'1M':>10}{'3M':>10}{'z 1y':>6}{'r':>6}"
+                 f"{'95% CI':>15}{'n':>5}  {'Call':<12}Data for")
     for r in panel.readings:
         z = f"{r.zscore:+.1f}" if r.zscore is not None else "—"
-        corr = f"{r.relation.corr:+.2f}" if r.relation else "—"
         lines.append(f"{r.name[:30]:<31}{_level(r):>9}{_change(r, r.change_1m):>10}"
-                     f"{_change(r, r.change_3m):>10}{z:>6}{corr:>7}  {r.call:<9}"
+                     f"{_change(r, r.change_3m):>10}{z:>6}{_stats_cells(r)}  {r.call:<12}"
                      f"{_as_of(r, panel)}".rstrip())
     lines.append("")
     lines.extend(f"- {r.reason}" for r in panel.readings if r.call != "neutral")
@@ -652,17 +665,46 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
         lines.append("")
         lines.extend(textwrap.fill(x, width=100, subsequent_indent="  ") for x in extra)
     lines.append("")
-    lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
-                 f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "
-                 "link or a small move.")
+    lines.append(textwrap.fill(
+        f"r: correlation of weekly changes with the weekly RUT/SPX relative return over the last "
+        f"{panel.lookback_weeks} weeks (economy: per release); 95% CI: Newey-West (HAC), never "
+        "narrower than the conventional interval; n: pairs. A tailwind or headwind needs the "
+        "interval to exclude zero; neutral = no reliable relation or a small move; descriptive "
+        "= a small-cap basket itself, not counted. Calls say what moved together, not what "
+        "drives small caps or what comes next.", width=100))
     return "\n".join(lines) + "\n"
 
 
+def forecast_json(forward: DriversForward | None) -> dict[str, Any] | None:
+    """The composite's walk-forward record: its line and each horizon's Spearman n, rho,
+    interval and p (``horizon`` < 0: the past sessions, for comparison)."""
+    if forward is None:
+        return None
+    rows = []
+    for s in forward.scores:
+        if s.key != "composite":
+            continue
+        rel = s.relation
+        row: dict[str, Any] = {"horizon": s.horizon, "points": s.points, "spearman": None,
+                               "low": None, "high": None, "p_value": None, "reliable": False}
+        if rel is not None:
+            row.update(spearman=round(rel.corr, 4), low=round(rel.low, 4),
+                       high=round(rel.high, 4), p_value=round(rel.p_value, 4),
+                       reliable=rel.reliable)
+        rows.append(row)
+    return {"line": describe_record(forward), "first": forward.first, "last": forward.last,
+            "step_sessions": forward.step, "composite": rows}
+
+
 def drivers_json(panel: DriversPanel, *, valuation: ValuationReading | None = None,
-                 premarket: PremarketReading | None = None) -> dict[str, Any]:
-    """The panel; ``valuation`` and ``premarket`` keys are present (null when not given)."""
-    return {"panel": "drivers", **to_jsonable(panel), "valuation": to_jsonable(valuation),
-            "premarket": to_jsonable(premarket)}
+                 premarket: PremarketReading | None = None,
+                 forward: DriversForward | None = None) -> dict[str, Any]:
+    """The panel (with ``score`` = tailwinds − headwinds and ``forecast_record``: the
+    composite's walk-forward record, null when not given); ``valuation`` and ``premarket`` keys
+    are present (null when not given)."""
+    return {"panel": "drivers", **to_jsonable(panel), "score": panel.score,
+            "forecast_record": to_jsonable(forecast_json(forward)),
+            "valuation": to_jsonable(valuation), "premarket": to_jsonable(premarket)}
 
 
 # ---------------------------------------------------------------- track record

@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from analytics.charts import KINDS, ChartInputError, Footnote, render_png
 from analytics.charts import build as cb
 from analytics.charts.inputs import (
+    AlertMark,
+    AlertsInput,
     AnalogsInput,
     BreakoutPath,
     BreakoutsInput,
@@ -53,6 +55,13 @@ def tiny_inputs() -> dict[str, object]:
             for i in range(5)), footnote=FOOT),
         "custom": cb.custom_input([("^RUT", rut), ("^GSPC", spx)], "rebased", "1y", ASOF, FOOT),
         "analogs": tiny_analogs(),
+        "alerts": AlertsInput(
+            session=ASOF, title="2 alerts at the close of 2024-06-28", name="Russell 2000",
+            prices=rut.iloc[-252:], ratio=rut / spx,
+            marks=(AlertMark(ASOF, "Round-level cross", "price"),
+                   AlertMark(ASOF, "RUT/SPX crosses its average", "ratio")),
+            levels=(round(float(rut.iloc[-1]), -2),), record_close=float(rut.max()),
+            start=rut.index[-252].date(), footnote=FOOT),
         "track_record": tiny_track_record(),
     }
 

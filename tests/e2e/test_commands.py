@@ -147,9 +147,14 @@ async def test_drivers_readings_and_chart(harness: Harness) -> None:
     tnx = X.closes(harness.market_dir, "TNX")
     asof = X.last_date(harness.market_dir, "GSPC")
     assert f"{tnx.loc[:asof].iloc[-1]:.2f}%" in got["10-year yield"]
-    assert embed["title"].startswith("Drivers · ")
+    assert embed["title"].startswith("What moved with small caps · ")
+    # the forecast record's line: computed in the background, or said to be on its way
+    assert "Composite forecast record" in embed["description"]
     # a replay has neither reading: each keeps its field, labelled
     assert got.pop("Valuation (trailing P/E)") == "not in replay data"
     assert got.pop("Pre-market futures") == "no pre-market quotes in replay"
     calls = {v.split("**")[1] for v in got.values()}
-    assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "▫️ no data"}
+    assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "🔹 descriptive", "▫️ no data"}
+    for value in got.values():  # every measured relation shows r, its 95% interval and n
+        if "r " in value:
+            assert "95% CI" in value and "n=" in value
