@@ -27,7 +27,7 @@ from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import Footnote
 
 KINDS: tuple[str, ...] = ("leadership", "records", "breakouts", "cycles", "analogs", "drivers",
-                          "custom", "alerts")
+                          "custom", "alerts", "track_record")
 
 __all__ = ["KINDS", "ChartInputError", "Footnote", "render_png"]
 

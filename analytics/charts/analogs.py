@@ -17,6 +17,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import AnalogsInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 SESSIONS_PER_MONTH = 21
 
@@ -80,7 +81,7 @@ def analogs_figure(data: AnalogsInput, theme: Theme) -> Figure:
         last = median[-1]
         handles = [h_past, h_med, Patch(color=theme.past_paths, alpha=0.35), h_today]
         labels = [f"{len(data.paths)} analogs, {years[0]}–{years[-1]}",
-                  f"their median: {last:+.1%} at +{months}m",
+                  f"their median: {pct(last)} at +{months}m",
                   f"median of {len(data.paths)} random days, 90% band",
                   f"today: last {len(tx) - 1} sessions"]
         ax.set_xlim(-data.before, data.horizon)
@@ -91,7 +92,7 @@ def analogs_figure(data: AnalogsInput, theme: Theme) -> Figure:
                       fontsize=cv.NOTE_PT, color=theme.muted)
         cv.y_ticks(ax, 6)
         ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
+            lambda v, _p: pct(v, 0)))
         cv.header_legend(ax, handles, labels, ncol=2)
         cv.add_footnote(fig, theme, data.footnote)
     return fig

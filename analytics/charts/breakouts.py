@@ -29,6 +29,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import BreakoutPath, BreakoutsInput
 from analytics.charts.theme import ANNOTATION_PT, DPI, Theme
+from analytics.formats import pct
 
 SESSIONS_PER_MONTH = 21
 LABEL_GAP_PX = ANNOTATION_PT * DPI / 72.0 * 1.15  # one year label's height
@@ -66,8 +67,7 @@ def _month_ticks(horizon: int) -> list[int]:
 
 
 def _pct(value: float) -> str:
-    text = f"{value:+.1%}"
-    return "0.0%" if text in ("+0.0%", "-0.0%") else text
+    return pct(value, 1)
 
 
 def spread_labels(ys: Sequence[float], gap: float, lo: float, hi: float) -> list[float]:
@@ -140,7 +140,7 @@ def _panel(fig: Figure, ax: Axes, paths: Sequence[BreakoutPath], horizon: int,
         lambda v, _p: "0" if v == 0 else f"+{round(v / SESSIONS_PER_MONTH)}m"))
     cv.y_ticks(ax, 6)
     ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
+        lambda v, _p: pct(v, 0)))
     _label_years(fig, ax, done, lo, hi, theme)
     return handles
 

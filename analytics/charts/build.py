@@ -33,6 +33,8 @@ from analytics.charts.inputs import (
     LeadershipInput,
     RecordsInput,
     Regime,
+    TrackBar,
+    TrackRecordInput,
     window_base,
     window_label,
     window_start,
@@ -44,6 +46,7 @@ from analytics.returns import window_positions
 from analytics.studies.analogs import AnalogStudy, calc_analog_paths
 from analytics.studies.breakouts import BreakoutStudy
 from analytics.studies.cycles import CycleStudy, calc_cycles
+from analytics.studies.track_record import TrackRecord
 from analytics.verdict import calc_verdict_of_ratio
 
 MA_WARMUP = 200
@@ -390,3 +393,30 @@ def alerts_input(batch: AlertBatch, rut: pd.Series, spx: pd.Series, footnote: Fo
     return AlertsInput(session=session, title=title, name=name, prices=shown, ratio=ratio,
                        marks=marks, levels=levels, record_close=record, start=start,
                        footnote=footnote, subtitle="" if n == 1 else subtitle)
+
+
+def track_finding_line(horizon: int, hit: float, no_skill: float, value: bool) -> str:
+    """``"Next 21 sessions: hit rate 51.9% vs 50.0% by chance · no forecast value"``."""
+    from analytics.formats import pct
+
+    verdict = "forecast value" if value else "no forecast value"
+    return (f"Next {horizon} sessions: hit rate {pct(hit, signed=False)} vs "
+            f"{pct(no_skill, signed=False)} by chance · {verdict}")
+
+
+def from_track_record(record: TrackRecord, footnote: Footnote) -> TrackRecordInput:
+    """Bars (mean after small calls, after large calls, every day, with their intervals) and
+    one finding line per horizon, from the record's overlapping scores: the text's figures."""
+    bars: list[TrackBar] = []
+    for s in record.scores:
+        for group, e in (("small", s.mean_small), ("large", s.mean_large), ("all", s.mean_all)):
+            bars.append(TrackBar(horizon=s.horizon, group=group, mean=e.value, low=e.low,
+                                 high=e.high, n=e.n))
+    if not any(b.n for b in bars):
+        raise ChartInputError("no scored session to chart the track record")
+    findings = tuple(track_finding_line(s.horizon, s.hit_rate.value, s.no_skill,
+                                        s.forecast_value) for s in record.scores)
+    first = min((s.first for s in record.scores if s.first), default=record.start)
+    period = f"{first.year}–{record.asof.year}"
+    return TrackRecordInput(bars=tuple(bars), findings=findings, period=period,
+                            today=record.today, footnote=footnote)

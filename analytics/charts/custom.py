@@ -21,6 +21,7 @@ from analytics.charts.cycles import log_ticks
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import CUSTOM_KINDS, CustomInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^VIX": "VIX", "^TNX": "10y yield",
          "^IRX": "3m bill", "^IXIC": "Nasdaq"}
@@ -44,7 +45,7 @@ def uses_log_scale(series: list[tuple[str, pd.Series]]) -> bool:
 
 def pct_label(change: float) -> str:
     """``+12.3%``, or ``+5,977%`` once the change passes 100%."""
-    return f"{change:+,.0%}" if abs(change) >= 1 else f"{change:+.1%}"
+    return f"{change:+,.0%}" if abs(change) >= 1 else pct(change)
 
 
 def _colours(theme: Theme, series: list[tuple[str, pd.Series]]) -> list[str]:
@@ -178,12 +179,13 @@ def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) ->
         h, = ax.plot(x, dd.to_numpy(), color=colour, linewidth=2.2)
         handles.append(h)
         now, worst = float(dd.iloc[-1]), float(dd.min())
-        labels.append(f"{display_name(sym)}  {now:.1%} (worst {worst:.1%})")
+        labels.append(f"{display_name(sym)}  {pct(now, signed=False)} "
+                      f"(worst {pct(worst, signed=False)})")
         first, last = min(first, x[0]), max(last, x[-1])
     ax.axhline(0.0, color=theme.muted, linewidth=1.0)
     ax.set_xlim(first, last)
     cv.y_ticks(ax, 5)
     ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:.0%}".replace("-", "−")))
+        lambda v, _p: pct(v, 0, signed=False).replace("-", "−")))
     cv.date_axis(ax)
     cv.header_legend(ax, handles, labels, ncol=2 if len(series) > 2 else None)

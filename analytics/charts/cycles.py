@@ -19,6 +19,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from analytics.charts import canvas as cv
 from analytics.charts.inputs import CyclesInput
 from analytics.charts.theme import ANNOTATION_PT, Theme
+from analytics.formats import pct
 
 SHADE_ALPHA = 0.17
 LABEL_MIN_YEARS = 4.0
@@ -61,7 +62,7 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
                 i, j = np.clip(np.searchsorted(x, [a, b], side="right") - 1, 0, len(x) - 1)
                 change = regime.change if regime.change is not None else float(y[j] / y[i] - 1)
                 if regime.change is not None or j > i:
-                    ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
+                    ax.text((a + b) / 2, 0.97, pct(change, 0), transform=ax.get_xaxis_transform(),
                             ha="center", va="top", fontsize=ANNOTATION_PT,
                             color=colours[regime.side], fontweight="bold")
         cv.spans(ax, bands, SHADE_ALPHA)

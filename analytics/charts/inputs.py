@@ -295,3 +295,32 @@ def window_start(window: str, asof: date, first: date) -> date:
     assert offset is not None
     start = (pd.Timestamp(asof) - offset).date()
     return max(first, start)
+
+
+
+@dataclass(frozen=True)
+class TrackBar:
+    """One bar of the track-record chart: the mean RUT/SPX relative return ``horizon`` sessions
+    after the days of ``group`` (``"small"``, ``"large"``, ``"all"``), its 95% interval and
+    count (NaN mean: no such day)."""
+
+    horizon: int
+    group: str
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+@dataclass(frozen=True)
+class TrackRecordInput:
+    """The track record's chart: per horizon, the mean outcome after small calls, after large
+    calls and on every day, with intervals (:mod:`analytics.studies.track_record`);
+    ``findings``: one short line per horizon (hit rate vs chance, forecast value or not);
+    ``period``: ``"1990–2026"``; ``today``: today's call."""
+
+    bars: tuple[TrackBar, ...]
+    findings: tuple[str, ...]
+    period: str
+    today: str
+    footnote: Footnote

@@ -27,6 +27,7 @@ from analytics.drivers import calc_drivers
 from analytics.series import to_price
 from analytics.studies.analogs import calc_analogs
 from analytics.studies.breakouts import calc_breakout_study
+from analytics.studies.track_record import calc_track_record
 from bot.asof import parse_asof
 from bot.errors import BadInput, UserFacingError
 from bot.market_data.inception import inception_of
@@ -105,6 +106,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("analogs", "analogs", {}, "Days like today: RUT/SPX after analogs",
                      analogs),
         GalleryChart("drivers", "drivers", {}, "Drivers", drivers),
+        GalleryChart("track-record", "track_record", {}, "Track record of the call",
+                     lambda: cb.from_track_record(calc_track_record(bars, asof), foot)),
         GalleryChart("custom-price", "custom", {"s": ["^RUT"], "kind": "price", "w": "6m"},
                      "Custom: price, one symbol, 6 months", custom(("^RUT",), "price", "6m")),
         GalleryChart("custom-price-4", "custom",

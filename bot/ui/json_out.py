@@ -43,6 +43,7 @@ SCHEMAS: dict[str, str] = {
     "data.show": "data-show.schema.json",
     "history.analogs": "history-analogs.schema.json",
     "drivers.walk_forward": "drivers-walk-forward.schema.json",
+    "history.track-record": "history-track-record.schema.json",
 }
 
 CENTS, RETURN, DAILY_RETURN, RATIO, SIGNIFICANT = 2, 4, 6, 5, 6
