@@ -26,11 +26,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.briefing_service import BriefingService, build_briefing_service
-from bot.delivery import ChannelError
+from bot.briefing.service import BriefingService, build_briefing_service
+from bot.briefing.fanout import ChannelError
 from bot.errors import BadInput, UserFacingError
-from bot.scheduler import next_slot
-from bot.subscriptions import (
+from bot.briefing.schedule import next_slot
+from bot.briefing.models import (
     SECTIONS,
     BriefingOptions,
     Delivery,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
-from bot.briefing_compose import briefing_for
+from bot.briefing.compose import briefing_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.drivers import fred_dir_for, read_fred_dir
@@ -42,7 +42,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Settings, *,
                    fred: Mapping[str, pd.Series] | None = None) -> Briefing:
     """The briefing for the resolved session, composed exactly as the morning post composes it
-    (:func:`bot.briefing_compose.briefing_for`: drivers panel included when it can be computed,
+    (:func:`bot.briefing.compose.briefing_for`: drivers panel included when it can be computed,
     labelled with the data's freshness)."""
     return briefing_for(market, session.session, settings, fred)
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     briefing = build_briefing(market, session, settings,
                               fred=read_fred_dir(root) if root is not None else None)
     if getattr(args, "out", None) is not None:
-        from bot.briefing_files import write_briefing_files
+        from bot.briefing.files import write_briefing_files
 
         for path in write_briefing_files(settings, market, briefing, args.out):
             print(f"wrote {path}", file=sys.stderr)

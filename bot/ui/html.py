@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.briefing_post import BriefingPost
+from bot.briefing.post import BriefingPost
 
 _FENCE = re.compile(r"```(?:\w+)?\n?(.*?)```", re.S)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.briefing_post import BriefingPost, PostImage
-from bot.delivery import BriefingRuntime, ChannelError
+from bot.briefing.post import BriefingPost, PostImage
+from bot.briefing.fanout import BriefingRuntime, ChannelError
 from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, Subscription
+from bot.briefing.models import BriefingOptions, Subscription
 
 NY = "America/New_York"
 

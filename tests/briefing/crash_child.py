@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import discord
 
-from bot.briefing_service import DiscordSender
-from bot.delivery import BriefingRuntime
+from bot.briefing.service import DiscordSender
+from bot.briefing.fanout import BriefingRuntime
 from bot.storage.db import create_engine
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from tests.briefing.conftest import CountingComposer

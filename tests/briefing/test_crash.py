@@ -16,10 +16,10 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.delivery import CRASH_ENV, CRASH_EXIT_CODE
+from bot.briefing.fanout import CRASH_ENV, CRASH_EXIT_CODE
 from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import DeliveryStatus
+from bot.briefing.models import DeliveryStatus
 from tests.briefing.conftest import add_sub
 from tests.fakes.discord_api import FakeDiscord
 

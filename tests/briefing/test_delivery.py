@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, DeliveryStatus
+from bot.briefing.models import BriefingOptions, DeliveryStatus
 from tests.briefing.conftest import (
     NY,
     Clock,
@@ -65,7 +65,7 @@ async def test_up_at_1000_with_60_min_grace_no_post_and_miss_logged(
     add_sub(subs, 11)
     sender = RecordingSender()
     runtime = make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender)
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         await runtime.catch_up()
     assert sender.sent == []
     assert any("MISSED" in r.getMessage() and "2026-11-24" in r.getMessage()
@@ -75,7 +75,7 @@ async def test_up_at_1000_with_60_min_grace_no_post_and_miss_logged(
     assert row.last_error is not None and "60-min grace" in row.last_error
     # A second restart the same morning neither posts nor logs the miss again.
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 30)), sender).catch_up()
     assert sender.sent == [] and not [r for r in caplog.records if "MISSED" in r.getMessage()]
 
@@ -203,7 +203,7 @@ async def test_job_beyond_grace_records_and_logs_the_miss(
         caplog: pytest.LogCaptureFixture) -> None:
     add_sub(subs, 11)
     sender = RecordingSender()
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         report = await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender
                                     ).run_slot(AT, NY)
     assert report is not None and report.missed == [1] and sender.sent == []

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from pathlib import Path
 
-from bot.briefing_files import write_post
-from bot.briefing_post import BriefingPost, PostField, PostImage, early_close_notice
+from bot.briefing.files import write_post
+from bot.briefing.post import BriefingPost, PostField, PostImage, early_close_notice
 from bot.cli import main
 from bot.ui.html import discord_markdown, render_post_html
 
@@ -88,8 +88,8 @@ async def test_scheduled_post_on_2026_11_27_notes_the_early_close(market_dir: Pa
                                                                    tmp_path: Path) -> None:
     from datetime import UTC, datetime, time, timedelta
 
-    from bot.briefing_compose import BriefingComposer
-    from bot.delivery import BriefingRuntime
+    from bot.briefing.compose import BriefingComposer
+    from bot.briefing.fanout import BriefingRuntime
     from bot.market_data.service import build_market_data
     from bot.settings import Settings
     from bot.storage.db import create_engine, migrate

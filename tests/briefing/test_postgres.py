@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.storage.db import migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, DeliveryStatus
+from bot.briefing.models import BriefingOptions, DeliveryStatus
 from tests.postgres import needs_postgres, schema_engine
 
 pytestmark = needs_postgres

@@ -19,17 +19,17 @@ from typing import Any
 import discord
 from sqlalchemy.engine import Engine
 
-from bot.briefing_compose import BriefingComposer, render_inline
-from bot.briefing_post import BriefingPost
-from bot.delivery import BriefingRuntime, ChannelError, Throttled
+from bot.briefing.compose import BriefingComposer, render_inline
+from bot.briefing.post import BriefingPost
+from bot.briefing.fanout import BriefingRuntime, ChannelError, Throttled
 from bot.market_data import calendar
-from bot.scheduler import BriefingScheduler, Clock, utc_now
+from bot.briefing.schedule import BriefingScheduler, Clock, utc_now
 from bot.services import Services
 from bot.storage.db import create_engine, migrate
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 
 log = logging.getLogger(__name__)
-#: Render-cache params of the briefing's charts (fixed windows; see ``bot.briefing_compose``).
+#: Render-cache params of the briefing's charts (fixed windows; see ``bot.briefing.compose``).
 BRIEFING_PARAMS = {"use": "briefing"}
 
 

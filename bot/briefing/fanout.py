@@ -37,9 +37,9 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from bot.briefing_post import BriefingPost
+from bot.briefing.post import BriefingPost
 from bot.market_data import calendar
-from bot.scheduler import (
+from bot.briefing.schedule import (
     Clock,
     Slot,
     classify,
@@ -49,7 +49,7 @@ from bot.scheduler import (
     utc_now,
 )
 from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, Subscription, format_time
+from bot.briefing.models import BriefingOptions, Subscription, format_time
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,5 +1,5 @@
 """Compose the morning post: market snapshot → :class:`~analytics.briefing.Briefing` → charts →
-:class:`~bot.briefing_post.BriefingPost`. The fan-out (``bot/delivery.py``) calls this once per
+:class:`~bot.briefing.post.BriefingPost`. The fan-out (``bot/briefing/fanout.py``) calls this once per
 (session, options variant) and sends the result to every subscriber.
 
 The briefing is computed in a thread (pandas work, ~100 ms); charts go through ``render`` (the
@@ -25,11 +25,11 @@ from analytics.charts.build import leadership_input, records_input
 from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
-from bot.briefing_post import BriefingPost, PostImage, build_post
+from bot.briefing.post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subscriptions import BriefingOptions
+from bot.briefing.models import BriefingOptions
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
 
 
 class BriefingComposer:
-    """Implements :class:`bot.delivery.Composer`; counts compositions and renders."""
+    """Implements :class:`bot.briefing.fanout.Composer`; counts compositions and renders."""
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,

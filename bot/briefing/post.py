@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.market_data import calendar
-from bot.subscriptions import BriefingOptions
+from bot.briefing.models import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
 from bot.ui.text import fmt_level, fmt_pct
 
