@@ -42,15 +42,15 @@ async def _fanout(data_dir: Path | None, db: Path, concurrency: int) -> dict[str
     import discord
 
     from bot.briefing.compose import CHARTS, BriefingComposer
-    from bot.briefing.service import BRIEFING_PARAMS, DiscordSender
     from bot.briefing.fanout import BriefingRuntime
+    from bot.briefing.models import BriefingOptions
+    from bot.briefing.service import BRIEFING_PARAMS, DiscordSender
+    from bot.briefing.store import DeliveryRepository, SubscriptionRepository
     from bot.market_data import calendar
     from bot.market_data.service import build_market_data
     from bot.render import Renderer
     from bot.settings import Settings
     from bot.storage.db import create_engine, migrate
-    from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-    from bot.briefing.models import BriefingOptions
     from tests.fakes.discord_api import FakeDiscord
 
     engine = create_engine(f"sqlite:///{db}")

@@ -1,6 +1,6 @@
 """Compose the morning post: market snapshot → :class:`~analytics.briefing.Briefing` → charts →
-:class:`~bot.briefing.post.BriefingPost`. The fan-out (``bot/briefing/fanout.py``) calls this once per
-(session, options variant) and sends the result to every subscriber.
+:class:`~bot.briefing.post.BriefingPost`. The fan-out (``bot/briefing/fanout.py``) calls this
+once per (session, options variant) and sends the result to every subscriber.
 
 The briefing is computed in a thread (pandas work, ~100 ms); charts go through ``render`` (the
 bot passes the warmed process-pool renderer; the CLI renders inline). ``asof`` is capped at the
@@ -25,11 +25,11 @@ from analytics.charts.build import leadership_input, records_input
 from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
+from bot.briefing.models import BriefingOptions
 from bot.briefing.post import BriefingPost, PostImage, build_post
 from bot.errors import DataUnavailable
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.briefing.models import BriefingOptions
 
 log = logging.getLogger(__name__)
 

@@ -1,34 +1,43 @@
-"""Morning-briefing fan-out: compose once per (session, options variant), post to every subscriber.
+"""Morning-briefing fan-out: compose once per (session, options variant), post to every subscriber
+exactly once, whatever fails.
 
-Exactly-once bookkeeping, per (subscription, session), in ``briefing_deliveries``:
+Per (subscription, session), in the ledger (``bot/briefing/store.py``):
 
-1. **claim** – in one transaction, insert the row as ``sending`` (or move a ``failed`` row back
-   to ``sending``). A row that is ``sent``, ``sending``, ``interrupted`` or ``missed`` is never
-   claimed again, so a second job firing, a restart or a second process cannot post twice.
-2. **send** – post to Discord (discord.py waits out 429s using ``retry-after`` itself).
-   A 429 that outlasts discord.py's retries is retried here after a pause (Discord did not
-   take the message, so this cannot double-post); a 5xx or timeout is NOT retried, because
-   Discord may have posted it.
-3. **record** – ``sent`` with the message id, or ``failed`` with the error; a failure also bumps
-   the subscription's consecutive-failure count, and at ``settings.briefing.max_failures`` the
-   subscription is disabled with the reason (shown by ``/briefing settings``).
+1. **claim** – subscriptions are claimed in batches: one transaction inserts ``sending`` rows
+   under a lease (a unique owner token and an expiry). Of two processes that both think they own
+   a guild (a rolling restart), only one wins each row.
+2. **send** – with the deterministic nonce of (subscription, session) and ``enforce_nonce``, so
+   a repeat (discord.py's own 5xx retry, or our re-send) returns the first message instead of
+   posting again; the nonce is also printed in the embed footer as the post's *marker*.
+   Sends pass a process-wide limiter (under Discord's 50 requests/s).
+3. **record** – ``sent`` with the message id. A 5xx or a timeout is ``unknown`` (Discord may
+   hold the post); a 403/404, or a 429 that outlasted the retries, is ``failed`` (it does not).
+4. **reconcile** – before any re-send and at start-up, every ``unknown`` row, and every
+   ``sending`` row whose lease expired (or was held by an earlier life of this instance), is
+   leased and checked: the channel's recent messages are read and the bot's post with the
+   marker is looked for. Found → ``sent``; not found within the grace window → re-sent with the
+   same nonce; not found later → ``missed``. A ``sent`` row is never sent again, so a post a
+   moderator deleted stays deleted.
 
-**Crash between send and record: at-most-once.** The row stays ``sending``; at the next start
-:meth:`BriefingRuntime.catch_up` marks it ``interrupted`` and logs a warning, and it is NOT
-re-sent. We prefer possibly missing one post (visible in the log and in ``/briefing settings``)
-to posting the same briefing twice into a community channel. ``tests/briefing/test_crash.py``
-kills a real process right after the send and restarts it to prove this.
+Nothing silent: a composition failure is recorded on every subscription's row (``failed``, with
+the reason) and retried until the grace window ends; then the last good composition of that
+variant is posted with a STALE label, or the row says "skipped: data unavailable". A composition
+built from stale data is cached only briefly, so a recovered source replaces it.
 
-Catch-up: on start, a subscription whose slot fired within the misfire grace window and has no
-delivery row is delivered once; an older slot gets a ``missed`` row and a warning in the log. A
-subscription created after a slot fired does not receive that slot's post.
+Scale-out: only subscriptions whose guild is on a shard this process owns,
+``(guild_id >> 22) % shard_count``, are delivered here (:attr:`BriefingRuntime.owns`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
 import logging
 import os
+import secrets
+import socket
+import time as _time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,8 +46,15 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from bot.briefing.models import (
+    BriefingOptions,
+    Delivery,
+    DeliveryStatus,
+    Subscription,
+    format_time,
+    nonce_for,
+)
 from bot.briefing.post import BriefingPost
-from bot.market_data import calendar
 from bot.briefing.schedule import (
     Clock,
     Slot,
@@ -46,25 +62,22 @@ from bot.briefing.schedule import (
     data_asof,
     local_date,
     recent_slots,
+    slot_on,
     utc_now,
 )
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.briefing.models import BriefingOptions, Subscription, format_time
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
+from bot.market_data import calendar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Test hook: when set to ``after-send``, the process exits right after a successful send and
-#: before the delivery is recorded (used by the crash test; never set in production).
-CRASH_ENV = "CAPBRIEF_TEST_CRASH_AFTER_SEND"
-CRASH_EXIT_CODE = 77
 #: How far back a firing job looks for its slot (well under a day: yesterday's is never it).
 JOB_LOOKBACK = timedelta(hours=12)
 NEW_YORK = "America/New_York"
 
 
 class ChannelError(Exception):
-    """The channel refused the post for good (403 forbidden, 404 gone)."""
+    """The channel refused for good (403 forbidden, 404 gone): Discord holds no post."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(f"{status}: {reason}")
@@ -76,6 +89,10 @@ class Throttled(Exception):
     """Discord still answered 429 after discord.py's own retries: not posted, safe to retry."""
 
 
+class OutcomeUnknown(Exception):
+    """A 5xx or a timeout: Discord may or may not hold the post (reconcile before re-sending)."""
+
+
 class Composer(Protocol):
     """Builds the post for a session (data as of ``asof``) and one options variant."""
 
@@ -84,37 +101,85 @@ class Composer(Protocol):
 
 
 class PostSender(Protocol):
-    """Posts to a channel and returns the message id; raises :class:`ChannelError` on 403/404."""
+    """Posts to a channel and finds a post again by its marker."""
 
-    async def send(self, channel_id: int, post: BriefingPost) -> int: ...
+    async def send(self, channel_id: int, post: BriefingPost, *, nonce: str | None = None
+                   ) -> int:
+        """The message id; :class:`ChannelError`, :class:`Throttled`, :class:`OutcomeUnknown`."""
+
+    async def find(self, channel_id: int, marker: str) -> int | None:
+        """The id of the bot's recent message carrying ``marker``, or None."""
+
+
+class Limiter(Protocol):
+    async def acquire(self) -> None: ...
+
+
+class SendLimiter:
+    """Process-wide pacing: at most ``rate`` acquisitions per second, evenly spaced.
+
+    Each caller reserves the next free instant, so N waiting callers take N/rate seconds and the
+    rate is never exceeded in any window longer than one interval (``rate=None``: no limit).
+    """
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self._next = 0.0
+        self.acquired = 0
+
+    async def acquire(self) -> None:
+        self.acquired += 1
+        if not self.rate:
+            return
+        now = _time.monotonic()
+        at = max(now, self._next)
+        self._next = at + 1.0 / self.rate
+        if at > now:
+            await asyncio.sleep(at - now)
 
 
 class ComposeCache:
     """Single-flight composition keyed by (session, asof, variant); counts real compositions.
 
     Concurrent callers for the same key await the same task; only the last few sessions are
-    kept. A failed composition is not cached (the next caller tries again).
+    kept. A failed composition is not cached (the next caller tries again), and a post composed
+    from stale data is kept only ``stale_ttl`` seconds, so a recovered source is used at once.
+    The last good post per variant is remembered as the stale fallback.
     """
 
-    def __init__(self, composer: Composer, keep_sessions: int = 3) -> None:
+    def __init__(self, composer: Composer, keep_sessions: int = 3,
+                 stale_ttl: float = 60.0) -> None:
         self._composer = composer
         self._keep = keep_sessions
+        self.stale_ttl = stale_ttl
         self._tasks: dict[tuple[date, date, str], asyncio.Task[BriefingPost]] = {}
+        self._stale_since: dict[tuple[date, date, str], float] = {}
+        self.last_good: dict[str, BriefingPost] = {}
         self.compositions = 0
 
     async def get(self, session: date, asof: date, options: BriefingOptions) -> BriefingPost:
         key = (session, asof, options.variant)
         task = self._tasks.get(key)
+        born = self._stale_since.get(key)
+        if task is not None and born is not None and _time.monotonic() - born > self.stale_ttl:
+            del self._tasks[key]
+            task = None
         if task is None:
             task = asyncio.ensure_future(self._compose(session, asof, options))
             self._tasks[key] = task
+            self._stale_since.pop(key, None)
             self._trim()
         try:
-            return await asyncio.shield(task)
+            post = await asyncio.shield(task)
         except Exception:
             if self._tasks.get(key) is task:
                 del self._tasks[key]
             raise
+        if post.stale:
+            self._stale_since.setdefault(key, _time.monotonic())
+        else:
+            self.last_good[options.variant] = post
+        return post
 
     async def _compose(self, session: date, asof: date, options: BriefingOptions
                        ) -> BriefingPost:
@@ -127,27 +192,42 @@ class ComposeCache:
         for old in sessions[:-self._keep]:
             for key in [k for k in self._tasks if k[0] == old]:
                 del self._tasks[key]
+                self._stale_since.pop(key, None)
 
 
 @dataclass
 class FanoutReport:
-    """What one fan-out did (sent/skipped/failed are subscription ids)."""
+    """What one fan-out did (lists of subscription ids)."""
 
     session: date
     sent: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)
     disabled: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
+    reconciled: list[int] = field(default_factory=list)
+    not_owned: int = 0
+
+
+def default_instance() -> str:
+    """``host-pid``: unique per live process. Set ``briefing.instance`` to a stable name per
+    deployment slot (never shared by two live processes) and a restart takes over its own
+    earlier leases at once instead of waiting for them to expire."""
+    return f"{socket.gethostname()[:50] or 'capbrief'}-{os.getpid()}"
 
 
 class BriefingRuntime:
-    """The live briefing service: scheduled slots, catch-up, send-now and preview."""
+    """The live briefing service: scheduled slots, catch-up, reconcile, send-now and preview."""
 
     def __init__(self, subscriptions: SubscriptionRepository, deliveries: DeliveryRepository,
                  composer: Composer, sender: PostSender, *, grace: timedelta,
                  max_failures: int = 3, concurrency: int = 5, clock: Clock = utc_now,
-                 throttle_retries: int = 3, throttle_backoff: float = 2.0) -> None:
+                 throttle_retries: int = 3, throttle_backoff: float = 2.0,
+                 limiter: Limiter | None = None, instance: str | None = None,
+                 lease: timedelta = timedelta(minutes=5), claim_batch: int = 100,
+                 compose_retry: timedelta = timedelta(minutes=5),
+                 owns: Callable[[int], bool] | None = None) -> None:
         self.subscriptions = subscriptions
         self.deliveries = deliveries
         self.cache = ComposeCache(composer)
@@ -158,21 +238,41 @@ class BriefingRuntime:
         self.clock = clock
         self.throttle_retries = throttle_retries
         self.throttle_backoff = throttle_backoff
+        self.limiter: Limiter = limiter or SendLimiter(None)
+        self.instance = (instance or default_instance()).replace("/", "-")
+        self.boot = secrets.token_hex(4)
+        self.lease = lease
+        self.claim_batch = max(1, claim_batch)
+        self.compose_retry = compose_retry
+        #: ``owns(guild_id)``: is this guild's shard ours? (set by the service once connected)
+        self.owns: Callable[[int], bool] = owns or (lambda _gid: True)
+        self._tokens = itertools.count(1)
+        self._retries: set[asyncio.Task[Any]] = set()
         # Ledger calls run on ONE worker thread: off the event loop, and never two at once
         # (so an in-memory SQLite's single shared connection is safe too).
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="briefing-db")
 
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a repository call on the ledger thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        call = partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def close(self) -> None:
-        """Release the ledger thread (the service calls this on shutdown)."""
+        """Cancel pending composition retries and release the ledger thread."""
+        for task in self._retries:
+            task.cancel()
         self._executor.shutdown(wait=False)
 
     @property
     def compositions(self) -> int:
         return self.cache.compositions
+
+    def _owner(self) -> str:
+        """A fresh lease token: ``instance/boot/n`` (unique per claim)."""
+        return f"{self.instance}/{self.boot}/{next(self._tokens)}"
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + self.lease
 
     # -- scheduled ------------------------------------------------------------------------
     async def run_slot(self, at: time, tz: str) -> FanoutReport | None:
@@ -196,13 +296,10 @@ class BriefingRuntime:
         return await self.deliver(slot, subs)
 
     async def catch_up(self) -> list[FanoutReport]:
-        """On start: mark stale ``sending`` rows interrupted, deliver slots within grace once,
-        record (and log) older ones as missed."""
+        """On start: reconcile unresolved rows, deliver slots within grace once, record (and
+        log) older ones as missed."""
         now = self.clock()
-        for row in await self._db(self.deliveries.interrupt_stale, now):
-            log.warning("briefing for subscription %s, session %s was interrupted between "
-                        "send and record; not re-sent (at-most-once)", row.subscription_id,
-                        row.session)
+        await self.reconcile()
         due: dict[Slot, list[Subscription]] = defaultdict(list)
         missed: dict[Slot, list[Subscription]] = defaultdict(list)
         for sub in await self._db(self.subscriptions.enabled):
@@ -221,6 +318,8 @@ class BriefingRuntime:
         report = FanoutReport(session=slot.session)
         late = now - slot.fire_at
         for sub in subs:
+            if not self.owns(sub.guild_id):
+                continue
             reason = (f"the bot was down at {slot.fire_at:%Y-%m-%d %H:%M} UTC and came back "
                       f"{int(late.total_seconds() // 60)} min later, beyond the "
                       f"{int(self.grace.total_seconds() // 60)}-min grace window")
@@ -232,77 +331,143 @@ class BriefingRuntime:
 
     # -- fan-out --------------------------------------------------------------------------
     async def deliver(self, slot: Slot, subs: list[Subscription]) -> FanoutReport:
-        """Post ``slot``'s briefing to each subscription at most once (bounded concurrency)."""
+        """Post ``slot``'s briefing once to each of ``subs`` whose guild this process owns."""
         report = FanoutReport(session=slot.session)
-        pending = []
+        owned = [s for s in subs if self.owns(s.guild_id)]
+        report.not_owned = len(subs) - len(owned)
+        await self.reconcile(slot.session, report)
         rows = {d.subscription_id: d
                 for d in await self._db(self.deliveries.for_session, slot.session)}
-        for sub in subs:
+        pending: dict[str, list[Subscription]] = defaultdict(list)
+        for sub in owned:
             done = rows.get(sub.id)
-            if done is not None and done.status != "failed":
-                report.skipped.append(sub.id)
+            if done is not None and done.status != DeliveryStatus.FAILED:
+                if sub.id not in report.reconciled:
+                    report.skipped.append(sub.id)
             else:
-                pending.append(sub)
-        if not pending:
-            return report
+                pending[sub.options.variant].append(sub)
         asof = data_asof(slot)
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(sub: Subscription) -> None:
-            async with gate:
-                await self._deliver_one(sub, slot, asof, report)
-
-        await asyncio.gather(*(one(s) for s in pending))
-        log.info("briefing %s: %d sent, %d skipped, %d failed, %d disabled", slot.session,
-                 len(report.sent), len(report.skipped), len(report.failed),
-                 len(report.disabled))
+        for group in pending.values():
+            post = await self._compose_or_fallback(slot, asof, group, report)
+            if post is not None:
+                await self._fan_out(slot, post, group, report)
+        if report.unknown:
+            await self.reconcile(slot.session, report)
+        log.info("briefing %s: %d sent, %d skipped, %d failed, %d unknown, %d reconciled, "
+                 "%d disabled, %d on other shards", slot.session, len(report.sent),
+                 len(report.skipped), len(report.failed), len(report.unknown),
+                 len(report.reconciled), len(report.disabled), report.not_owned)
         return report
 
-    async def _deliver_one(self, sub: Subscription, slot: Slot, asof: date,
-                           report: FanoutReport) -> None:
+    async def _compose_or_fallback(self, slot: Slot, asof: date, subs: list[Subscription],
+                                   report: FanoutReport) -> BriefingPost | None:
+        """The variant's post; on failure the reason goes on every row, and a retry is
+        scheduled within the grace window; at its end, the stale fallback or "skipped"."""
+        options = subs[0].options
         try:
-            post = await self.cache.get(slot.session, asof, sub.options)
-        except Exception:
-            log.exception("could not compose the briefing for %s", slot.session)
-            report.failed.append(sub.id)
-            return
-        if not await self._db(self.deliveries.claim, sub.id, slot.session, self.clock()):
+            return await self.cache.get(slot.session, asof, options)
+        except Exception as exc:
+            reason = f"composition failed: {_describe(exc)}"
+            log.warning("briefing %s (%s): %s", slot.session, options.variant, reason)
+        now = self.clock()
+        deadline = slot.fire_at + self.grace
+        ids = [s.id for s in subs]
+        if now + self.compose_retry < deadline:
+            until = f"{(now + self.compose_retry):%H:%M} UTC"
+            await self._db(self.deliveries.record_failures, ids, slot.session,
+                           f"{reason}; retrying at {until}", now)
+            report.failed += ids
+            self._schedule_retry(slot, subs)
+            return None
+        older = self.cache.last_good.get(options.variant)
+        if older is not None:
+            log.warning("briefing %s: posting the last good composition (data as of %s) "
+                        "labelled stale", slot.session, older.asof)
+            return dataclasses.replace(older.as_stale(reason), session=slot.session)
+        await self._db(self.deliveries.record_failures, ids, slot.session, reason, now)
+        for sub in subs:
+            await self._db(self.deliveries.mark_skipped, sub.id, slot.session,
+                           f"skipped: data unavailable ({reason})", now)
             report.skipped.append(sub.id)
-            return
+        log.warning("briefing %s SKIPPED for %d subscription(s): data unavailable",
+                    slot.session, len(subs))
+        return None
+
+    def _schedule_retry(self, slot: Slot, subs: list[Subscription]) -> None:
+        async def later() -> None:
+            await asyncio.sleep(self.compose_retry.total_seconds())
+            fresh = await self._db(self.subscriptions.many, [s.id for s in subs])
+            await self.deliver(slot, [s for s in fresh.values() if s.enabled])
+
+        task = asyncio.ensure_future(later())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _fan_out(self, slot: Slot, post: BriefingPost, subs: list[Subscription],
+                       report: FanoutReport) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+        by_id = {s.id: s for s in subs}
+
+        async def one(sub: Subscription, owner: str) -> None:
+            async with gate:
+                await self._send(sub, slot.session, post, owner, report)
+
+        for start in range(0, len(subs), self.claim_batch):
+            batch = subs[start:start + self.claim_batch]
+            owner = self._owner()
+            won = await self._db(self.deliveries.claim, [s.id for s in batch], slot.session,
+                                 owner=owner, now=self.clock(), lease_until=self._lease_end())
+            report.skipped += [s.id for s in batch if s.id not in set(won)]
+            await asyncio.gather(*(one(by_id[sid], owner) for sid in won))
+
+    async def _send(self, sub: Subscription, session: date, post: BriefingPost, owner: str,
+                    report: FanoutReport) -> None:
+        """Send a claimed delivery (nonce and marker of (sub, session)) and record the outcome."""
+        nonce = nonce_for(sub.id, session)
+        marked = post.marked(nonce)
         attempt = 0
         while True:
             try:
-                message_id = await self.sender.send(sub.channel_id, post)
+                await self.limiter.acquire()
+                message_id = await self.sender.send(sub.channel_id, marked, nonce=nonce)
                 break
             except Throttled as exc:
-                # A 429 means Discord did not take the message: retrying cannot double-post.
                 attempt += 1
                 if attempt > self.throttle_retries:
-                    await self._failed(sub, slot, exc, report)
+                    await self._failed(sub, session, exc, report)
                     return
+                pause = self.throttle_backoff * attempt
+                await self._db(self.deliveries.renew, sub.id, session, owner,
+                               self._lease_end() + timedelta(seconds=pause))
                 log.info("channel %s still rate limited; retry %d in %.1f s", sub.channel_id,
-                         attempt, self.throttle_backoff * attempt)
-                await asyncio.sleep(self.throttle_backoff * attempt)
-            except Exception as exc:  # 403/404, or 5xx/timeouts: maybe posted, never retried
-                await self._failed(sub, slot, exc, report)
+                         attempt, pause)
+                await asyncio.sleep(pause)
+            except OutcomeUnknown as exc:
+                log.warning("briefing to channel %s: outcome unknown (%s); will reconcile",
+                            sub.channel_id, exc)
+                await self._db(self.deliveries.mark_unknown, sub.id, session, str(exc),
+                               self.clock())
+                report.unknown.append(sub.id)
                 return
-        if os.environ.get(CRASH_ENV) == "after-send":
-            os._exit(CRASH_EXIT_CODE)
+            except Exception as exc:  # 403/404 (ChannelError) or a bug: Discord took nothing
+                await self._failed(sub, session, exc, report)
+                return
         now = self.clock()
-        await self._db(self.deliveries.mark_sent, sub.id, slot.session, message_id, now)
+        note = "posted with a STALE label: today's data was unavailable" if post.stale else None
+        await self._db(self.deliveries.mark_sent, sub.id, session, message_id, now, note)
         if sub.consecutive_failures:
             await self._db(self.subscriptions.record_success, sub.id, now)
         report.sent.append(sub.id)
 
-    async def _failed(self, sub: Subscription, slot: Slot, exc: Exception,
+    async def _failed(self, sub: Subscription, session: date, exc: Exception,
                       report: FanoutReport) -> None:
         reason = _describe(exc)
         now = self.clock()
-        await self._db(self.deliveries.mark_failed, sub.id, slot.session, reason, now)
+        await self._db(self.deliveries.mark_failed, sub.id, session, reason, now)
         report.failed.append(sub.id)
-        after = await self._db(partial(self.subscriptions.record_failure, sub.id, reason,
-                                       max_failures=self.max_failures, now=now))
-        if isinstance(exc, ChannelError):
+        after = await self._db(self.subscriptions.record_failure, sub.id, reason,
+                               max_failures=self.max_failures, now=now)
+        if isinstance(exc, ChannelError | Throttled):
             log.warning("briefing to channel %s failed: %s", sub.channel_id, reason)
         else:
             log.error("briefing to channel %s failed", sub.channel_id, exc_info=exc)
@@ -310,6 +475,92 @@ class BriefingRuntime:
             log.warning("subscription %s (channel %s) disabled: %s", sub.id, sub.channel_id,
                         after.disabled_reason)
             report.disabled.append(sub.id)
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def reconcile(self, session: date | None = None,
+                        report: FanoutReport | None = None) -> list[Delivery]:
+        """Lease and settle every unresolved row (optionally of one session): found in the
+        channel → ``sent``; absent and within grace → re-sent with the same nonce; absent
+        later → ``missed``. Returns the rows taken."""
+        taken: list[Delivery] = []
+        while True:
+            owner = self._owner()
+            rows = await self._db(self.deliveries.take_unresolved, owner=owner,
+                                  instance=self.instance, boot=self.boot, now=self.clock(),
+                                  lease_until=self._lease_end(), session=session)
+            fresh = [r for r in rows if (r.subscription_id, r.session) not in
+                     {(t.subscription_id, t.session) for t in taken}]
+            if not fresh:
+                return taken
+            taken += fresh
+            subs = await self._db(self.subscriptions.many, [r.subscription_id for r in fresh])
+            gate = asyncio.Semaphore(self.concurrency)
+            await asyncio.gather(*(self._settle_gated(gate, r, subs.get(r.subscription_id),
+                                                      owner, report) for r in fresh))
+
+    async def _settle_gated(self, gate: asyncio.Semaphore, row: Delivery,
+                            sub: Subscription | None, owner: str,
+                            report: FanoutReport | None) -> None:
+        async with gate:
+            await self._settle(row, sub, owner, report)
+
+    async def _settle(self, row: Delivery, sub: Subscription | None, owner: str,
+                      report: FanoutReport | None) -> None:
+        now = self.clock()
+        if sub is None:
+            return  # unsubscribed meanwhile (its rows were deleted with it)
+        try:
+            await self.limiter.acquire()
+            found = await self.sender.find(sub.channel_id, row.nonce)
+        except ChannelError as exc:
+            if exc.status == 404:
+                await self._db(self.deliveries.mark_failed, sub.id, row.session,
+                               f"reconcile: {exc.reason}", now)
+            else:  # cannot read the channel: never re-send blind
+                await self._db(self.deliveries.mark_unknown, sub.id, row.session,
+                               f"cannot check the channel for the post ({exc.reason}); "
+                               "not re-sent", now)
+            log.warning("briefing reconcile for channel %s: %s", sub.channel_id, exc.reason)
+            return
+        except Exception as exc:
+            log.warning("briefing reconcile for channel %s failed: %s; will retry",
+                        sub.channel_id, _describe(exc))
+            await self._db(self.deliveries.mark_unknown, sub.id, row.session,
+                           f"reconcile failed: {_describe(exc)}", now)
+            return
+        if found is not None:
+            log.info("briefing for subscription %s, session %s found in the channel "
+                     "(message %s): recorded as sent", sub.id, row.session, found)
+            await self._db(self.deliveries.mark_sent, sub.id, row.session, found, now,
+                           f"found in the channel after: {row.last_error or 'a restart'}")
+            if report is not None:
+                report.reconciled.append(sub.id)
+            return
+        slot = slot_on(row.session, sub.local_time, sub.timezone)
+        if slot is None or classify(now, slot, self.grace) != "due":
+            await self._db(self.deliveries.mark_skipped, sub.id, row.session,
+                           "missed: not found in the channel after an outage, and the grace "
+                           "window has passed", now)
+            return
+        try:
+            post = await self.cache.get(row.session, data_asof(slot), sub.options)
+        except Exception as exc:
+            await self._db(self.deliveries.mark_failed, sub.id, row.session,
+                           f"composition failed: {_describe(exc)}", now)
+            return
+        log.info("briefing for subscription %s, session %s not in the channel: re-sending "
+                 "with the same nonce", sub.id, row.session)
+        await self._send(sub, row.session, post, owner, report or FanoutReport(row.session))
+
+    # -- retention ------------------------------------------------------------------------
+    async def purge(self, keep_days: int) -> int:
+        """Delete ledger rows of sessions more than ``keep_days`` before today."""
+        before = self.clock().date() - timedelta(days=keep_days)
+        gone = await self._db(self.deliveries.purge, before)
+        if gone:
+            log.info("briefing ledger: %d row(s) before %s removed (retention %d days)", gone,
+                     before, keep_days)
+        return gone
 
     # -- on demand ------------------------------------------------------------------------
     async def compose_now(self, options: BriefingOptions) -> BriefingPost:
@@ -324,6 +575,7 @@ class BriefingRuntime:
     async def send_now(self, sub: Subscription) -> int:
         """Post now to ``sub``'s channel (not recorded as the scheduled delivery)."""
         post = await self.compose_now(sub.options)
+        await self.limiter.acquire()
         return await self.sender.send(sub.channel_id, post)
 
 
@@ -332,7 +584,7 @@ def _wanted(sub: Subscription, slot: Slot) -> bool:
     return sub.created_at is None or sub.created_at <= slot.fire_at
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, ChannelError):
         return exc.reason
     return f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__

@@ -17,11 +17,11 @@ import pandas as pd
 
 from analytics.briefing import Briefing
 from bot.briefing.compose import BriefingComposer
+from bot.briefing.models import BriefingOptions
 from bot.briefing.post import BriefingPost
 from bot.market_data import calendar
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.briefing.models import BriefingOptions
 from bot.ui.html import render_post_html
 
 

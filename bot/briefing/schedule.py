@@ -33,8 +33,8 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.market_data import calendar
 from bot.briefing.models import format_time, parse_local_time
+from bot.market_data import calendar
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 import discord
 
-from bot.briefing.service import DiscordSender
 from bot.briefing.fanout import BriefingRuntime
+from bot.briefing.service import DiscordSender
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from tests.briefing.conftest import CountingComposer
 
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.briefing.models import BriefingOptions
 from bot.briefing.service import BriefingService
 from bot.client import CapbriefBot
 from bot.services import Services
 from bot.settings import Settings
-from bot.briefing.models import BriefingOptions
 from tests.conftest import market_data_dir
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_api import FakeDiscord, Recorded

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.storage.db import migrate
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from bot.briefing.models import BriefingOptions, DeliveryStatus
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
+from bot.storage.db import migrate
 from tests.postgres import needs_postgres, schema_engine
 
 pytestmark = needs_postgres
