@@ -74,6 +74,8 @@ T = TypeVar("T")
 #: How far back a firing job looks for its slot (well under a day: yesterday's is never it).
 JOB_LOOKBACK = timedelta(hours=12)
 NEW_YORK = "America/New_York"
+#: Rows leased per reconcile page, and at most this many pages per call.
+RECONCILE_PAGE, MAX_RECONCILE_PAGES = 500, 100
 
 
 class ChannelError(Exception):
@@ -483,20 +485,20 @@ class BriefingRuntime:
         channel → ``sent``; absent and within grace → re-sent with the same nonce; absent
         later → ``missed``. Returns the rows taken."""
         taken: list[Delivery] = []
-        while True:
+        for _page in range(MAX_RECONCILE_PAGES):
             owner = self._owner()
             rows = await self._db(self.deliveries.take_unresolved, owner=owner,
                                   instance=self.instance, boot=self.boot, now=self.clock(),
-                                  lease_until=self._lease_end(), session=session)
-            fresh = [r for r in rows if (r.subscription_id, r.session) not in
-                     {(t.subscription_id, t.session) for t in taken}]
-            if not fresh:
-                return taken
-            taken += fresh
-            subs = await self._db(self.subscriptions.many, [r.subscription_id for r in fresh])
+                                  lease_until=self._lease_end(), session=session,
+                                  limit=RECONCILE_PAGE)
+            taken += rows
+            subs = await self._db(self.subscriptions.many, [r.subscription_id for r in rows])
             gate = asyncio.Semaphore(self.concurrency)
             await asyncio.gather(*(self._settle_gated(gate, r, subs.get(r.subscription_id),
-                                                      owner, report) for r in fresh))
+                                                      owner, report) for r in rows))
+            if len(rows) < RECONCILE_PAGE:  # a row still unresolved has released its lease
+                break
+        return taken
 
     async def _settle_gated(self, gate: asyncio.Semaphore, row: Delivery,
                             sub: Subscription | None, owner: str,
