@@ -26,7 +26,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.briefing.fanout import ChannelError
 from bot.briefing.models import (
     SECTIONS,
     BriefingOptions,
@@ -38,6 +37,7 @@ from bot.briefing.models import (
     parse_timezone,
 )
 from bot.briefing.schedule import next_slot
+from bot.briefing.sender import ChannelError
 from bot.briefing.service import BriefingService, build_briefing_service
 from bot.errors import BadInput, UserFacingError
 from bot.tree import send_private

@@ -37,7 +37,6 @@ import logging
 import os
 import secrets
 import socket
-import time as _time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +45,7 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from bot.briefing.compose import ComposeCache, Composer
 from bot.briefing.models import (
     BriefingOptions,
     Delivery,
@@ -65,6 +65,7 @@ from bot.briefing.schedule import (
     slot_on,
     utc_now,
 )
+from bot.briefing.sender import ChannelError, OutcomeUnknown, SendLimiter, Throttled
 from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.market_data import calendar
 
@@ -76,30 +77,6 @@ JOB_LOOKBACK = timedelta(hours=12)
 NEW_YORK = "America/New_York"
 #: Rows leased per reconcile page, and at most this many pages per call.
 RECONCILE_PAGE, MAX_RECONCILE_PAGES = 500, 100
-
-
-class ChannelError(Exception):
-    """The channel refused for good (403 forbidden, 404 gone): Discord holds no post."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"{status}: {reason}")
-        self.status = status
-        self.reason = reason
-
-
-class Throttled(Exception):
-    """Discord still answered 429 after discord.py's own retries: not posted, safe to retry."""
-
-
-class OutcomeUnknown(Exception):
-    """A 5xx or a timeout: Discord may or may not hold the post (reconcile before re-sending)."""
-
-
-class Composer(Protocol):
-    """Builds the post for a session (data as of ``asof``) and one options variant."""
-
-    async def compose(self, session: date, asof: date, options: BriefingOptions
-                      ) -> BriefingPost: ...
 
 
 class PostSender(Protocol):
@@ -115,86 +92,6 @@ class PostSender(Protocol):
 
 class Limiter(Protocol):
     async def acquire(self) -> None: ...
-
-
-class SendLimiter:
-    """Process-wide pacing: at most ``rate`` acquisitions per second, evenly spaced.
-
-    Each caller reserves the next free instant, so N waiting callers take N/rate seconds and the
-    rate is never exceeded in any window longer than one interval (``rate=None``: no limit).
-    """
-
-    def __init__(self, rate: float | None) -> None:
-        self.rate = rate
-        self._next = 0.0
-        self.acquired = 0
-
-    async def acquire(self) -> None:
-        self.acquired += 1
-        if not self.rate:
-            return
-        now = _time.monotonic()
-        at = max(now, self._next)
-        self._next = at + 1.0 / self.rate
-        if at > now:
-            await asyncio.sleep(at - now)
-
-
-class ComposeCache:
-    """Single-flight composition keyed by (session, asof, variant); counts real compositions.
-
-    Concurrent callers for the same key await the same task; only the last few sessions are
-    kept. A failed composition is not cached (the next caller tries again), and a post composed
-    from stale data is kept only ``stale_ttl`` seconds, so a recovered source is used at once.
-    The last good post per variant is remembered as the stale fallback.
-    """
-
-    def __init__(self, composer: Composer, keep_sessions: int = 3,
-                 stale_ttl: float = 60.0) -> None:
-        self._composer = composer
-        self._keep = keep_sessions
-        self.stale_ttl = stale_ttl
-        self._tasks: dict[tuple[date, date, str], asyncio.Task[BriefingPost]] = {}
-        self._stale_since: dict[tuple[date, date, str], float] = {}
-        self.last_good: dict[str, BriefingPost] = {}
-        self.compositions = 0
-
-    async def get(self, session: date, asof: date, options: BriefingOptions) -> BriefingPost:
-        key = (session, asof, options.variant)
-        task = self._tasks.get(key)
-        born = self._stale_since.get(key)
-        if task is not None and born is not None and _time.monotonic() - born > self.stale_ttl:
-            del self._tasks[key]
-            task = None
-        if task is None:
-            task = asyncio.ensure_future(self._compose(session, asof, options))
-            self._tasks[key] = task
-            self._stale_since.pop(key, None)
-            self._trim()
-        try:
-            post = await asyncio.shield(task)
-        except Exception:
-            if self._tasks.get(key) is task:
-                del self._tasks[key]
-            raise
-        if post.stale:
-            self._stale_since.setdefault(key, _time.monotonic())
-        else:
-            self.last_good[options.variant] = post
-        return post
-
-    async def _compose(self, session: date, asof: date, options: BriefingOptions
-                       ) -> BriefingPost:
-        self.compositions += 1
-        log.info("composing briefing for %s (data as of %s), %s", session, asof, options.variant)
-        return await self._composer.compose(session, asof, options)
-
-    def _trim(self) -> None:
-        sessions = sorted({k[0] for k in self._tasks})
-        for old in sessions[:-self._keep]:
-            for key in [k for k in self._tasks if k[0] == old]:
-                del self._tasks[key]
-                self._stale_since.pop(key, None)
 
 
 @dataclass

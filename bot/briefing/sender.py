@@ -4,10 +4,10 @@
 so Discord answers a repeat, including discord.py's own retry after a 5xx, with the first
 message). Every message passes :func:`bot.ui.limits.check_message` first. Outcomes:
 
-- 403/404 → :class:`~bot.briefing.fanout.ChannelError` (Discord holds no post);
-- 429 after discord.py's own waits → :class:`~bot.briefing.fanout.Throttled`;
+- 403/404 → :class:`ChannelError` (Discord holds no post);
+- 429 after discord.py's own waits → :class:`Throttled`;
 - 5xx after discord.py's retries, a connection error or no answer within ``timeout`` seconds →
-  :class:`~bot.briefing.fanout.OutcomeUnknown` (Discord may hold the post).
+  :class:`OutcomeUnknown` (Discord may hold the post).
 
 :meth:`DiscordSender.find` reads the channel's recent messages (needs Read Message History) and
 returns the bot's message whose first embed's footer ends with ``ref <marker>``.
@@ -24,16 +24,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time as _time
 from typing import Any
 
 import aiohttp
 import discord
 
-from bot.briefing.fanout import ChannelError, OutcomeUnknown, Throttled
 from bot.briefing.post import BriefingPost
 from bot.ui import limits
 
 log = logging.getLogger(__name__)
+class ChannelError(Exception):
+    """The channel refused for good (403 forbidden, 404 gone): Discord holds no post."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class Throttled(Exception):
+    """Discord still answered 429 after discord.py's own retries: not posted, safe to retry."""
+
+
+class OutcomeUnknown(Exception):
+    """A 5xx or a timeout: Discord may or may not hold the post (reconcile before re-sending)."""
+
+
+class SendLimiter:
+    """Process-wide pacing: at most ``rate`` acquisitions per second, evenly spaced.
+
+    Each caller reserves the next free instant, so N waiting callers take N/rate seconds and the
+    rate is never exceeded in any window longer than one interval (``rate=None``: no limit).
+    """
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self._next = 0.0
+        self.acquired = 0
+
+    async def acquire(self) -> None:
+        self.acquired += 1
+        if not self.rate:
+            return
+        now = _time.monotonic()
+        at = max(now, self._next)
+        self._next = at + 1.0 / self.rate
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
 #: How many of a channel's newest messages reconcile reads (the post is among the newest).
 SCAN_LIMIT = 100
 

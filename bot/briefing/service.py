@@ -21,10 +21,10 @@ import discord
 from sqlalchemy.engine import Engine
 
 from bot.briefing.compose import BriefingComposer, render_inline
-from bot.briefing.fanout import BriefingRuntime, SendLimiter
+from bot.briefing.fanout import BriefingRuntime
 from bot.briefing.models import shard_of
 from bot.briefing.schedule import BriefingScheduler, Clock, utc_now
-from bot.briefing.sender import DiscordSender
+from bot.briefing.sender import DiscordSender, SendLimiter
 from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.market_data import calendar
 from bot.services import Services

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.briefing.fanout import BriefingRuntime, ChannelError
+from bot.briefing.fanout import BriefingRuntime
 from bot.briefing.models import BriefingOptions, Subscription
 from bot.briefing.post import BriefingPost, PostImage
+from bot.briefing.sender import ChannelError
 from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine, migrate
 

@@ -73,8 +73,7 @@ def text_of(rec: Recorded) -> str:
 
 
 def flags_of(rec: Recorded) -> int:
-    body = rec.json.get("data", rec.json) if isinstance(rec.json, dict) else {}
-    return int(body.get("flags") or 0)
+    return rec.flags
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -61,7 +61,7 @@ class World:
     clients: list[discord.Client] = field(default_factory=list)
 
     def add(self, n: int = N, guild_base: int = 1) -> list[Subscription]:
-        for i in range(n):
+        for _ in range(n):
             k = len(self.members)
             self.members.append(self.subs.upsert(
                 guild_id=(guild_base + k) << 22, channel_id=1_700_000_000_000_000_001 + k,
@@ -70,7 +70,7 @@ class World:
         return self.members
 
     async def runtime(self, instance: str = "a", *, composer: Any = None,
-                      clock: Callable[[], datetime] = lambda: NOW, timeout: float = 0.5,
+                      clock: Callable[[], datetime] = lambda: NOW, send_timeout: float = 0.5,
                       **kwargs: Any) -> BriefingRuntime:
         client = discord.Client(intents=discord.Intents.none())
         await client.login("fault-matrix-token")
@@ -80,7 +80,7 @@ class World:
                                    "concurrency": 1}
         options.update(kwargs)
         return BriefingRuntime(self.subs, self.deliveries, composer or CountingComposer(),
-                               DiscordSender(client, timeout=timeout), **options)
+                               DiscordSender(client, timeout=send_timeout), **options)
 
     def accepted(self, sub: Subscription) -> int:
         """Posts Discord accepted in the subscription's channel (deleted ones included)."""
@@ -261,13 +261,13 @@ async def deliver(w: World, runtime: BriefingRuntime) -> FanoutReport:
 
 async def f_502_once_before_store(w: World) -> None:
     w.fake.fail("POST", POSTS, 502)  # discord.py retries; the retry carries the same nonce
-    report = await deliver(w, await w.runtime(timeout=10))
+    report = await deliver(w, await w.runtime(send_timeout=10))
     assert len(report.sent) == N and not report.unknown
 
 
 async def f_502_once_after_store(w: World) -> None:
     w.fake.fail("POST", POSTS, 502, after_store=True)
-    report = await deliver(w, await w.runtime(timeout=10))
+    report = await deliver(w, await w.runtime(send_timeout=10))
     assert len(report.sent) == N  # the retry got the first message back (enforce_nonce)
 
 

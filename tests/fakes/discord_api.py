@@ -119,6 +119,11 @@ class Recorded:
 
     @property
     def flags(self) -> int:
+        """The message's flags: as sent, or for an edit of the deferred original (which keeps
+        the deferral's flags) as the answer shows them."""
+        if self.method == "PATCH" and isinstance(self.response, dict) and \
+                "flags" in self.response:
+            return int(self.response["flags"] or 0)
         data = self.json.get("data", self.json) if isinstance(self.json, dict) else {}
         return int(data.get("flags") or 0)
 
@@ -153,9 +158,11 @@ class Interaction:
         return await self.fake.wait_for(self._mine(f"/{self.token}/callback"), within)
 
     async def followup(self, within: float = 30.0, index: int = 0) -> Recorded:
-        """The ``index``-th follow-up message (``POST /webhooks/{app}/{token}``)."""
-        pred = self._mine(f"/webhooks/{P.APP_ID}/{self.token}")
-        return await self.fake.wait_for(pred, within, index=index)
+        """The ``index``-th message after the callback: a follow-up (``POST /webhooks/{app}/
+        {token}``) or the edit of the deferred original (``PATCH …/messages/@original``)."""
+        post = self._mine(f"/webhooks/{P.APP_ID}/{self.token}")
+        edit = self._mine(f"/webhooks/{P.APP_ID}/{self.token}/messages/@original", "PATCH")
+        return await self.fake.wait_for(lambda r: post(r) or edit(r), within, index=index)
 
     async def reply(self, within: float = 30.0) -> Recorded:
         """The first message-bearing response: a type-4 callback, a follow-up or an edit."""
