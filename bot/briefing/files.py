@@ -111,6 +111,6 @@ def _fred(settings: Settings, data_dir: Path | None) -> dict[str, pd.Series] | N
         root = Path(base) / "fred"
     if root is None:
         return None
-    from bot.subcommands.drivers import read_fred_dir
+    from bot.market_data.fred_files import read_fred_dir
 
     return dict(read_fred_dir(root))

@@ -127,7 +127,7 @@ def _fred(services: Services) -> Any:
     if root is None:
         return None
     try:
-        from bot.subcommands.drivers import read_fred_dir
+        from bot.market_data.fred_files import read_fred_dir
 
         return read_fred_dir(root)
     except Exception:

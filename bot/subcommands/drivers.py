@@ -10,15 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from analytics.drivers import MARKET_SPECS, calc_drivers
-from bot.errors import BadInput, DataUnavailable
+from bot.errors import BadInput
+from bot.market_data.fred_files import read_fred_dir
 from bot.settings import Settings
 from bot.subcommands.history import add_replay_options, data_block, load_snapshot, resolve
 from bot.ui.study_text import drivers_json, render_drivers_text
-
-FRED_SERIES = ("UNRATE", "GDPC1", "GDP", "ICSA", "BAMLH0A0HYM2")
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -43,22 +40,6 @@ def fred_dir_for(args: argparse.Namespace, settings: Settings) -> Path | None:
     if data_dir is not None and (Path(data_dir) / "fred").is_dir():
         return Path(data_dir) / "fred"
     return None
-
-
-def read_fred_dir(root: Path) -> dict[str, pd.Series]:
-    """The FRED series we use that exist in ``root`` (``date,value``); DataUnavailable when a
-    file is malformed."""
-    out: dict[str, pd.Series] = {}
-    for name in FRED_SERIES:
-        path = root / f"{name}.csv"
-        if not path.is_file():
-            continue
-        try:
-            frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
-            out[name] = pd.to_numeric(frame["value"], errors="coerce").dropna().sort_index()
-        except (ValueError, KeyError, pd.errors.ParserError):
-            raise DataUnavailable(f"FRED file {path.name} is not a date,value CSV") from None
-    return out
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
-from bot.briefing.post import BriefingPost
+if TYPE_CHECKING:  # a type only: ui stays below the briefing
+    from bot.briefing.post import BriefingPost
 
 _FENCE = re.compile(r"```(?:\w+)?\n?(.*?)```", re.S)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
