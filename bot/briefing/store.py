@@ -361,13 +361,12 @@ class DeliveryRepository:
         (a ``failed`` row, which Discord holds no post for, becomes ``missed``)."""
         d = deliveries_table
         with write_transaction(self.engine) as conn:
-            stmt = _insert(conn, d).on_conflict_do_nothing(
-                index_elements=["subscription_id", "session"])
-            done = conn.execute(stmt, {
-                "subscription_id": subscription_id, "session": session,
-                "status": DeliveryStatus.MISSED.value, "attempts": 0, "last_error": reason,
-                "created_at": now, "updated_at": now})
-            return bool(done.rowcount)
+            stmt = _insert(conn, d).values(
+                subscription_id=subscription_id, session=session,
+                status=DeliveryStatus.MISSED.value, attempts=0, last_error=reason,
+                created_at=now, updated_at=now).on_conflict_do_nothing(
+                index_elements=["subscription_id", "session"]).returning(d.c.id)
+            return conn.execute(stmt).first() is not None
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, subscription_id: int, session: date) -> Delivery | None:

@@ -1,9 +1,10 @@
 """A bot-like process for the kill -9 tests: start-up catch-up through the real discord.py client.
 
-``python -m tests.briefing.crash_child DB_URL API_BASE NOW_ISO INSTANCE [KILL_AT]`` logs in to
-the (fake) Discord at ``API_BASE``, runs :meth:`BriefingRuntime.catch_up` (reconcile, then the
-fan-out) with the clock fixed at ``NOW_ISO`` as instance ``INSTANCE``, and prints the report as
-JSON. ``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the
+``python -m tests.briefing.crash_child DB_URL API_BASE NOW_ISO INSTANCE [KILL_AT [SHARDS
+[RATE]]]`` logs in to the (fake) Discord at ``API_BASE``, runs :meth:`BriefingRuntime.catch_up`
+(reconcile, then the fan-out) with the clock fixed at ``NOW_ISO`` as instance ``INSTANCE``, and
+prints the report as JSON. ``SHARDS`` is ``all`` or ``0,1/4`` (this process runs shards 0 and 1
+of 4: it delivers only to guilds on them); ``RATE`` caps its sends per second (0: none). ``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the
 production objects *here*, in test code (production has no crash switch):
 
 - ``claim``: right after the first batch claim committed;
@@ -28,7 +29,8 @@ from typing import Any
 import discord
 
 from bot.briefing.fanout import BriefingRuntime
-from bot.briefing.sender import DiscordSender
+from bot.briefing.models import shard_of
+from bot.briefing.sender import DiscordSender, SendLimiter
 from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine
 from tests.briefing.conftest import CountingComposer
@@ -64,8 +66,16 @@ class KillingSender(DiscordSender):
         return found
 
 
+def owner_of(spec: str) -> Any:
+    if spec in ("", "all"):
+        return None
+    ids, count = spec.split("/")
+    mine = {int(i) for i in ids.split(",")}
+    return lambda guild_id: shard_of(guild_id, int(count)) in mine
+
+
 async def main(db_url: str, api_base: str, now_iso: str, instance: str,
-               kill_at: str = "") -> int:
+               kill_at: str = "", shards: str = "all", rate: str = "0") -> int:
     discord.http.Route.BASE = api_base
     now = datetime.fromisoformat(now_iso)
     client = discord.Client(intents=discord.Intents.none())
@@ -74,18 +84,20 @@ async def main(db_url: str, api_base: str, now_iso: str, instance: str,
     deliveries = KillingDeliveries(engine) if kill_at == "claim" else DeliveryRepository(engine)
     runtime = BriefingRuntime(SubscriptionRepository(engine), deliveries, CountingComposer(),
                               KillingSender(client, kill_at, timeout=2.0),
-                              grace=timedelta(minutes=60), concurrency=1, clock=lambda: now,
-                              instance=instance, throttle_backoff=0.2)
+                              grace=timedelta(minutes=60), concurrency=1 if not float(rate)
+                              else 5, clock=lambda: now, instance=instance,
+                              throttle_backoff=0.2, owns=owner_of(shards),
+                              limiter=SendLimiter(float(rate) or None))
     try:
         reports = await runtime.catch_up()
     finally:
         await client.close()
         engine.dispose()
     print(json.dumps([{"sent": r.sent, "skipped": r.skipped, "reconciled": r.reconciled,
-                       "unknown": r.unknown} for r in reports]))
+                       "unknown": r.unknown, "not_owned": r.not_owned} for r in reports]))
     return 0
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    raise SystemExit(asyncio.run(main(*sys.argv[1:6])))
+    raise SystemExit(asyncio.run(main(*sys.argv[1:8])))
