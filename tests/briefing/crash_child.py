@@ -4,8 +4,9 @@
 [RATE]]]`` logs in to the (fake) Discord at ``API_BASE``, runs :meth:`BriefingRuntime.catch_up`
 (reconcile, then the fan-out) with the clock fixed at ``NOW_ISO`` as instance ``INSTANCE``, and
 prints the report as JSON. ``SHARDS`` is ``all`` or ``0,1/4`` (this process runs shards 0 and 1
-of 4: it delivers only to guilds on them); ``RATE`` caps its sends per second (0: none). ``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the
-production objects *here*, in test code (production has no crash switch):
+of 4: it delivers only to guilds on them); ``RATE`` caps its sends per second (0: none).
+``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the production
+objects *here*, in test code (production has no crash switch):
 
 - ``claim``: right after the first batch claim committed;
 - ``after-send``: right after the first send returned, before it is recorded;
