@@ -235,12 +235,11 @@ class BriefingRuntime:
         owned = [s for s in subs if self.owns(s.guild_id)]
         report.not_owned = len(subs) - len(owned)
         await self.reconcile(slot.session, report)
-        rows = {d.subscription_id: d
-                for d in await self._db(self.deliveries.for_session, slot.session)}
+        rows = await self._db(self.deliveries.statuses, slot.session)
         pending: dict[str, list[Subscription]] = defaultdict(list)
         for sub in owned:
             done = rows.get(sub.id)
-            if done is not None and done.status != DeliveryStatus.FAILED:
+            if done is not None and done != DeliveryStatus.FAILED:
                 if sub.id not in report.reconciled:
                     report.skipped.append(sub.id)
             else:

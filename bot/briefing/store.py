@@ -390,6 +390,14 @@ class DeliveryRepository:
                                 .order_by(d.c.subscription_id))
             return [_to_delivery(r) for r in rows]
 
+    def statuses(self, session: date) -> dict[int, DeliveryStatus]:
+        """``{subscription_id: status}`` for ``session``: two columns, for the fan-out."""
+        d = deliveries_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(d.c.subscription_id, d.c.status).where(
+                d.c.session == session))
+            return {int(sid): DeliveryStatus(status) for sid, status in rows}
+
     def counts(self, session: date) -> dict[str, int]:
         """Rows per status for ``session`` (one indexed query)."""
         d = deliveries_table
