@@ -61,7 +61,7 @@ SECTIONS_LENGTH = (4, 80)  # "leadership, records, history, drivers" is 37
 MAX_SETTINGS_MESSAGES = 10
 STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ not posted", "sending": "⏳ posting",
                 "unknown": "⏳ checking the channel (Discord did not confirm)",
-                "skipped": "⚠️ skipped: data unavailable",
+                "skipped": "⚠️ not posted",
                 "interrupted": "⚠️ interrupted (may not have been posted)",
                 "missed": "⚠️ missed (bot was down)"}
 

@@ -24,6 +24,7 @@ from tests.fakes.discord_spec import embed_chars
 
 OPEN = 1_600_000_000_000_000_001
 LOCKED = 1_600_000_000_000_000_002
+UNREAD = 1_600_000_000_000_000_003  # the bot may post there but not read the history
 ADMIN = P.MEMBER_PERMISSIONS | P.MANAGE_GUILD
 EPHEMERAL = 64
 
@@ -85,6 +86,7 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot
     fake = FakeDiscord()
     fake.add_channel(OPEN, "briefing")
     fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
+    fake.add_channel(UNREAD, "unread", deny_bot=P.READ_MESSAGE_HISTORY)
     await fake.start()
     fake.install()
     services = Services.build(settings, data_dir, pool_size=1)
@@ -140,6 +142,14 @@ async def test_channel_where_the_bot_cannot_attach_files_is_refused(harness: Bot
     reply, _ = await harness.run("subscribe", [channel(LOCKED)], channels=(LOCKED,))
     text = text_of(reply)
     assert "Attach Files" in text and "Send Messages" not in text and "Nothing was changed" in text
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+
+
+async def test_channel_without_read_message_history_is_refused(harness: Bot) -> None:
+    """Reconcile reads the channel to find a post after an outage: subscribe checks for it."""
+    reply, _ = await harness.run("subscribe", [channel(UNREAD)], channels=(UNREAD,))
+    text = text_of(reply)
+    assert "Read Message History" in text and "Nothing was changed" in text
     assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
 
 
