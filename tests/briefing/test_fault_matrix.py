@@ -260,7 +260,7 @@ async def deliver(w: World, runtime: BriefingRuntime) -> FanoutReport:
 
 
 async def f_502_once_before_store(w: World) -> None:
-    w.fake.fail("POST", POSTS, 502)  # discord.py retries; the retry carries the same nonce
+    w.fake.fail("POST", POSTS, 502)  # discord.py retries the request with the same nonce
     report = await deliver(w, await w.runtime(send_timeout=10))
     assert len(report.sent) == N and not report.unknown
 
@@ -281,6 +281,13 @@ async def f_503_after_store(w: World) -> None:
     w.fake.fail("POST", POSTS, 503, after_store=True)
     report = await deliver(w, await w.runtime())
     assert w.members[0].id in report.reconciled  # found by its marker
+
+
+async def f_503_after_store_nonce_forgotten(w: World) -> None:
+    w.fake.nonce_window = 0  # Discord no longer remembers the nonce: only the marker helps
+    w.fake.fail("POST", POSTS, 503, after_store=True)
+    report = await deliver(w, await w.runtime())
+    assert w.members[0].id in report.reconciled
 
 
 async def f_timeout_after_store(w: World) -> None:
@@ -485,6 +492,7 @@ FAULTS: dict[str, Callable[[World], Awaitable[None]]] = {
     "502 once after storing (retry answered by the nonce)": f_502_once_after_store,
     "503 before storing (unknown, reconciled, re-sent)": f_503_before_store,
     "503 after storing (unknown, found by marker)": f_503_after_store,
+    "503 after storing, nonce forgotten (marker alone)": f_503_after_store_nonce_forgotten,
     "timeout after storing": f_timeout_after_store,
     "timeout before storing": f_timeout_before_store,
     "unknown and unreadable, settled by the restart": f_unknown_then_restart,

@@ -201,7 +201,9 @@ class FakeDiscord:
         self.channel_messages: dict[int, list[Recorded]] = {}
         #: Visible messages per channel (oldest first); a moderator's delete removes one.
         self.visible: dict[int, list[dict[str, Any]]] = {}
-        self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        #: How long a nonce is remembered (Discord: "a few minutes"); 0 forgets at once.
+        self.nonce_window = 300.0
         self._hangs: list[tuple[re.Pattern[str], float, bool, list[int]]] = []
         self.reject_login = False  # True: GET /users/@me answers 401 (a revoked token)
         self.identifies = 0
@@ -670,9 +672,9 @@ class FakeDiscord:
         body = rec.json if isinstance(rec.json, dict) else {}
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            first = self._nonces.get((channel_id, str(nonce)))
-            if first is not None:  # Discord: the earlier message, nothing posted
-                return first
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and time.monotonic() - seen[0] < self.nonce_window:
+                return seen[1]  # Discord: the earlier message, nothing posted
         self.channel_messages.setdefault(channel_id, []).append(rec)
         guild = self._channels.get(channel_id, {}).get("guild_id")
         msg = P.message(channel_id=channel_id, content=body.get("content") or "",
@@ -680,7 +682,7 @@ class FakeDiscord:
                         attachments=P.attachment_objects(body, _sizes(rec)))
         if nonce is not None:
             msg["nonce"] = nonce
-            self._nonces[(channel_id, str(nonce))] = msg
+            self._nonces[(channel_id, str(nonce))] = (time.monotonic(), msg)
         self.visible.setdefault(channel_id, []).append(msg)
         return msg
 
