@@ -11,7 +11,9 @@ interaction_check` refuses a DM (or any interaction without a server) with a sen
 options carry Discord-side length bounds, checked again here before anything is parsed. A post
 Discord refuses (403, 404) is explained in a sentence naming the channel and what is missing.
 ``settings`` shows one field per subscription, spread over as many embeds and messages as
-Discord's limits need.
+Discord's limits need, with the last delivery and why a post was not made (refused, data
+unavailable, being checked). ``subscribe`` also checks Read Message History: the bot reads the
+channel to find its own post after an outage. Database calls run in a worker thread.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as _time
+from collections import deque
 from typing import Any
 
 import aiohttp
@@ -52,15 +53,17 @@ class OutcomeUnknown(Exception):
 
 
 class SendLimiter:
-    """Process-wide pacing: at most ``rate`` acquisitions per second, evenly spaced.
+    """Process-wide pacing: at most ``rate`` acquisitions per second (``rate=None``: no limit).
 
-    Each caller reserves the next free instant, so N waiting callers take N/rate seconds and the
-    rate is never exceeded in any window longer than one interval (``rate=None``: no limit).
+    Each caller reserves the next free instant (evenly spaced, ``1/rate`` apart), and, since a
+    busy loop can wake several sleepers at once, also waits until fewer than ``rate`` of the
+    actual acquisitions fall in the last second: no one-second window ever holds more.
     """
 
     def __init__(self, rate: float | None) -> None:
         self.rate = rate
         self._next = 0.0
+        self._recent: deque[float] = deque()
         self.acquired = 0
 
     async def acquire(self) -> None:
@@ -72,6 +75,15 @@ class SendLimiter:
         self._next = at + 1.0 / self.rate
         if at > now:
             await asyncio.sleep(at - now)
+        cap = max(1, int(self.rate))
+        while True:
+            now = _time.monotonic()
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if len(self._recent) < cap:
+                self._recent.append(now)
+                return
+            await asyncio.sleep(self._recent[0] + 1.0 - now)
 
 
 #: How many of a channel's newest messages reconcile reads (the post is among the newest).

@@ -65,6 +65,23 @@ async def test_the_send_limiter_never_exceeds_its_rate() -> None:
     assert limiter.acquired == 30
 
 
+async def test_the_send_limiter_holds_its_rate_in_every_window_even_after_a_stall() -> None:
+    limiter = SendLimiter(20.0)
+    stamps: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        stamps.append(clock.monotonic())
+
+    async def stall() -> None:
+        await asyncio.sleep(0.3)
+        clock.sleep(0.4)  # the loop is blocked: sleepers due meanwhile all wake together
+
+    await asyncio.gather(stall(), *(one() for _ in range(45)))
+    stamps.sort()
+    assert all(b - a > 1.0 - 0.01 for a, b in zip(stamps, stamps[20:], strict=False))
+
+
 class _Bucket:
     def __init__(self, outgoing: int, remaining: int) -> None:
         self.outgoing, self.remaining, self._pending_requests = outgoing, remaining, ()
@@ -131,3 +148,18 @@ def test_the_invite_asks_for_read_message_history() -> None:
     url = invite_url(1234)
     assert "client_id=1234" in url and f"permissions={INVITE_PERMISSIONS.value}" in url
     assert "applications.commands" in url
+
+
+def test_settings_show_why_a_post_was_not_made() -> None:
+    from bot.briefing.models import Delivery, DeliveryStatus
+    from cogs.briefing import describe_delivery
+
+    skipped = describe_delivery(Delivery(
+        1, TUE, DeliveryStatus.SKIPPED,
+        last_error="skipped: data unavailable (composition failed: ConnectionError: 503)"))
+    assert "not posted" in skipped and "skipped: data unavailable" in skipped
+    retrying = describe_delivery(Delivery(1, TUE, DeliveryStatus.FAILED,
+                                          last_error="composition failed: X; retrying at 14:05"))
+    assert "retrying at 14:05" in retrying
+    checking = describe_delivery(Delivery(1, TUE, DeliveryStatus.UNKNOWN, last_error="503"))
+    assert "checking the channel" in checking
