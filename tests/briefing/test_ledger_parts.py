@@ -75,7 +75,7 @@ async def test_the_send_limiter_holds_its_rate_in_every_window_even_after_a_stal
 
     async def stall() -> None:
         await asyncio.sleep(0.3)
-        clock.sleep(0.4)  # the loop is blocked: sleepers due meanwhile all wake together
+        clock.sleep(0.4)  # noqa: ASYNC251 (blocks the loop on purpose: sleepers wake together)
 
     await asyncio.gather(stall(), *(one() for _ in range(45)))
     stamps.sort()
