@@ -185,6 +185,8 @@ class AlertRuntime:
                                  now=self.clock(), lease_until=self.clock() + self.lease)
             if won:
                 await self._send(sub, session, post, report)
+        if report.unknown:  # a 5xx or timeout: look for the marker now (found → sent)
+            await self.reconcile(session, report)
         log.info("alerts %s: %d event(s); %d sent, %d failed, %d unknown, %d reconciled",
                  session, report.events, len(report.sent), len(report.failed),
                  len(report.unknown), len(report.reconciled))
