@@ -189,3 +189,23 @@ async def test_stale_data_posts_nothing_and_records_the_skip(
     # Once fresh data arrives (the next check), the alert goes out.
     fresh = await runtime(engine, bot, cut(full_snapshot, SESSION)).run_due()
     assert fresh.sent == [sid] and len(fake.posts(CHANNEL)) == 1
+
+
+async def test_one_message_per_session_and_at_most_max_per_day(
+        client: tuple[FakeDiscord, discord.Client], engine: Engine,
+        full_snapshot: MarketSnapshot) -> None:
+    """Every kind wanted: 2025-09-18's three events (record, breakout, 2,400) are ONE message;
+    a backlog session (2025-09-16's average cross) on the same day is over max_per_day=1."""
+    fake, bot = client
+    sid = subscribe(engine, events=("record", "breakout", "level_cross", "ma_cross",
+                                    "cycle_turn", "drought"))
+    rt = runtime(engine, bot, cut(full_snapshot, SESSION))
+    first = await rt.evaluate(SESSION)
+    assert first.sent == [sid] and first.events == 3
+    [post] = fake.posts(CHANNEL)
+    assert len(post["embeds"][0]["fields"]) == 3
+    backlog = await rt.evaluate(date(2025, 9, 16))
+    assert backlog.events == 1 and backlog.sent == [] and backlog.skipped == [sid]
+    assert len(fake.posts(CHANNEL)) == 1
+    row = AlertDeliveryRepository(engine).get(sid, date(2025, 9, 16))
+    assert row is not None and "max_per_day=1" in (row.last_error or "")
