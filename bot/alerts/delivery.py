@@ -136,12 +136,14 @@ class AlertRuntime:
     # -- scheduled --------------------------------------------------------------------------
     async def run_due(self) -> AlertReport:
         """The job: evaluate the session that is due now (a no-op once it is delivered)."""
-        return await self.evaluate(due_session(self.clock(), self.delay))
+        # The NYSE calendar is built on first use (~0.5 s): not on the event loop.
+        session = await asyncio.to_thread(due_session, self.clock(), self.delay)
+        return await self.evaluate(session)
 
     async def evaluate(self, session: date) -> AlertReport:
         """Deliver ``session``'s alerts to every enabled subscription not yet served."""
         report = AlertReport(session)
-        became_due = calendar.session_close(session) + self.delay
+        became_due = await asyncio.to_thread(calendar.session_close, session) + self.delay
         await self.reconcile(session, report)
         subs = [s for s in await self._db(self.subscriptions.enabled)
                 if self.owns(s.guild_id)

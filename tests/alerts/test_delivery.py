@@ -209,3 +209,20 @@ async def test_one_message_per_session_and_at_most_max_per_day(
     assert len(fake.posts(CHANNEL)) == 1
     row = AlertDeliveryRepository(engine).get(sid, date(2025, 9, 16))
     assert row is not None and "max_per_day=1" in (row.last_error or "")
+
+
+async def test_two_runtimes_on_one_ledger_post_once(
+        client: tuple[FakeDiscord, discord.Client], engine: Engine,
+        full_snapshot: MarketSnapshot) -> None:
+    """Two processes (distinct instances, one database) evaluating the same session at once:
+    the claim lets exactly one send."""
+    import asyncio
+
+    fake, bot = client
+    sid = subscribe(engine)
+    snap = cut(full_snapshot, SESSION)
+    a, b = (runtime(engine, bot, snap, instance=name) for name in ("host-a", "host-b"))
+    reports = await asyncio.gather(a.run_due(), b.run_due())
+    assert sorted(len(r.sent) for r in reports) == [0, 1]
+    assert [r.sent for r in reports if r.sent] == [[sid]]
+    assert len(fake.posts(CHANNEL)) == 1
