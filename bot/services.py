@@ -21,12 +21,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.market_data.service import MarketData, build_market_data
-from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
+
+if TYPE_CHECKING:
+    from bot.market_data.service import MarketData
+    from bot.market_data.snapshot import MarketSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,10 @@ class Services:
     def build(cls, settings: Settings, data_dir: Path | None = None, *,
               pool_size: int | None = None) -> Services:
         """Services for ``settings``; ``data_dir`` forces CSV replay; ``pool_size`` overrides
-        ``settings.render.pool_size`` (tests use 1)."""
+        ``settings.render.pool_size`` (tests use 1). Imports no pandas: the bot starts
+        without it."""
+        from bot.market_data.service import build_market_data
+
         return cls(settings=settings, market=build_market_data(settings, data_dir),
                    renderer=_build_renderer(settings, pool_size))
 

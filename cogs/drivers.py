@@ -11,26 +11,28 @@ chart (its input is built only on a render-cache miss) → one follow-up: embed 
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.build import from_drivers_panel
-from analytics.charts.inputs import Footnote
-from analytics.drivers import MARKET_SPECS, calc_drivers, to_relative
-from bot.asof import resolve_asof
-from bot.market_data.fred import FredReadings, with_vintage_note
-from bot.market_data.quotes import QuoteReader, reader_for
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui.study_embeds import drivers_embed
 from bot.validate import parse_asof
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas, analytics, SQLAlchemy load on first use (warmed after READY)
     from bot.client import CapbriefBot
+    from bot.market_data.fred import FredReadings
+    from bot.market_data.quotes import QuoteReader
 
-SYMBOLS = ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols))
+
+@cache
+def symbols() -> tuple[str, ...]:
+    """^RUT, ^GSPC and every driver symbol, in order."""
+    from analytics.drivers import MARKET_SPECS
+
+    return ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols))
 
 
 class Drivers(commands.Cog):
@@ -41,6 +43,8 @@ class Drivers(commands.Cog):
     async def _quote_reader(self, source: str) -> QuoteReader:
         """One reader per cog (its lock makes concurrent /drivers share one P/E fetch); the
         store is the briefing's engine (``storage.url``)."""
+        from bot.market_data.quotes import reader_for
+
         if self._quotes is None or self._quotes.replay != (source != "yahoo"):
             engine = None
             if source == "yahoo":
@@ -58,9 +62,15 @@ class Drivers(commands.Cog):
                       asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        from analytics.charts.build import from_drivers_panel
+        from analytics.charts.inputs import Footnote
+        from analytics.drivers import calc_drivers, to_relative
+        from bot.asof import resolve_asof
+        from bot.market_data.fred import with_vintage_note
+        from bot.ui.study_embeds import drivers_embed
 
         services = self.bot.services
-        snap = await services.snapshot(SYMBOLS)
+        snap = await services.snapshot(symbols())
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         fred = await services.market.fred()

@@ -19,27 +19,20 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import discord
-import pandas as pd
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts import build
-from analytics.charts.inputs import Footnote
-from analytics.series import to_price
-from analytics.studies.breakouts import DEFAULT_HORIZONS, calc_breakout_study
-from analytics.studies.cycles import calc_cycles
-from analytics.studies.droughts import calc_droughts
-from analytics.studies.rates import calc_rate_study
-from bot.asof import resolve_asof
 from bot.errors import BadInput, DataUnavailable
 from bot.market_data.inception import inception_of
-from bot.market_data.snapshot import MarketSnapshot
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui import study_embeds as ui
 from bot.validate import check_choice, check_range, parse_asof
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and analytics load on first use (warmed after READY), not with the cog
+    import pandas as pd
+
+    from analytics.charts.inputs import Footnote
     from bot.client import CapbriefBot
+    from bot.market_data.snapshot import MarketSnapshot
 
 STUDIES = ("breakouts", "droughts", "cycles", "rates")
 STUDY_CHOICES = [
@@ -55,6 +48,8 @@ RUT, SPX, TNX = "^RUT", "^GSPC", "^TNX"
 
 
 def _prices(snap: MarketSnapshot, symbol: str) -> pd.Series:
+    from analytics.series import to_price
+
     frame = snap.bars.get(symbol)
     if frame is None or frame.empty:
         raise DataUnavailable(f"No data for {symbol} right now; try again later.")
@@ -62,12 +57,16 @@ def _prices(snap: MarketSnapshot, symbol: str) -> pd.Series:
 
 
 def _horizons(horizon: int | None) -> tuple[int, ...]:
+    from analytics.studies.breakouts import DEFAULT_HORIZONS
+
     if horizon is None:
         return DEFAULT_HORIZONS
     return tuple(sorted({h for h in DEFAULT_HORIZONS if h < horizon} | {horizon}))
 
 
 def _check_horizon(horizon: int | None, prices: pd.Series, session: date) -> None:
+    import pandas as pd
+
     held = int(prices.loc[: pd.Timestamp(session)].notna().sum())
     if horizon is not None and horizon >= held:
         raise BadInput(f"`horizon` {horizon:,} sessions is longer than the history held "
@@ -77,6 +76,14 @@ def _check_horizon(horizon: int | None, prices: pd.Series, session: date) -> Non
 def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
             horizon: int | None, footnote: Footnote) -> tuple[Any, str, Any, Mapping[str, Any]]:
     """(study result, chart kind, chart input, embed kwargs). Runs in a worker thread."""
+    import pandas as pd
+
+    from analytics.charts import build
+    from analytics.studies.breakouts import calc_breakout_study
+    from analytics.studies.cycles import calc_cycles
+    from analytics.studies.droughts import calc_droughts
+    from analytics.studies.rates import calc_rate_study
+
     rut, spx = _prices(snap, RUT), _prices(snap, SPX)
     if study == "breakouts":
         result = calc_breakout_study(rut, spx, session, gap_days=gap_days,
@@ -102,10 +109,15 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     return rates, "custom", chart, {}
 
 
-EMBEDS: dict[str, Callable[..., discord.Embed]] = {
-    "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
-    "cycles": ui.cycles_embed, "rates": ui.rates_embed,
-}
+def embed_for(study: str) -> Callable[..., discord.Embed]:
+    """The embed builder of ``study``."""
+    from bot.ui import study_embeds as ui
+
+    embeds: dict[str, Callable[..., discord.Embed]] = {
+        "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
+        "cycles": ui.cycles_embed, "rates": ui.rates_embed,
+    }
+    return embeds[study]
 
 
 class History(commands.Cog):
@@ -131,6 +143,8 @@ class History(commands.Cog):
         check_range("horizon", horizon, *HORIZON_RANGE)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        from analytics.charts.inputs import Footnote
+        from bot.asof import resolve_asof
 
         services = self.bot.services
         symbols = (RUT, SPX, TNX) if study == "rates" else (RUT, SPX)
@@ -148,7 +162,7 @@ class History(commands.Cog):
         png = await services.renderer.render(
             kind, {"study": study, "asof": session.isoformat(), "gap": gap, "horizon": horizon},
             chart, version=snap.version)
-        embed = EMBEDS[study](result, source=snap.source, stale=snap.stale,
+        embed = embed_for(study)(result, source=snap.source, stale=snap.stale,
                               stale_reason=snap.stale_reason, note=resolved.note, **extra)
         await send_reply(interaction, embed=embed, png=png, filename=f"history-{study}.png")
 

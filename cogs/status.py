@@ -14,15 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.build import leadership_input
-from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
-from analytics.charts.inputs import Footnote
-from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
-from analytics.series import to_price
-from bot.asof import resolve_asof
+from analytics.charts.choices import WINDOW_LABELS
 from bot.market_data.inception import INCEPTIONS
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui.embeds import status_embed
 from bot.validate import check_choice, parse_asof
 
 if TYPE_CHECKING:
@@ -30,7 +24,7 @@ if TYPE_CHECKING:
 
 SYMBOLS = ("^RUT", "^GSPC", "IWM", "SPY")
 WINDOWS = ("1m", "3m", "6m", "ytd", "1y", "2y", "5y", "10y")
-WINDOW_CHOICES = [app_commands.Choice(name=CHART_WINDOWS[w][0], value=w) for w in WINDOWS]
+WINDOW_CHOICES = [app_commands.Choice(name=WINDOW_LABELS[w], value=w) for w in WINDOWS]
 
 
 class Status(commands.Cog):
@@ -48,6 +42,13 @@ class Status(commands.Cog):
         window = check_choice("window", window, WINDOWS)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        # pandas and analytics load on first use (warmed after READY), not with the cog
+        from analytics.charts.build import leadership_input
+        from analytics.charts.inputs import Footnote
+        from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
+        from analytics.series import to_price
+        from bot.asof import resolve_asof
+        from bot.ui.embeds import status_embed
 
         services = self.bot.services
         snap = await services.snapshot(SYMBOLS)

@@ -15,10 +15,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analytics.charts.choices import CUSTOM_KINDS as CUSTOM_KINDS  # re-exported
+from analytics.charts.choices import WINDOW_LABELS
+
 Side = Literal["small", "large"]
 Call = Literal["tailwind", "headwind", "neutral"]
 CustomKind = Literal["price", "rebased", "ratio", "drawdown"]
-CUSTOM_KINDS: tuple[str, ...] = ("price", "rebased", "ratio", "drawdown")
 
 SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
 
@@ -161,19 +163,21 @@ ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | Dr
               | CustomInput)
 
 # Windows understood by every builder: label and calendar offset ("max" = everything).
-WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
-    "1m": ("1 month", pd.DateOffset(months=1)),
-    "3m": ("3 months", pd.DateOffset(months=3)),
-    "6m": ("6 months", pd.DateOffset(months=6)),
-    "ytd": ("year to date", None),
-    "1y": ("1 year", pd.DateOffset(years=1)),
-    "2y": ("2 years", pd.DateOffset(years=2)),
-    "3y": ("3 years", pd.DateOffset(years=3)),
-    "5y": ("5 years", pd.DateOffset(years=5)),
-    "10y": ("10 years", pd.DateOffset(years=10)),
-    "20y": ("20 years", pd.DateOffset(years=20)),
-    "max": ("all history", None),
+_OFFSETS: dict[str, pd.DateOffset | None] = {
+    "1m": pd.DateOffset(months=1),
+    "3m": pd.DateOffset(months=3),
+    "6m": pd.DateOffset(months=6),
+    "ytd": None,
+    "1y": pd.DateOffset(years=1),
+    "2y": pd.DateOffset(years=2),
+    "3y": pd.DateOffset(years=3),
+    "5y": pd.DateOffset(years=5),
+    "10y": pd.DateOffset(years=10),
+    "20y": pd.DateOffset(years=20),
+    "max": None,
 }
+WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
+    code: (WINDOW_LABELS[code], offset) for code, offset in _OFFSETS.items()}
 
 
 def window_label(window: str) -> str:
