@@ -1,10 +1,11 @@
 """The bot process: :class:`CapbriefBot` (an AutoShardedBot) and :func:`run_bot`.
 
 ``setup_hook`` (runs once, in ``login``, before the gateway connects): build and start the
-:class:`~bot.services.Services` (market data, warmed render pool, storage), load the fixed tuple
+:class:`~bot.services.Services` (market data, render pool, storage), load the fixed tuple
 of extensions, sync the slash commands (to ``settings.discord.dev_guild_id`` when set, else
 globally), then start background work (the briefing scheduler). ``on_ready`` fires again after
-every reconnect; its first run only starts :func:`warm_imports` in a worker thread. ``close()``
+every reconnect; its first run starts warming the render pool and :func:`warm_imports` in a
+worker thread. ``close()``
 stops the scheduler, disconnects, then closes the services.
 
 Start-up imports no pandas, analytics or SQLAlchemy: the cogs declare their commands with
@@ -103,7 +104,7 @@ class CapbriefBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         if self._services is None:
             self._services = Services.build(self.settings, self.data_dir)
-        await self._services.start()
+        await self._services.start(warm_later=True)  # warmed from the first READY
         self.health = await start_health(self)  # /healthz and /metrics when [health] enabled
         for name in self.extension_names:
             await self.load_extension(name)
@@ -130,6 +131,8 @@ class CapbriefBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         if self.warmed is None:
+            if self._services is not None:
+                self._services.warm_renderer()
             self.warmed = asyncio.ensure_future(asyncio.to_thread(warm_imports, self._services))
         log.info("connected as %s (%s guilds, %s shards)", self.user, len(self.guilds),
                  self.shard_count)

@@ -7,7 +7,8 @@
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
 Life cycle (driven by :class:`bot.client.CapbriefBot`): :meth:`Services.build` (cheap, no I/O) →
-``await start()`` in ``setup_hook`` (begins warming the render pool in the background) → the
+``await start()`` in ``setup_hook`` (begins warming the render pool in the background, or
+leaves that to :meth:`warm_renderer`) → the
 cogs load and the commands sync → :meth:`start_background` (starts the scheduler: the loop is
 running) → ``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market
 data, in reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
@@ -98,17 +99,26 @@ class Services:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
         self._closers.append(closer)
 
-    async def start(self) -> None:
+    async def start(self, *, warm_later: bool = False) -> None:
         """Start warming the render pool in the background (~1-4 s off the loop) and return:
         commands answer meanwhile, and the first render waits for the warm-up. A renderer
-        without ``start_background`` is started and awaited."""
+        without ``start_background`` is started and awaited. ``warm_later``: leave the warm-up
+        to :meth:`warm_renderer` (the bot calls it once the gateway is live, so the workers'
+        imports do not compete with its own start on a small machine)."""
         if self._started:
             return
         if self.renderer is not None and hasattr(self.renderer, "start_background"):
-            self.renderer.start_background()
+            if not warm_later:
+                self.renderer.start_background()
         elif self.renderer is not None and hasattr(self.renderer, "start"):
             await self.renderer.start()
         self._started = True
+
+    def warm_renderer(self) -> None:
+        """Begin warming the render pool in the background now (idempotent; a render that
+        comes first starts the pool itself)."""
+        if self.renderer is not None and hasattr(self.renderer, "start_background"):
+            self.renderer.start_background()
 
     def start_background(self) -> None:
         """Start the scheduler (needs the running loop; called at the end of ``setup_hook``) and

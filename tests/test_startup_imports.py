@@ -19,9 +19,9 @@ LIGHT_COGS = ("cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs
 
 
 def heavy_after(data_dir: Path, *, snapshot: bool) -> list[str]:
-    """Build the bot and its services for a CSV replay of ``data_dir``, load ``LIGHT_COGS``
-    (``snapshot``: then read a market snapshot) in a fresh interpreter; the heavy packages it
-    imported."""
+    """Build the bot and its services for a CSV replay of ``data_dir``, start them as
+    ``setup_hook`` does and load ``LIGHT_COGS`` (``snapshot``: then read a market snapshot) in a
+    fresh interpreter; the heavy packages it imported."""
     code = f"""
 import asyncio, json, sys
 from pathlib import Path
@@ -33,8 +33,11 @@ async def main():
     settings = Settings(data={{"provider": "csv", "csv_dir": {str(data_dir)!r}}})
     services = Services.build(settings, Path({str(data_dir)!r}), pool_size=1)
     bot = CapbriefBot(settings, services=services, extensions={LIGHT_COGS!r})
+    await services.start(warm_later=True)
     for name in bot.extension_names:
         await bot.load_extension(name)
+    services.start_background()  # as at the end of setup_hook: the background checks begin
+    await asyncio.sleep(0.2)
     assert {{c.name for c in bot.tree.get_commands()}} >= {{"status", "chart", "about"}}
     if {snapshot!r}:
         await services.market.snapshot(["^GSPC"])

@@ -338,10 +338,10 @@ class MarketData:
     async def verify_bundled_history(self) -> list[backfill.BackfillDifference]:
         """Live check of the bundled ^RUT closes against FRED's RU2000PR (Yahoo mode only: a
         replay reads no live source). An unreachable FRED is logged as a skipped check."""
-        from bot.market_data import backfill
-
         if self._replay:
             return []
+        from bot.market_data import backfill
+
         await self._ensure_loaded()
         if backfill.SYMBOL not in self.bundled:
             return []
