@@ -254,7 +254,7 @@ async def _bench(data_dir: Path, workdir: Path) -> dict[str, Any]:
         task = asyncio.create_task(bot.connect())
         await ft.call(ft.fake.wait_ready(60))
         renderer = services.renderer
-        await renderer.start()  # the warm-up begun in setup_hook (not part of any figure)
+        await renderer.start()  # the warm-up begun at READY (not part of any figure)
 
         await _reply(ft, "status")  # first use of this data version (loads the CSVs)
         acks = []
