@@ -1,7 +1,7 @@
 """The morning briefing as of a date: one composed object the CLI, Discord and HTML all render.
 
-- *Who leads*: the RUT/SPX relative return over :data:`LEAD_WINDOW` (1 month = 21 sessions).
-  ``|relative| < EVEN_BAND`` (0.5%) counts as even.
+- *Who leads*: the one call of :mod:`analytics.verdict` (month, 50-day and 200-day horizons),
+  so the headline, the charts' titles, /status and the JSON say the same thing.
 - *Notable* (first that applies, in this order): a Russell breakout today (first record close
   after more than ``gap_days``); a Russell record close; the Russell within
   :data:`NEAR_RECORD` (5%) of its record; otherwise the RUT/SPX trend regime.
@@ -26,18 +26,20 @@ from datetime import date
 import pandas as pd
 
 from analytics.drivers import DriversPanel
+from analytics.formats import pct
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_snapshot_from_prices
 from analytics.premarket import PremarketReading
-from analytics.records import RecordsSnapshot
+from analytics.records import RecordsSnapshot, rank_phrase
+from analytics.returns import WINDOW_SESSIONS
 from analytics.series import to_price
 from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
+from analytics.verdict import MONTH_WINDOW, Verdict, verdict_from_relative
 
-LEAD_WINDOW = "1m"
-EVEN_BAND = 0.005
+LEAD_WINDOW = MONTH_WINDOW
 NEAR_RECORD = 0.05
 ANALOG_HORIZON = 252
-WINDOW_WORDS = {"1d": "on the day", "1w": "over the week", "1m": "over the past month",
-                "3m": "over three months", "ytd": "year to date", "1y": "over the past year"}
+WINDOW_WORDS = {w: ("year to date" if w == "ytd" else f"over {n} session{'s' if n != 1 else ''}")
+                for w, n in {**WINDOW_SESSIONS, "ytd": 0}.items()}
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,16 @@ class BreakoutAnalog:
 class Briefing:
     """The briefing as of ``asof`` (the session answered; see :class:`LeadershipSnapshot`).
 
-    ``headline``: one sentence. ``leader``: ``"small"``, ``"large"``, ``"even"`` (or
-    ``"unknown"`` with under a month of common history) over
-    ``lead_window``, by ``lead_margin`` (relative return of RUT over SPX, a fraction).
+    ``headline``: the verdict's sentence, the month's figures and what is notable.
+    ``verdict``: the one leadership call (:class:`analytics.verdict.Verdict`); ``leader`` is
+    its label (``"small"``, ``"large"``, ``"mixed"``, ``"unknown"``). ``lead_window`` and
+    ``lead_margin``: the month horizon and its RUT-over-SPX relative return (a fraction).
     ``leadership``: the full /status snapshot (scoreboard, ratio trend, records).
     ``records_line``: records, drought and breakout in one line. ``history_line`` and
     ``analog``: set only when an analog is live. ``drivers``: the panel passed in;
     ``drivers_line`` and the counts: None when no panel was given or it counted nothing.
     ``data_asof``: the latest session the data holds; ``stale``/``stale_reason``: as passed in.
+    ``data_age``: the caller's line saying how old the data is (None when fresh), as passed in.
     ``premarket``: futures since the close of ``asof`` (or their labelled absence), added by
     the caller after composing (it is read live, not computed from bars); None when not read.
     """
@@ -105,23 +109,28 @@ class Briefing:
     stale: bool
     stale_reason: str | None
     premarket: PremarketReading | None = None
+    verdict: Verdict | None = None
+    data_age: str | None = None
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
-    if x is None or math.isnan(x):
-        return "n/a"
-    return f"{x:+.{digits}%}"
+    return pct(x, digits)
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _down(drawdown: float) -> str:
+    """A drawdown as a magnitude: ``2.5%`` (never ``-0.0%``)."""
+    return pct(-drawdown, 1, signed=False)
 
 
-def _rank_words(rank: int | None) -> str:
-    if rank is None:
+def _drought_rank(rec: RecordsSnapshot, prior: bool = False) -> str:
+    """``", the 3rd-longest of the 24 droughts of 63+ sessions since 1979"``, or "" when the
+    rank is outside the top ten or the drought is shorter than the ranked population's
+    minimum (:func:`analytics.records.rank_phrase`)."""
+    rank = rec.prior_gap_long_rank if prior else rec.long_drought_rank
+    phrase = rank_phrase(rank, rec.long_drought_count, rec.rank_min_sessions, rec.history_start)
+    if not phrase:
         return ""
-    return "the longest" if rank == 1 else f"the {_ordinal(rank)}-longest"
+    return f", ending {phrase}" if prior else f", {phrase}"
 
 
 def _horizon_words(sessions: int) -> str:
@@ -130,14 +139,10 @@ def _horizon_words(sessions: int) -> str:
 
 
 def calc_leader(snapshot: LeadershipSnapshot) -> tuple[str, float]:
-    """``(leader, margin)`` over :data:`LEAD_WINDOW`: ``"small"``/``"large"`` by the RUT/SPX
-    relative return ``margin``; ``"even"`` inside ±:data:`EVEN_BAND`; ``"unknown"`` when NaN."""
+    """``(leader, margin)``: the verdict's label (:mod:`analytics.verdict`) and the month's
+    RUT/SPX relative return over :data:`LEAD_WINDOW` (NaN when too short)."""
     margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
-    if math.isnan(margin):
-        return "unknown", margin
-    if abs(margin) < EVEN_BAND:
-        return "even", margin
-    return ("small" if margin > 0 else "large"), margin
+    return verdict_from_relative(snapshot.relative).leader, margin
 
 
 def _since(rec: RecordsSnapshot) -> str:
@@ -153,7 +158,7 @@ def _notable_partial(rut: RecordsSnapshot) -> str:
                 f"such high in {rut.prior_gap_days:,} days")
     if rut.is_record:
         return f"the Russell 2000 closed at its {_since(rut)} ({rut.close:,.2f})"
-    return (f"the Russell 2000 is {-rut.drawdown:.1%} below its {_since(rut)} "
+    return (f"the Russell 2000 is {_down(rut.drawdown)} below its {_since(rut)} "
             f"({rut.record_date.isoformat()})")
 
 
@@ -166,27 +171,26 @@ def _notable(rut: RecordsSnapshot, snapshot: LeadershipSnapshot) -> str:
     if rut.is_record:
         return f"the Russell 2000 closed at a record ({rut.close:,.2f})"
     if -rut.drawdown <= NEAR_RECORD and rut.days_since_record > rut.breakout_gap_days:
-        return (f"the Russell 2000 is {-rut.drawdown:.1%} below its {rut.record_date:%Y} record, "
-                f"{rut.days_since_record:,} days without one "
-                f"({_rank_words(rut.drought_rank)} drought)")
+        return (f"the Russell 2000 is {_down(rut.drawdown)} below its {rut.record_date:%Y} record, "
+                f"{rut.days_since_record:,} days without one{_drought_rank(rut)}")
     if -rut.drawdown <= NEAR_RECORD:
-        return (f"the Russell 2000 is {-rut.drawdown:.1%} below its record of "
+        return (f"the Russell 2000 is {_down(rut.drawdown)} below its record of "
                 f"{rut.record_date.isoformat()}")
-    return snapshot.relative.regime_label[0].lower() + snapshot.relative.regime_label[1:]
+    return (f"the Russell 2000 is {_down(rut.drawdown)} below its record of "
+            f"{rut.record_date.isoformat()}")
 
 
 def compose_headline(snapshot: LeadershipSnapshot) -> str:
-    """One sentence: who leads over :data:`LEAD_WINDOW`, by how much, and what is notable."""
-    leader, _ = calc_leader(snapshot)
+    """The verdict's sentence (who leads, per horizon), then the month's price returns over
+    :data:`LEAD_WINDOW` (in sessions) and what is notable."""
+    verdict = verdict_from_relative(snapshot.relative)
     rut, spx = snapshot.row("^RUT"), snapshot.row("^GSPC")
-    words = WINDOW_WORDS[LEAD_WINDOW]
+    sessions = WINDOW_SESSIONS[LEAD_WINDOW]
     rut_r = rut.returns[LEAD_WINDOW] if rut else math.nan
     spx_r = spx.returns[LEAD_WINDOW] if spx else math.nan
-    lead = {"small": "Small caps lead", "large": "Large caps lead",
-            "even": "Small and large caps are level",
-            "unknown": "Too little history to call a leader"}[leader]
-    return (f"{lead}: Russell 2000 {_pct(rut_r)} vs S&P 500 {_pct(spx_r)} {words}; "
-            f"{_notable(snapshot.rut_records, snapshot)}.")
+    notable = _notable(snapshot.rut_records, snapshot)
+    return (f"{verdict.sentence} Past {sessions} sessions, price: Russell 2000 {_pct(rut_r)}, "
+            f"S&P 500 {_pct(spx_r)}; {notable}.")
 
 
 def compose_records_line(snapshot: LeadershipSnapshot) -> str:
@@ -196,27 +200,26 @@ def compose_records_line(snapshot: LeadershipSnapshot) -> str:
         head = _records_head_partial(rut)
     elif rut.breakout:
         head = (f"Russell 2000 {rut.close:,.2f}: BREAKOUT, first record close in "
-                f"{rut.prior_gap_days:,} days ({rut.prior_gap_sessions:,} sessions), ending "
-                f"{_rank_words(rut.prior_gap_rank)} record drought since {rut.history_start:%Y}")
+                f"{rut.prior_gap_days:,} days ({rut.prior_gap_sessions:,} sessions)"
+                f"{_drought_rank(rut, prior=True)}")
     elif rut.is_record:
         head = f"Russell 2000 {rut.close:,.2f}: record close"
     else:
-        head = (f"Russell 2000 {rut.close:,.2f}: {rut.drawdown:.1%} from its record "
+        head = (f"Russell 2000 {rut.close:,.2f}: {_pct(rut.drawdown)} from its record "
                 f"{rut.record_close:,.2f} ({rut.record_date.isoformat()}); "
-                f"{rut.days_since_record:,} days without a record, "
-                f"{_rank_words(rut.drought_rank)} drought since {rut.history_start:%Y}")
+                f"{rut.days_since_record:,} days without a record{_drought_rank(rut)}")
     level = f"next round level {rut.next_level:,.0f} ({_pct(rut.next_level_distance)})"
     plural = "s" if spx.records_ytd != 1 else ""
     count = f"{spx.records_ytd} record close{plural}" if spx.records_ytd else "no record close"
     # Name the session: the post is read the next morning, so "today" would be wrong.
     if not spx.history_complete:
         spx_part = (f"S&P 500: {_since(spx)} on {spx.asof:%A}" if spx.is_record else
-                    f"S&P 500: {spx.drawdown:.1%} from its {_since(spx)} "
+                    f"S&P 500: {_pct(spx.drawdown)} from its {_since(spx)} "
                     f"({spx.record_date.isoformat()})")
     elif spx.is_record:
         spx_part = f"S&P 500: record close on {spx.asof:%A}, {spx.records_ytd} this year"
     else:
-        spx_part = (f"S&P 500: {count} this year, {spx.drawdown:.1%} from its record of "
+        spx_part = (f"S&P 500: {count} this year, {_pct(spx.drawdown)} from its record of "
                     f"{spx.record_date.isoformat()}")
     return f"{head}; {level}. {spx_part}."
 
@@ -232,7 +235,7 @@ def _records_head_partial(rut: RecordsSnapshot) -> str:
                 f"{rut.prior_gap_days:,} days ({limit})")
     if rut.is_record:
         return f"Russell 2000 {rut.close:,.2f}: {_since(rut)} ({limit})"
-    return (f"Russell 2000 {rut.close:,.2f}: {rut.drawdown:.1%} from its {_since(rut)}, "
+    return (f"Russell 2000 {rut.close:,.2f}: {_pct(rut.drawdown)} from its {_since(rut)}, "
             f"{rut.record_close:,.2f} ({rut.record_date.isoformat()}), "
             f"{rut.days_since_record:,} days ago ({limit})")
 
@@ -314,7 +317,9 @@ def _short(name: str) -> str:
 
 
 def compose_drivers_line(panel: DriversPanel | None) -> str | None:
-    """The panel's count and which drivers are tail- and headwinds; None when nothing counted."""
+    """The panel's count and which drivers are tail- and headwinds (moves that went with
+    small-cap out- or underperformance over a reliable relation); None when nothing counted.
+    Worded as what moved with small caps, not as a cause or a forecast."""
     if panel is None or panel.tailwinds + panel.headwinds + panel.neutral == 0:
         return None
     counted = [r for r in panel.readings if not r.stale]
@@ -328,20 +333,22 @@ def compose_drivers_line(panel: DriversPanel | None) -> str | None:
     stale_fred = [_short(r.name) for r in panel.readings if r.reason.startswith("Stale FRED")]
     if stale_fred:  # FRED's last refresh failed: last good data, labelled
         parts.append(f"stale FRED data (last refresh failed): {', '.join(stale_fred)}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + (" (moves that went with small-cap out- or underperformance, "
+                               "not a forecast).")
 
 
 def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: int = 365,
                      round_step: float = 100.0, drivers: DriversPanel | None = None,
                      inceptions: Mapping[str, date] | None = None,
                      data_asof: date | None = None, stale: bool = False,
-                     stale_reason: str | None = None) -> Briefing:
+                     stale_reason: str | None = None, data_age: str | None = None) -> Briefing:
     """The :class:`Briefing` as of ``asof`` from bar frames keyed by symbol.
 
     Needs ^RUT and ^GSPC (InsufficientData otherwise). Nothing after ``asof`` is read, so
-    ``data_asof``/``stale`` only label the result. ``drivers`` must be the panel as of the same
-    date (``asof`` or the session answered), else ValueError. ``inceptions`` maps ^RUT / ^GSPC
-    to each index's own first session (missing = unknown): a high is called a record only when
+    ``data_asof``/``stale``/``data_age`` only label the result. ``drivers`` must be the
+    panel as of the same date (``asof`` or the session answered), else ValueError.
+    ``inceptions`` maps ^RUT / ^GSPC to each index's own first session (missing = unknown): a
+    high is called a record only when
     the data reaches back to it (see :mod:`analytics.records`).
     """
     missing = [s for s in ("^RUT", "^GSPC") if s not in bars or bars[s].empty]
@@ -350,7 +357,8 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
     rut, spx = to_price(bars["^RUT"]), to_price(bars["^GSPC"])
     snapshot = calc_snapshot_from_prices(bars, rut, spx, asof, gap_days=gap_days,
                                          round_step=round_step, inceptions=inceptions)
-    leader, margin = calc_leader(snapshot)
+    verdict = verdict_from_relative(snapshot.relative)
+    margin = snapshot.relative.ratio_changes.get(LEAD_WINDOW, math.nan)
     if drivers is not None and drivers.asof not in (asof, snapshot.asof):
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
@@ -358,12 +366,13 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
                                 inception=(inceptions or {}).get("^RUT"))
     analog = calc_breakout_analog(study, records=snapshot.rut_records)
     return Briefing(
-        asof=snapshot.asof, headline=compose_headline(snapshot), leader=leader,
+        asof=snapshot.asof, headline=compose_headline(snapshot), leader=verdict.leader,
         lead_window=LEAD_WINDOW, lead_margin=margin, leadership=snapshot,
         records_line=compose_records_line(snapshot), history_line=compose_history_line(analog),
         analog=analog, drivers=drivers, drivers_line=compose_drivers_line(drivers),
         drivers_tailwinds=drivers.tailwinds if drivers is not None and counted else None,
         drivers_headwinds=drivers.headwinds if drivers is not None and counted else None,
         drivers_neutral=drivers.neutral if drivers is not None and counted else None,
-        data_asof=data_asof, stale=stale, stale_reason=stale_reason,
+        data_asof=data_asof, stale=stale, stale_reason=stale_reason, verdict=verdict,
+        data_age=data_age,
     )

@@ -1,6 +1,7 @@
 """Drivers of small-cap relative performance: each reading, its change, and its measured relation.
 
-For each driver (rates, curve, credit, dollar, volatility, sector and style ratios, economy):
+For each driver (rates, credit, dollar, volatility, sector ratios, economy), one reading per
+underlying series:
 - ``level`` on the reading's own last date on or before ``asof`` (``reading.asof``; it may be
   earlier than the panel's ``asof`` when a symbol ends sooner, and is then labelled);
 - ``change_1m`` / ``change_3m``: over 21 / 63 observations for daily series (economy: 1 and 3
@@ -9,15 +10,21 @@ For each driver (rates, curve, credit, dollar, volatility, sector and style rati
   ``pts`` for the VIX, ``pp`` for rates in % (unemployment, GDP growth);
 - ``zscore``: ``(level - mean) / std`` over the past year of levels (None with < 20 levels);
 - ``relation``: over ``lookback_weeks`` (default 156) of WEEKLY (Friday) changes, the
-  correlation and beta of the weekly RUT/SPX relative return on the driver's weekly change
-  (economy: per observation); needs 26 pairs. Strength by |corr|: <0.1 none, <0.3 weak,
-  <0.5 moderate, else strong;
-- ``call``: *tailwind* when the 1M move and the correlation point the same way for small caps
-  (``sign(change) * sign(corr) > 0``), *headwind* when opposite, *neutral* when the relation is
-  "none" or the 1M move is under half a typical 1M move (std of 1M changes over 3 years),
-  *absent* when the data is missing.
+  correlation of the weekly RUT/SPX relative return with the driver's weekly change (economy:
+  per observation), with its n and 95% interval (:mod:`analytics.relation`: Newey-West HAC,
+  never narrower than the conventional one); needs 26 pairs;
+- ``call``: *tailwind* when the relation is reliable (its interval excludes zero) and the 1M
+  move and the correlation point the same way for small caps (``sign(change) * sign(corr) >
+  0``), *headwind* when opposite; *neutral* when there is no reliable relation or the 1M move is
+  under half a typical 1M move (std of 1M changes over 3 years); *descriptive* for the
+  small-cap baskets (:data:`SAME_BASKET`: KRE/SPY, IWN/IWO), whose relation to RUT/SPX is partly
+  mechanical — shown, never called, never counted; *absent* when the data is missing.
+A call says what the driver moved with, not what drives small caps, and is not a forecast
+(``docs/drivers.md`` has the walk-forward record). The 10y − 3m curve is not a reading: it is
+the 10-year (^TNX) minus the 3-month (^IRX) reading, both already shown.
 ``DriversPanel`` counts tailwinds and headwinds among readings no older than ``MAX_AGE_DAYS``
-for their cadence (older ones are listed, labelled, and left out of the count).
+for their cadence (older ones are listed, labelled, and left out of the count); ``score`` =
+tailwinds − headwinds is the composite.
 """
 
 from __future__ import annotations
@@ -31,27 +38,18 @@ import numpy as np
 import pandas as pd
 
 from analytics.economy import ECONOMY_SPECS, EconomySpec, period_of, to_available
+from analytics.relation import MIN_PAIRS, Relation, describe_relation, relation_of
+from analytics.relation import calc_relation as calc_relation  # re-exported
 from analytics.series import to_price
 
-Call = Literal["tailwind", "headwind", "neutral", "absent"]
+Call = Literal["tailwind", "headwind", "neutral", "descriptive", "absent"]
 Kind = Literal["yield", "ratio", "price", "points", "rate"]
 LOOKBACK_WEEKS = 156
-MIN_PAIRS = 26
 MAX_AGE_DAYS = {252: 7, 52: 14, 12: 50, 4: 130}
-
-
-@dataclass(frozen=True)
-class Relation:
-    """Weekly (or per-observation) changes vs the RUT/SPX relative return over ``periods``.
-
-    ``beta``: relative return (fraction) per one unit of the driver's change (1 bp, 1 pt, or a
-    change of 1.0 = 100% for ratios)."""
-
-    periods: int
-    corr: float
-    beta: float
-    sign: Literal["positive", "negative"]
-    strength: Literal["none", "weak", "moderate", "strong"]
+#: Small-cap baskets themselves: regional banks (KRE, mostly small and mid caps) and Russell
+#: 2000 value/growth (IWN/IWO). Their relation to RUT/SPX is partly mechanical, so they are
+#: shown as descriptive readings and never called or counted.
+SAME_BASKET = frozenset({"regional_banks", "small_value_growth"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,12 @@ class DriversPanel:
     absent: int
     not_counted: tuple[str, ...]
     summary: str
+    descriptive: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> int:
+        """The composite: tailwinds − headwinds among counted readings."""
+        return self.tailwinds - self.headwinds
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,6 @@ class _Spec:
 MARKET_SPECS: tuple[_Spec, ...] = (
     _Spec("ten_year", "10-year yield", "10y yield", "yield", ("^TNX",)),
     _Spec("three_month", "3-month bill yield", "3m bill yield", "yield", ("^IRX",)),
-    _Spec("curve", "Curve (10y − 3m)", "10y−3m curve", "yield", ("^TNX", "^IRX")),
     _Spec("credit", "Credit (HYG/LQD)", "HYG/LQD", "ratio", ("HYG", "LQD")),
     _Spec("dollar", "Dollar (UUP)", "the dollar", "price", ("UUP",)),
     _Spec("volatility", "Volatility (VIX)", "the VIX", "points", ("^VIX",)),
@@ -144,8 +147,6 @@ def to_market_levels(bars: Mapping[str, pd.DataFrame], key: str, asof: date,
     if len(parts) == 1:
         return parts[0], spec.symbols[0]
     both = pd.concat(parts, axis=1, join="inner").dropna()
-    if key == "curve":
-        return both.iloc[:, 0] - both.iloc[:, 1], "^TNX − ^IRX"
     return both.iloc[:, 0] / both.iloc[:, 1], "/".join(spec.symbols)
 
 
@@ -169,29 +170,6 @@ def to_relative(bars: Mapping[str, pd.DataFrame], asof: date) -> pd.Series:
     both = pd.concat([to_price(bars["^RUT"]).loc[:cut], to_price(bars["^GSPC"]).loc[:cut]],
                      axis=1, join="inner").dropna()
     return both.iloc[:, 0] / both.iloc[:, 1]
-
-
-def _relation(x: np.ndarray, y: np.ndarray) -> Relation | None:
-    """Correlation and beta of ``y`` on ``x`` (paired, finite values only)."""
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < MIN_PAIRS or x.std() == 0 or y.std() == 0:
-        return None
-    corr = float(np.corrcoef(x, y)[0, 1])
-    beta = float(np.cov(x, y)[0, 1] / x.var(ddof=1))
-    size = abs(corr)
-    strength: Literal["none", "weak", "moderate", "strong"] = (
-        "none" if size < 0.1 else "weak" if size < 0.3 else "moderate" if size < 0.5
-        else "strong")
-    return Relation(periods=int(x.size), corr=corr, beta=beta,
-                    sign="positive" if corr >= 0 else "negative", strength=strength)
-
-
-def calc_relation(changes: pd.Series, relative: pd.Series) -> Relation | None:
-    """Correlation and beta of ``relative`` returns on ``changes`` (same dates); None with fewer
-    than 26 pairs or no variation."""
-    both = pd.concat([changes, relative], axis=1, join="inner").dropna()
-    return _relation(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy())
 
 
 def _diff(values: np.ndarray, lag: int, kind: Kind) -> np.ndarray:
@@ -221,32 +199,48 @@ def _weekly_changes(values: np.ndarray, weeks: np.ndarray, kind: Kind
     return ids[1:], _diff(closes, 1, kind)
 
 
-def _call(kind: Kind, short: str, change: float | None, typical: float | None,
-          relation: Relation | None) -> tuple[Call, str]:
-    if change is None or not np.isfinite(change):
-        return "neutral", f"{short}: not enough history for a 1-month change"
+def _move(change: float, kind: Kind) -> str:
+    """``"up 20 bp in a month"`` / ``"unchanged over the month"``."""
     if change == 0:
-        return "neutral", f"{short} unchanged over the month"
-    direction = "up" if change > 0 else "down"
-    moved = f"{short} {direction} {_fmt(change, kind)} in a month"
+        return "unchanged over the month"
+    return f"{'up' if change > 0 else 'down'} {_fmt(change, kind)} in a month"
+
+
+def _call(kind: Kind, short: str, change: float | None, typical: float | None,
+          relation: Relation | None, *, descriptive: bool = False) -> tuple[Call, str]:
+    known = change is not None and np.isfinite(change)
+    if descriptive:
+        stats = f" ({describe_relation(relation)})" if relation is not None else ""
+        what = (f"{short} {_move(change, kind)}" if known and change is not None
+                else short)
+        return "descriptive", (f"{what}; itself a small-cap basket, so its relation to small "
+                               f"caps is partly mechanical{stats}: descriptive, not counted")
+    if change is None or not known:
+        return "neutral", f"{short}: not enough history for a 1-month change"
+    moved = f"{short} {_move(change, kind)}"
+    if change == 0:
+        return "neutral", moved
     if relation is None:
         return "neutral", f"{moved}; too little overlap with small caps to measure a relation"
-    corr = f"corr {relation.corr:+.2f}".replace("-", "−")
-    if relation.strength == "none":
-        return "neutral", f"{moved}; no reliable link to small-cap relative performance ({corr})"
+    stats = describe_relation(relation)
+    way = "with" if relation.corr > 0 else "against"
+    if not relation.reliable:
+        return "neutral", f"{moved}; no reliable relation to small caps ({stats})"
     if typical is not None and abs(change) < 0.5 * typical:
-        return "neutral", f"{moved}, a small move (typical {_fmt(typical, kind)}; {corr})"
+        return "neutral", (f"{moved}, a small move (typical {_fmt(typical, kind)}); it has "
+                           f"moved {way} small caps ({stats})")
     helps = (change > 0) == (relation.corr > 0)
-    verb = "outperform" if helps else "underperform"
-    when = "rises" if change > 0 else "falls"
+    side = "outperformance" if helps else "underperformance"
     return ("tailwind" if helps else "headwind",
-            f"{moved}; small caps have tended to {verb} when it {when} ({corr})")
+            f"{moved}; it has moved {way} small caps ({stats}), so this move went with "
+            f"small-cap {side}")
 
 
 def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: pd.Series,
              relative: pd.Series, asof: date, *, per_year: int, lag_1m: int | None,
              lag_3m: int, lookback_weeks: int, period: date | None = None,
              level_unit: str | None = None) -> DriverReading:
+    """One reading (see the module docstring); keys in :data:`SAME_BASKET` are descriptive."""
     default_unit, change_unit = UNITS[kind]
     level_unit = level_unit or default_unit
     levels = levels.dropna()
@@ -267,14 +261,14 @@ def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: p
                                 "ratio")
         xw, x = xw[-lookback_weeks:], x[-lookback_weeks:]
         _, ix, iy = np.intersect1d(xw, yw, assume_unique=True, return_indices=True)
-        relation = _relation(x[ix], y[iy])
+        relation = relation_of(x[ix], y[iy])
     else:
         pos = np.searchsorted(relative.index.to_numpy(), levels.index.to_numpy(),
                               side="right") - 1
         sampled = np.where(pos >= 0, rel_values[np.clip(pos, 0, None)], np.nan)
         periods = max(MIN_PAIRS, lookback_weeks * per_year // 52)
-        relation = _relation(_diff(values, 1, kind)[-periods:],
-                             _diff(sampled, 1, "ratio")[-periods:])
+        relation = relation_of(_diff(values, 1, kind)[-periods:],
+                               _diff(sampled, 1, "ratio")[-periods:])
     last_1m = None if ch1 is None or ch1.size == 0 else float(ch1[-1])
     typical = None
     if ch1 is not None:
@@ -282,7 +276,8 @@ def _reading(key: str, name: str, short: str, kind: Kind, source: str, levels: p
         typical = float(recent.std(ddof=1)) if recent.size > 2 else None
     last_3m = float(ch3[-1]) if ch3.size else None
     move = last_1m if ch1 is not None else last_3m
-    call, reason = _call(kind, short, move, typical, relation)
+    call, reason = _call(kind, short, move, typical, relation,
+                         descriptive=key in SAME_BASKET)
     if ch1 is None and move is not None and np.isfinite(move):
         reason = reason.replace("in a month", "since the previous quarter")
     stale = (pd.Timestamp(asof) - levels.index[-1]).days > MAX_AGE_DAYS.get(per_year, 7)
@@ -392,13 +387,15 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
                                  lag_3m=63, lookback_weeks=lookback_weeks))
     for econ in ECONOMY_SPECS:
         readings.append(_economy(econ, fred, relative, asof, lookback_weeks, fred_notes))
-    counted = [r for r in readings if not r.stale and r.call != "absent"]
+    counted = [r for r in readings if not r.stale and r.call in ("tailwind", "headwind",
+                                                                    "neutral")]
     tail = sum(r.call == "tailwind" for r in counted)
     head = sum(r.call == "headwind" for r in counted)
     neutral = sum(r.call == "neutral" for r in counted)
     absent = sum(r.call == "absent" for r in readings)
     not_counted = tuple(r.key for r in readings if r.stale)
-    lean = ("tailwinds lead" if tail > head else "headwinds lead" if head > tail
+    descriptive = tuple(r.key for r in readings if r.call == "descriptive")
+    lean = ("more tailwinds" if tail > head else "more headwinds" if head > tail
             else "balanced")
     summary = (f"{tail} tailwind{'s' * (tail != 1)}, {head} headwind{'s' * (head != 1)}, "
                f"{neutral} neutral: {lean}")
@@ -406,7 +403,7 @@ def calc_drivers(bars: Mapping[str, pd.DataFrame], asof: date, *,
         summary += f" ({len(not_counted)} stale not counted)"
     return DriversPanel(asof=asof, lookback_weeks=lookback_weeks, readings=tuple(readings),
                         tailwinds=tail, headwinds=head, neutral=neutral, absent=absent,
-                        not_counted=not_counted, summary=summary)
+                        not_counted=not_counted, summary=summary, descriptive=descriptive)
 
 
 def to_driver_series(bars: Mapping[str, pd.DataFrame], key: str, asof: date, *,

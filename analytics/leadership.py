@@ -30,20 +30,28 @@ from analytics.returns import WINDOWS, ReturnRow, calc_returns, to_return_row
 from analytics.series import to_price, to_total_return
 
 SMALL, LARGE = "^RUT", "^GSPC"
-#: Scoreboard rows: (symbol, display name, basis). Missing symbols are skipped.
+#: Scoreboard rows: (symbol, display name, basis). Missing symbols are skipped. Every row is a
+#: price return (what people quote); the funds' rows also carry their total return
+#: (:attr:`~analytics.returns.ReturnRow.total_returns`: "IWM +20.4% (total +21.5%)").
 SCOREBOARD: tuple[tuple[str, str, str], ...] = (
     ("^RUT", "Russell 2000", "price"),
     ("^GSPC", "S&P 500", "price"),
-    ("IWM", "IWM (total return)", "total"),
-    ("SPY", "SPY (total return)", "total"),
+    ("IWM", "IWM", "price"),
+    ("SPY", "SPY", "price"),
 )
+#: Funds whose rows also show the total return (dividends reinvested).
+WITH_TOTAL: frozenset[str] = frozenset({"IWM", "SPY"})
 SHORT_WINDOW, LONG_WINDOW = 50, 200
 SLOPE_SESSIONS = 21
 REGIME_LABELS: Mapping[str, str] = MappingProxyType({
-    "small_caps_leading": "Small caps leading: RUT/SPX above its rising 200-day average",
-    "small_caps_rebounding": "Small caps bouncing: RUT/SPX above a still-falling 200-day average",
-    "small_caps_fading": "Small caps slipping: RUT/SPX below a still-rising 200-day average",
-    "large_caps_leading": "Large caps leading: RUT/SPX below its falling 200-day average",
+    "small_caps_leading": "Small caps lead the 200-day trend: RUT/SPX above its rising "
+                          "200-day average",
+    "small_caps_rebounding": "Small caps lead the 200-day trend, newly: RUT/SPX above a "
+                             "still-falling 200-day average",
+    "small_caps_fading": "Large caps lead the 200-day trend, newly: RUT/SPX below a "
+                         "still-rising 200-day average",
+    "large_caps_leading": "Large caps lead the 200-day trend: RUT/SPX below its falling "
+                          "200-day average",
     "unknown": "Trend unknown: fewer than 221 sessions of RUT/SPX history",
 })
 
@@ -154,11 +162,11 @@ def calc_relative_strength(ratio: pd.Series, asof: date) -> RelativeStrength:
 class LeadershipSnapshot:
     """Everything /status shows, as of ``asof`` (the last session with both ^RUT and ^GSPC).
 
-    ``scoreboard``: :class:`ReturnRow` for ^RUT, ^GSPC (price) and IWM, SPY (total return) in
-    that order; a symbol absent or without data by ``asof`` is left out and named in
-    ``missing``. ``relative``: the RUT/SPX ratio and its trend. ``rut_records`` and
-    ``spx_records``: each index against its record close (``spx_records.records_ytd`` is the
-    S&P 500 record count year to date).
+    ``scoreboard``: :class:`ReturnRow` for ^RUT, ^GSPC, IWM and SPY (price returns; the funds
+    with their total returns too) in that order; a symbol absent or without data by ``asof``
+    is left out and named in ``missing``. ``relative``: the RUT/SPX ratio and its trend.
+    ``rut_records`` and ``spx_records``: each index against its record close
+    (``spx_records.records_ytd`` is the S&P 500 record count year to date).
     """
 
     asof: date
@@ -212,7 +220,9 @@ def calc_snapshot_from_prices(bars: Mapping[str, pd.DataFrame], rut: pd.Series, 
             continue
         price = rut if symbol == SMALL else spx if symbol == LARGE else to_price(frame)
         series = price if basis == "price" else to_total_return(frame)
-        row = to_return_row(series, price, session, symbol=symbol, name=name, basis=basis)
+        total = to_total_return(frame) if symbol in WITH_TOTAL and basis == "price" else None
+        row = to_return_row(series, price, session, symbol=symbol, name=name, basis=basis,
+                            total=total)
         if row.level_date is None:
             absent.append(symbol)
         else:

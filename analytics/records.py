@@ -24,6 +24,24 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analytics.formats import ordinal
+
+#: Droughts are ranked among those at least this many sessions long (3 months) ...
+RANK_MIN_SESSIONS = 63
+#: ... and a rank is worth mentioning only in the top ten.
+RANK_SHOWN = 10
+
+
+def rank_phrase(rank: int | None, count: int, min_sessions: int, since: date) -> str | None:
+    """``"the 3rd-longest of the 24 droughts of 63+ sessions since 1979"`` (``"the longest"``
+    for 1); None when ``rank`` is None or outside the top :data:`RANK_SHOWN` (a rank that
+    informs nothing is not mentioned). The population is always stated."""
+    if rank is None or rank > RANK_SHOWN:
+        return None
+    which = "the longest" if rank == 1 else f"the {ordinal(rank)}-longest"
+    return (f"{which} of the {count:,} drought{'s' if count != 1 else ''} of "
+            f"{min_sessions}+ sessions since {since:%Y}")
+
 
 def covers_inception(first: date | None, inception: date | None) -> bool:
     """True when a history whose first close is ``first`` reaches back to the index's
@@ -107,6 +125,12 @@ class RecordsSnapshot:
     - ``prior_gap_days``/``prior_gap_sessions``/``prior_gap_rank``: on a record day, the gap since
       the previous record (what just ended) and its rank among all gaps; None otherwise (and on
       the first close of the series, which has no previous record).
+    - ``long_drought_rank``/``long_drought_count``: the same ranking among the droughts of at
+      least ``rank_min_sessions`` sessions (:data:`RANK_MIN_SESSIONS`, 63 = 3 months) only, this
+      one included: the population outputs quote ("3rd-longest of the 24 droughts of 63+
+      sessions since 1979"). The rank is None when the open drought is shorter than that (or on a
+      record day); ``prior_gap_long_rank`` ranks the gap just ended the same way.
+      :data:`RANK_SHOWN` (10): outputs mention a rank only when it is at most this.
     - ``breakout``: a record day whose prior gap is longer than ``breakout_gap_days`` calendar days
       (the ``gap_days`` argument).
     - ``next_level``: the first multiple of ``round_step`` strictly above ``close``;
@@ -144,6 +168,10 @@ class RecordsSnapshot:
     history_start: date
     inception: date | None = None
     history_complete: bool = False
+    long_drought_rank: int | None = None
+    long_drought_count: int = 0
+    prior_gap_long_rank: int | None = None
+    rank_min_sessions: int = 0
 
 
 def calc_round_levels(close: float, round_step: float) -> tuple[float, float]:
@@ -169,12 +197,25 @@ def _rank(days: int, sessions: int, all_days: np.ndarray, all_sessions: np.ndarr
     return 1 + int(np.count_nonzero(longer | as_long))
 
 
+def _long_rank(days: int, sessions: int, all_days: np.ndarray, all_sessions: np.ndarray,
+               min_sessions: int) -> tuple[int | None, int]:
+    """``(rank, count)`` of the newest gap among the gaps of ``min_sessions``+ sessions (itself
+    included in ``count``); rank None when it is shorter than ``min_sessions``."""
+    long = all_sessions >= min_sessions
+    count = int(np.count_nonzero(long)) + (1 if sessions >= min_sessions else 0)
+    if sessions < min_sessions:
+        return None, count
+    return _rank(days, sessions, all_days[long], all_sessions[long]), count
+
+
 def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
                           gap_days: int = 365, round_step: float = 100.0,
-                          inception: date | None = None) -> RecordsSnapshot | None:
+                          inception: date | None = None,
+                          rank_min_sessions: int = RANK_MIN_SESSIONS) -> RecordsSnapshot | None:
     """A :class:`RecordsSnapshot` of ``prices`` as of ``asof``; None when no close by ``asof``.
 
     ``inception`` is the index's own first session (None = unknown, so nothing is all-time).
+    ``rank_min_sessions``: the shortest drought the ``long_*`` ranks count.
 
     NaN prices are dropped first; nothing after ``asof`` is read. Gap lengths use calendar days
     (sessions are reported alongside). See :class:`RecordsSnapshot` for every field's formula.
@@ -201,15 +242,22 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
     prior_days: int | None = None
     prior_sessions: int | None = None
     prior_rank: int | None = None
+    long_rank: int | None = None
+    prior_long: int | None = None
     if is_record:
         drought_count = len(closed_days)
+        long_count = int(np.count_nonzero(closed_sessions >= rank_min_sessions))
         if len(positions) > 1:
             prior_days, prior_sessions = int(closed_days[-1]), int(closed_sessions[-1])
             prior_rank = _rank(prior_days, prior_sessions, closed_days[:-1],
                                closed_sessions[:-1])
+            prior_long, _ = _long_rank(prior_days, prior_sessions, closed_days[:-1],
+                                       closed_sessions[:-1], rank_min_sessions)
     else:
         drought_count = len(closed_days) + 1
         drought_rank = _rank(days_since, sessions_since, closed_days, closed_sessions)
+        long_rank, long_count = _long_rank(days_since, sessions_since, closed_days,
+                                           closed_sessions, rank_min_sessions)
     breakout = bool(is_record and prior_days is not None and prior_days > gap_days)
 
     next_level, nearest = calc_round_levels(close, round_step)
@@ -228,4 +276,6 @@ def calc_records_snapshot(prices: pd.Series, asof: date, *, symbol: str = "",
         nearest_level_distance=nearest / close - 1.0 if close > 0 else float("nan"),
         records_ytd=records_ytd, history_start=dates[0].date(), inception=inception,
         history_complete=covers_inception(dates[0].date(), inception),
+        long_drought_rank=long_rank, long_drought_count=long_count,
+        prior_gap_long_rank=prior_long, rank_min_sessions=rank_min_sessions,
     )

@@ -81,17 +81,15 @@ def _wide(history: pd.DataFrame, asof: date) -> pd.DataFrame:
 
 def calc_hac_interval(x: np.ndarray, y: np.ndarray, lags: int) -> tuple[float, float] | None:
     """95% interval of the OLS slope of ``y`` on ``x``: ``beta ± 1.96·se`` with Newey-West
-    standard errors (Bartlett weights ``1 - l/(lags+1)``). None with < 3 points or no spread."""
+    standard errors (statsmodels HAC, Bartlett weights ``1 - l/(lags+1)``, no small-sample
+    correction). None with < 3 points or no spread."""
     if x.size < 3 or np.ptp(x) == 0:
         return None
-    xd = x - x.mean()
-    sxx = float(xd @ xd)
-    beta = float(xd @ (y - y.mean())) / sxx
-    scores = xd * (y - y.mean() - beta * xd)
-    meat = float(scores @ scores)
-    for lag in range(1, min(lags, x.size - 1) + 1):
-        meat += 2.0 * (1.0 - lag / (lags + 1)) * float(scores[lag:] @ scores[:-lag])
-    se = float(np.sqrt(max(meat, 0.0))) / sxx
+    from statsmodels.regression.linear_model import OLS  # lazy: ~1 s import
+
+    fit = OLS(y, np.column_stack([np.ones(x.size), x])).fit(
+        cov_type="HAC", cov_kwds={"maxlags": min(lags, x.size - 1)})
+    beta, se = float(fit.params[1]), float(fit.bse[1])
     return beta - 1.96 * se, beta + 1.96 * se
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -23,10 +23,12 @@ import pandas as pd
 from analytics.briefing import Briefing, compose_briefing
 from analytics.charts import Footnote
 from analytics.charts.build import leadership_input, records_input
+from analytics.charts.inputs import window_label
 from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
 from bot.briefing_post import BriefingPost, PostImage, build_post
+from bot.data_age import data_age_line
 from bot.errors import DataUnavailable
 from bot.market_data.inception import INCEPTIONS, inception_of
 from bot.market_data.quotes import QuoteReader, reader_for
@@ -42,6 +44,10 @@ SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
 FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
+#: The window of the post's leadership chart (63 sessions).
+POST_WINDOW = "3m"
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     kind: str
@@ -51,7 +57,8 @@ class ChartSpec:
 
 #: The charts of the morning post, in gallery order.
 CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec("leadership", "leadership.png", "Russell 2000 vs S&P 500, past 3 months"),
+    ChartSpec("leadership", "leadership.png",
+              f"Russell 2000 vs S&P 500, {window_label(POST_WINDOW)}"),
     ChartSpec("records", "records.png", "Russell 2000 records and drought"),
 )
 
@@ -66,11 +73,15 @@ async def render_inline(kind: str, data: Any, version: str, theme: str = "dark")
 
 
 def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
-                 fred: Mapping[str, pd.Series] | None = None) -> Briefing:
+                 fred: Mapping[str, pd.Series] | None = None, *,
+                 now: datetime | None = None) -> Briefing:
     """The briefing as of ``asof`` (capped at the data's last session), with the drivers panel
-    when it can be computed, labelled with the data's freshness."""
+    when it can be computed, labelled with the data's freshness: when it reports the newest
+    close held and that is more than one session older than the last completed NYSE session
+    at ``now`` (default: the clock), ``data_age`` says how old (:mod:`bot.data_age`)."""
     capped = min(asof, market.asof) if market.asof is not None else asof
     session = session_on_or_before(market, capped)
+    age = data_age_line(market.asof, now) if session == market.asof else None
     try:
         panel = calc_drivers(market.bars, session, fred=fred,
                              fred_notes=getattr(fred, "notes", None))
@@ -82,7 +93,8 @@ def briefing_for(market: MarketSnapshot, asof: date, settings: Settings,
                                 gap_days=settings.analytics.breakout_gap_days,
                                 round_step=settings.analytics.round_step, drivers=panel,
                                 data_asof=market.asof, stale=market.stale,
-                                stale_reason=market.stale_reason, inceptions=INCEPTIONS)
+                                stale_reason=market.stale_reason, inceptions=INCEPTIONS,
+                                data_age=age)
     except (InsufficientData, KeyError) as exc:
         raise DataUnavailable(f"cannot compose the briefing: {exc}") from None
 
@@ -112,7 +124,7 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
     foot = Footnote(asof=briefing.asof, stale=market.stale, source=market.source)
     rut, spx = to_price(market.bars["^RUT"]), to_price(market.bars["^GSPC"])
     builders: dict[str, Callable[[], Any]] = {
-        "leadership": lambda: leadership_input(rut, spx, "3m", briefing.asof, foot),
+        "leadership": lambda: leadership_input(rut, spx, POST_WINDOW, briefing.asof, foot),
         "records": lambda: records_input(rut, briefing.asof, foot,
                                          inception=inception_of("^RUT"),
                                          round_step=settings.analytics.round_step),

@@ -16,7 +16,7 @@ from pathlib import Path
 from analytics.briefing import Briefing
 from bot.briefing_compose import BriefingComposer
 from bot.briefing_post import BriefingPost
-from bot.market_data import calendar
+from bot.data_age import morning_of
 from bot.market_data.fred import FredReadings
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -25,13 +25,8 @@ from bot.ui.html import render_post_html
 
 
 def post_session(asof: date) -> date:
-    """The morning that reads ``asof``'s close: the next NYSE session (weekday fallback)."""
-    try:
-        return calendar.next_session(asof)
-    except Exception:  # before the calendar's range (replays of 1980s days)
-        from pandas.tseries.offsets import BDay
-
-        return (asof + BDay(1)).date()
+    """The morning that reads ``asof``'s close (:func:`bot.data_age.morning_of`)."""
+    return morning_of(asof)
 
 
 async def compose_preview(settings: Settings, market: MarketSnapshot, briefing: Briefing,

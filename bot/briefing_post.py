@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from analytics.verdict import verdict_from_relative
 from bot.market_data import calendar
 from bot.market_data.demo import banner, is_demo
 from bot.market_data.fred import VINTAGE_FOOTER
 from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
-from bot.ui.text import fmt_level, fmt_pct
+from bot.ui.text import briefing_title, fmt_level, fmt_pct, verdict_lines, window_header
 
 if TYPE_CHECKING:
     from analytics.briefing import Briefing
@@ -112,7 +113,7 @@ class BriefingPost:
 # -- Briefing → post ------------------------------------------------------------------------
 _SCORE_WINDOWS = ("1d", "1m", "ytd")
 _SHORT = {"^RUT": "RUT", "^GSPC": "SPX"}
-_LEAD_EMOJI = {"small": "🟠", "large": "🔵", "even": "⚪"}
+_LEAD_EMOJI = {"small": "🟠", "large": "🔵", "mixed": "⚪"}
 
 
 def early_close_notice(session: date) -> str | None:
@@ -128,7 +129,7 @@ def early_close_notice(session: date) -> str | None:
 def scoreboard_block(briefing: Briefing) -> str:
     """A narrow monospace table (fits a phone): RUT, SPX and RUT/SPX over 1D, 1M, YTD."""
     snap = briefing.leadership
-    head = f"{'':<8}{'Level':>9}" + "".join(f"{w.upper():>8}" for w in _SCORE_WINDOWS)
+    head = f"{'':<8}{'Level':>9}" + "".join(f"{window_header(w):>8}" for w in _SCORE_WINDOWS)
     lines = [head]
     for row in snap.scoreboard:
         if row.symbol not in _SHORT:
@@ -142,14 +143,11 @@ def scoreboard_block(briefing: Briefing) -> str:
 
 
 def trend_text(briefing: Briefing) -> str:
+    """The verdict's call and its three horizons, one a line (:func:`bot.ui.text.verdict_lines`):
+    the same call as the headline and the chart titles."""
     rel = briefing.leadership.relative
-    text = rel.regime_label
-    if rel.leader in ("small", "large") and rel.streak_start is not None:
-        who = "Small caps" if rel.leader == "small" else "Large caps"
-        side = "above" if rel.leader == "small" else "below"
-        text += (f"\n{who} on top for {rel.streak_sessions} sessions (RUT/SPX {side} its "
-                 f"50-day average since {rel.streak_start:%d %b %Y})")
-    return text
+    verdict = briefing.verdict or verdict_from_relative(rel)
+    return "\n".join([f"**{verdict.title}**", *verdict_lines(verdict, rel)])
 
 
 def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
@@ -166,6 +164,8 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
     if briefing.stale:
         why = briefing.stale_reason or "the last refresh failed"
         description = f"⚠️ Data may be out of date: {why}\n\n{description}"
+    if briefing.data_age:
+        description = f"⚠️ {briefing.data_age}\n\n{description}"
     demo = is_demo(source)
     if demo:
         description = f"🧪 {banner(source)}\n{description}"
@@ -176,7 +176,7 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         fields.append(PostField(head, rest))
     if "leadership" in wanted:
         fields.append(PostField("Scoreboard (price returns)", scoreboard_block(briefing)))
-        fields.append(PostField("Trend", trend_text(briefing)))
+        fields.append(PostField("Leadership by horizon", trend_text(briefing)))
     if "records" in wanted:
         fields.append(PostField("Records", briefing.records_line))
     if "history" in wanted and briefing.history_line:
@@ -190,7 +190,7 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         extra = " · ".join(p for p in (extra, VINTAGE_FOOTER) if p)  # replays: FRED vintage
     return BriefingPost(
         session=session, asof=briefing.asof,
-        title=f"Small vs large caps · {session:%a %d %b %Y} morning briefing"
+        title=f"Small vs large caps · {briefing_title(briefing.asof, session)}"
               + (f" · {source}" if demo else ""),
         description=description, color=leader_colour(briefing.leader).value,
         fields=tuple(fields), footer=footer_text(briefing.asof, source, extra),

@@ -3,7 +3,8 @@
 :func:`parse_chart_request` checks the text input before anything is fetched (1–4 symbols; a
 known period and kind; a ratio needs exactly two symbols) and raises
 :class:`~bot.errors.BadInput`. :func:`build_chart_input` turns a market snapshot into the chart's
-input: unknown symbols are refused, the as-of session is the latest last bar among the symbols,
+input: unknown symbols are refused, the as-of session is the latest last bar among the symbols
+(the earliest for a ratio, which exists only where both do; a series ending earlier is named),
 and every series is cut to the period on a common base session (:func:`custom_input`).
 """
 
@@ -61,7 +62,11 @@ def build_chart_input(request: ChartRequest, snap: MarketSnapshot) -> CustomInpu
 
     check_symbols_held(request, snap)
     wanted = request.symbols
-    asof = max(snap.bars[s].index[-1] for s in wanted).date()
-    footnote = Footnote(asof=asof, stale=snap.stale, source=snap.source)
+    ends = {s: snap.bars[s].index[-1].date() for s in wanted}
+    # A ratio exists only where both series do; other kinds draw each series to its own end and
+    # the footer names any that stop before the latest.
+    asof = min(ends.values()) if request.kind == "ratio" else max(ends.values())
+    lagging = tuple(f"{s} to {ends[s].isoformat()}" for s in wanted if ends[s] < asof)
+    footnote = Footnote(asof=asof, stale=snap.stale, source=snap.source, lagging=lagging)
     prices = [(s, to_price(snap.bars[s])) for s in wanted]
     return custom_input(prices, request.kind, request.period, asof, footnote)

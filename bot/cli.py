@@ -30,6 +30,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "bot.subcommands.data",
     "bot.subcommands.run",
     "bot.subcommands.chart",
+    "bot.subcommands.alerts",
 )
 
 #: Exit statuses (documented in the README).
@@ -46,6 +47,7 @@ examples:
   python -m bot status --asof 2024-12-02  ... as of a past session
   python -m bot chart ^RUT ^GSPC --kind ratio --out ratio.png
   python -m bot history breakouts         what followed past Russell 2000 breakouts
+  python -m bot alerts --from 2024-01-01  every alert that would have fired since then
   python -m bot status --data-dir DIR     replay from CSV files in DIR (no network)
 
 Run `python -m bot COMMAND --help` for a command's options and examples.
@@ -71,7 +73,8 @@ examples:
   python -m bot history breakouts               what followed past Russell 2000 breakouts
   python -m bot history breakouts --gap-days 730 --horizons 21,63,252
   python -m bot history droughts --index ^GSPC  the longest runs without a record
-  python -m bot history cycles --asof 2020-12-31 --json""",
+  python -m bot history cycles --asof 2020-12-31 --json
+  python -m bot history analogs --asof 2024-12-02  the 10 past sessions most like it""",
     "drivers": """\
 examples:
   python -m bot drivers                         rates, credit, dollar, VIX, rotation, economy
@@ -84,6 +87,12 @@ examples:
 examples:
   python -m bot data refresh                    fetch what is missing into the cache
   python -m bot data show ^RUT --tail 5         the last five bars as stored""",
+    "alerts": """\
+examples:
+  python -m bot alerts --from 2024-01-01        every alert since 2024, session by session
+  python -m bot alerts --from 2025-09-01 --to 2025-09-30 --json
+                                                the same as JSON (docs/schema/alerts.schema.json)
+""",
     "run": """\
 examples:
   python -m bot run                             with DISCORD_TOKEN set: start the bot

@@ -124,6 +124,19 @@ class HealthSettings(_Section):
     probe_seconds: float = Field(default=300.0, gt=0)
 
 
+class AlertsSettings(_Section):
+    """Alert events (``docs/alerts.md``); mapped 1:1 onto ``analytics.alerts.AlertParams``."""
+
+    rut_step: float = Field(default=100.0, gt=0)
+    spx_step: float = Field(default=250.0, gt=0)
+    level_band: float = Field(default=0.01, ge=0.0, lt=1.0)
+    ma_windows: list[int] = Field(default_factory=lambda: [50, 200])
+    ma_confirm: int = Field(default=3, ge=1, le=20)
+    cycle_swing: float = Field(default=0.15, gt=0.0, lt=1.0)
+    drought_years: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    horizons: list[int] = Field(default_factory=lambda: [21, 63, 252])
+
+
 class Settings(BaseSettings):
     """Everything but secrets. Build with :func:`load_settings`."""
 
@@ -142,6 +155,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = DiscordSettings()
     briefing: BriefingSettings = BriefingSettings()
     health: HealthSettings = HealthSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,8 @@ What happened after past setups, as a table (embed) and its chart:
 - droughts: the longest Russell 2000 record droughts (``gap_days`` lists only longer ones);
 - cycles: small vs large cap leadership regimes since 1979;
 - rates: small vs large caps on days the 10-year yield moved ≥ 5 bp (``horizon``: look-back in
-  sessions, default all history).
+  sessions, default all history);
+- analogs: the 10 past sessions most like ``asof`` and what followed, against all days.
 Input is checked before any fetch; ``horizon`` longer than the history held is refused.
 """
 
@@ -16,6 +17,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -34,17 +36,26 @@ if TYPE_CHECKING:  # pandas and analytics load on first use (warmed after READY)
     from bot.client import CapbriefBot
     from bot.market_data.snapshot import MarketSnapshot
 
-STUDIES = ("breakouts", "droughts", "cycles", "rates")
+STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs")
 STUDY_CHOICES = [
     app_commands.Choice(name="breakouts: first record in over a year, then what?",
                         value="breakouts"),
     app_commands.Choice(name="droughts: the longest waits for a record", value="droughts"),
     app_commands.Choice(name="cycles: small vs large cap leadership since 1979", value="cycles"),
     app_commands.Choice(name="rates: small caps on falling-yield days", value="rates"),
+    app_commands.Choice(name="analogs: days like today, and what followed", value="analogs"),
 ]
 GAP_RANGE = (30, 3650)
 HORIZON_RANGE = (5, 2520)
 RUT, SPX, TNX = "^RUT", "^GSPC", "^TNX"
+
+
+@cache
+def analog_symbols() -> tuple[str, ...]:
+    """^RUT, ^GSPC, then the analogs' driver symbols (sorted)."""
+    from analytics.studies.analog_features import DRIVER_SYMBOLS
+
+    return (RUT, SPX, *sorted(set(DRIVER_SYMBOLS.values())))
 
 
 def _prices(snap: MarketSnapshot, symbol: str) -> pd.Series:
@@ -79,6 +90,8 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     import pandas as pd
 
     from analytics.charts import build
+    from analytics.leadership import InsufficientData
+    from analytics.studies.analogs import calc_analogs
     from analytics.studies.breakouts import calc_breakout_study
     from analytics.studies.cycles import calc_cycles
     from analytics.studies.droughts import calc_droughts
@@ -97,6 +110,14 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
         return (table, "records", build.records_input(rut, session, footnote,
                                                       inception=inception_of(RUT)),
                 {"name": "Russell 2000"})
+    if study == "analogs":
+        drivers = {s: _prices(snap, s) for s in analog_symbols()[2:]
+                   if s in snap.bars and not snap.bars[s].empty}
+        try:
+            analogs = calc_analogs(rut, spx, session, drivers=drivers, inception=inception_of(RUT))
+        except InsufficientData as exc:
+            raise BadInput(f"No analogs for {session.isoformat()}: {exc}.") from None
+        return analogs, "analogs", build.from_analog_study(analogs, rut, spx, footnote), {}
     if study == "cycles":
         cycles = calc_cycles(rut, spx, session)
         return cycles, "cycles", build.from_cycle_study(cycles, footnote), {}
@@ -116,6 +137,7 @@ def embed_for(study: str) -> Callable[..., discord.Embed]:
     embeds: dict[str, Callable[..., discord.Embed]] = {
         "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
         "cycles": ui.cycles_embed, "rates": ui.rates_embed,
+        "analogs": ui.analogs_embed,
     }
     return embeds[study]
 
@@ -147,7 +169,8 @@ class History(commands.Cog):
         from bot.asof import resolve_asof
 
         services = self.bot.services
-        symbols = (RUT, SPX, TNX) if study == "rates" else (RUT, SPX)
+        symbols = ((RUT, SPX, TNX) if study == "rates" else
+                   analog_symbols() if study == "analogs" else (RUT, SPX))
         snap = await services.snapshot(symbols)
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session

@@ -48,6 +48,7 @@ class Status(commands.Cog):
         from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
         from analytics.series import to_price
         from bot.asof import resolve_asof
+        from bot.data_age import data_age_line
         from bot.ui.embeds import status_embed
 
         services = self.bot.services
@@ -68,8 +69,9 @@ class Status(commands.Cog):
         png = await services.renderer.render(
             "leadership", {"window": window, "asof": session.isoformat()}, chart,
             version=snap.version)
+        age = data_age_line(snap.asof) if session == snap.asof else None
         embed = status_embed(lead, source=snap.source, stale=snap.stale,
-                             stale_reason=snap.stale_reason, note=resolved.note)
+                             stale_reason=snap.stale_reason, note=resolved.note, age=age)
         await send_reply(interaction, embed=embed, png=png, filename="status.png")
 
 

@@ -70,11 +70,16 @@ def test_bot_never_imports_cogs() -> None:
 BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     # foundation: errors, configuration, formatting, the bar-frame format, metric counters
     ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
-     "bot.asof", "bot.subscriptions", "bot.market_data.frames", "bot.ui", "bot.singleflight"),
+     "bot.subscriptions", "bot.market_data.frames", "bot.singleflight"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
-    ("bot.validate", "bot.render", "bot.chart_request", "bot.scheduler"),  # building blocks
-    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery"),
+    # building blocks: the data's age (NYSE calendar) and every text surface, then the rest
+    ("bot.data_age",),
+    ("bot.ui",),
+    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.scheduler",
+     "bot.alerts.params"),
+    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery",
+     "bot.alerts"),
     ("bot.services", "bot.health", "bot.tree", "bot.briefing_service"),  # the running process
     ("bot.client",),
     ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points

@@ -98,3 +98,24 @@ def test_every_command_help_has_examples(command: str,
         main([command, "--help"])
     text = capsys.readouterr().out
     assert "examples:" in text and f"python -m bot {command}" in text
+
+
+def test_a_ratio_ends_where_both_series_do_and_the_footer_names_a_lagging_one(
+        csv_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    days = pd.bdate_range("2022-01-03", periods=400)
+    _write(csv_dir, "GSPC", days[:-5], 4500.0)  # the S&P 500 file stops a week earlier
+    assert _chart(csv_dir, "^RUT", "^GSPC", "--kind", "ratio", "--out",
+                  str(tmp_path / "r.png")) == 0
+    assert f"as of {days[-6].date()}" in capsys.readouterr().out
+    assert _chart(csv_dir, "^RUT", "^GSPC", "--out", str(tmp_path / "p.png")) == 0
+    assert f"as of {days[-1].date()}" in capsys.readouterr().out
+
+
+def test_the_footer_names_series_that_end_before_the_as_of_date() -> None:
+    from datetime import date
+
+    from analytics.charts.inputs import Footnote
+
+    note = Footnote(asof=date(2026, 8, 27), source="csv", lagging=("^GSPC to 2026-08-20",))
+    assert note.text().startswith("Data to close of 2026-08-27 (^GSPC to 2026-08-20) · ")
+    assert "(" not in Footnote(asof=date(2026, 8, 27), source="csv").text()

@@ -150,6 +150,11 @@ def test_real_drivers_label_symbols_that_end_early(market_dir: Path,
     assert readings["dollar"]["asof"] == "2026-08-20" and not readings["dollar"]["stale"]
     assert "regional_banks" in doc["not_counted"]
     assert readings["unemployment"]["call"] != "absent"
+    # the composite's walk-forward record, replayed up to the as-of session only
+    record = doc["forecast_record"]
+    assert record["line"].startswith("Composite forecast record 1990–2026: Spearman ")
+    assert record["first"] == "1990-01-02" and record["last"] <= "2026-08-20"
+    assert record["composite"][0]["horizon"] == 21 and record["composite"][0]["points"] > 400
 
 
 def test_breakouts_text_marks_live_and_incomplete_rows() -> None:

@@ -1,6 +1,7 @@
 """Start-up cost of the command line: a command imports only its own module, and replaying CSVs
 (``status --asof ... --data-dir``) never loads discord, SQLAlchemy, aiohttp, exchange_calendars,
-yfinance or Matplotlib. Checked in a fresh interpreter (the test process has them all loaded)."""
+statsmodels, scipy, yfinance or Matplotlib. Checked in a fresh interpreter (the test process has
+them all loaded)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.test_cli_status import csv_dir as csv_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("discord", "sqlalchemy", "aiohttp", "exchange_calendars", "yfinance", "matplotlib",
-         "apscheduler")
+         "apscheduler", "statsmodels", "scipy")
 
 
 def run_and_list_modules(*argv: str) -> tuple[int, list[str], list[str]]:

@@ -45,11 +45,12 @@ def test_status_text_shows_scoreboard_trend_and_records(csv_dir: Path,
     code, out, err = _run(capsys, "status", "--data-dir", str(csv_dir))
     assert code == 0, err
     last = pd.bdate_range("2020-01-02", periods=300)[-1].date().isoformat()
-    assert f"as of {last}" in out
-    for needle in ("Russell 2000", "S&P 500", "IWM (total return)", "SPY (total return)",
-                   "RUT vs SPX (rel.)", "RUT/SPX ratio", "Trend", "Records", "YTD"):
+    assert f"data to the close of {pd.Timestamp(last):%a %d %b %Y} ({last})" in out
+    for needle in ("Russell 2000", "S&P 500", "IWM ", "SPY ", "  total return",
+                   "RUT vs SPX (rel.)", "RUT/SPX ratio", "Verdict", "200-day trend: ",
+                   "Records", "YTD", "21D", "Calendar, price: "):
         assert needle in out
-    header = next(line for line in out.splitlines() if line.strip().startswith("Level"))
+    header = next(line for line in out.splitlines() if line.startswith("Price returns "))
     rut = next(line for line in out.splitlines() if line.startswith("Russell 2000 "))
     assert len(header) == len(rut)  # aligned columns
 
@@ -82,7 +83,7 @@ def test_non_session_asof_uses_the_previous_session_and_says_so(
     code, out, _ = _run(capsys, "status", "--asof", "2020-06-07", "--data-dir", str(csv_dir))
     assert code == 0
     assert "2020-06-07 (Sunday) was not a trading session" in out
-    assert "as of 2020-06-05" in out
+    assert "data to the close of Fri 05 Jun 2020 (2020-06-05)" in out
     code, out, _ = _run(capsys, "briefing", "--json", "--asof", "2020-06-06",
                         "--data-dir", str(csv_dir))
     doc = json.loads(out)
@@ -119,8 +120,10 @@ def test_briefing_text(csv_dir: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = _run(capsys, "briefing", "--asof", "2020-12-31", "--data-dir", str(csv_dir))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "Morning briefing - 2020-12-31 (Thu)"
-    assert lines[2].startswith(("Small caps lead", "Large caps lead", "Small and large"))
+    # the morning it is for (the next session) and the close it reports
+    assert lines[0] == ("Morning briefing for Mon 04 Jan 2021 · data to the close of "
+                        "Thu 31 Dec 2020")
+    assert lines[2].startswith(("Small caps lead", "Large caps lead", "Mixed:"))
     assert any(line.startswith("Records: Russell 2000") for line in lines)
     assert lines[-1].startswith("Data as of 2020-12-31 close")
 

@@ -4,10 +4,12 @@ Public API (pure: no I/O, no clock; identical input → identical PNG bytes):
 
 - inputs (:mod:`.inputs`, frozen dataclasses, picklable, small): ``LeadershipInput``,
   ``RecordsInput``, ``BreakoutsInput`` (of ``BreakoutPath``), ``CyclesInput`` (of ``Regime``),
+  ``AnalogsInput``,
   ``DriversInput`` (of ``DriverPanel``), ``CustomInput``; every one carries a :class:`Footnote`.
 - builders (:mod:`.build`, no Matplotlib): ``leadership_input``, ``records_input`` /
   ``from_records_snapshot``, ``breakouts_input`` / ``from_breakout_study``, ``cycles_input`` /
-  ``from_cycle_study``, ``drivers_input`` / ``from_drivers_panel``, ``custom_input``.
+  ``from_cycle_study``, ``from_analog_study``, ``drivers_input`` / ``from_drivers_panel``,
+  ``custom_input``.
 - rendering: :func:`render_png` (kind, input, theme) here; per family ``<family>_chart`` (PNG
   bytes) and ``<family>_figure`` (a Figure, for tests) in the family modules;
   :func:`analytics.charts.registry.figure_for`.
@@ -25,7 +27,8 @@ from typing import Any
 
 from analytics.charts.errors import ChartInputError
 
-KINDS: tuple[str, ...] = ("leadership", "records", "breakouts", "cycles", "drivers", "custom")
+KINDS: tuple[str, ...] = ("leadership", "records", "breakouts", "cycles", "analogs", "drivers",
+                          "custom", "alerts")
 
 __all__ = ["KINDS", "ChartInputError", "Footnote", "render_png"]
 

@@ -12,9 +12,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analytics.alerts import EVENT_TITLES, AlertBatch
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
     CUSTOM_KINDS,
+    AlertMark,
+    AlertsInput,
+    AnalogsInput,
     BreakoutPath,
     BreakoutsInput,
     Call,
@@ -27,13 +31,18 @@ from analytics.charts.inputs import (
     LeadershipInput,
     RecordsInput,
     Regime,
+    window_base,
     window_label,
     window_start,
 )
 from analytics.drivers import DriverReading, DriversPanel, to_driver_series
+from analytics.leadership import InsufficientData
 from analytics.records import RecordsSnapshot, calc_records_snapshot, to_record_dates
+from analytics.returns import window_positions
+from analytics.studies.analogs import AnalogStudy, calc_analog_paths
 from analytics.studies.breakouts import BreakoutStudy
 from analytics.studies.cycles import CycleStudy, calc_cycles
+from analytics.verdict import calc_verdict_of_ratio
 
 MA_WARMUP = 200
 
@@ -55,17 +64,27 @@ def base_position(index: pd.DatetimeIndex, start: date) -> int:
 
 def leadership_input(rut: pd.Series, spx: pd.Series, window: str, asof: date,
                      footnote: Footnote) -> LeadershipInput:
-    """Trim both series to ``window`` ending at ``asof`` plus 200 warm-up sessions."""
+    """Trim both series to ``window`` ending at ``asof`` plus 200 warm-up sessions; the title is
+    the verdict as of ``asof`` and the legend's figures the window's returns, both computed as
+    the text computes them (:mod:`analytics.verdict`, :mod:`analytics.returns`)."""
     label = window_label(window)
     r, s = _upto(rut, asof, "Russell 2000"), _upto(spx, asof, "S&P 500")
-    common = r.index.intersection(s.index)
+    common = pd.DatetimeIndex(r.index.intersection(s.index))
     if len(common) < 2:
         raise ChartInputError("not enough common sessions of Russell 2000 and S&P 500")
-    start = window_start(window, asof, common[0].date())
-    pos = base_position(pd.DatetimeIndex(common), start)
+    pos = window_base(common, window)
+    if window_positions(common.to_numpy(), window) is None:
+        label = f"all {len(common):,} sessions held"
     keep = common[max(pos - MA_WARMUP, 0):]
+    rc, sc = r.loc[common], s.loc[common]
+    try:
+        title = calc_verdict_of_ratio(rc / sc, asof).title
+    except InsufficientData:
+        title = ""
     return LeadershipInput(rut=r.loc[keep], spx=s.loc[keep], start=common[pos].date(),
-                           window_label=label, footnote=footnote)
+                           window_label=label, footnote=footnote, title=title,
+                           rut_change=float(rc.iloc[-1] / rc.iloc[pos] - 1.0),
+                           spx_change=float(sc.iloc[-1] / sc.iloc[pos] - 1.0))
 
 
 def records_input(prices: pd.Series, asof: date, footnote: Footnote, *, round_step: float = 100.0,
@@ -150,6 +169,34 @@ def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote
                            horizon=span, event_label=label)
 
 
+def fmt_p(p: float) -> str:
+    """A p-value with enough digits to see which side of 0.05 it is on: 3 below 0.1, else 2;
+    "n/a" for NaN."""
+    if p != p:
+        return "n/a"
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def from_analog_study(study: AnalogStudy, rut: pd.Series, spx: pd.Series, footnote: Footnote,
+                      *, before: int = 63) -> AnalogsInput:
+    """Paths of RUT/SPX around each analog of ``study`` and today, plus the random-set band
+    (:func:`analytics.studies.analogs.calc_analog_paths`); the verdict is the test of the
+    relative return at the longest horizon."""
+    if not study.analogs:
+        raise ChartInputError("no analogs to chart")
+    paths = calc_analog_paths(rut, spx, study, before=before)
+    test = study.comparison("relative", study.horizons[-1])
+    months = round(study.horizons[-1] / 21)
+    word = ("indistinguishable from a random day" if test.indistinguishable
+            else "differs from a random day")
+    verdict = (f"+{months}m RUT/SPX: analogs {test.analogs.mean:+.1%}, all days "
+               f"{test.baseline.mean:+.1%}: {word} (p {fmt_p(test.p_value)})")
+    return AnalogsInput(dates=paths.dates, paths=paths.paths, today=paths.today,
+                        before=paths.before, horizon=paths.horizon, band_low=paths.band_low,
+                        band_mid=paths.band_mid, band_high=paths.band_high, asof=study.asof,
+                        footnote=footnote, verdict=verdict)
+
+
 def from_cycle_study(study: CycleStudy, footnote: Footnote) -> CyclesInput:
     """Weekly RUT/SPX ratio and the regimes of a :class:`CycleStudy` (swing rule)."""
     if len(study.ratio) < 2:
@@ -177,12 +224,11 @@ def custom_input(prices: Sequence[tuple[str, pd.Series]], kind: str, window: str
         raise ChartInputError("a ratio chart needs exactly two symbols (first / second)")
     label = window_label(window)
     cut = [(sym, _upto(series, asof, sym)) for sym, series in prices]
-    first = max(series.index[0] for _, series in cut).date()
-    start = window_start(window, asof, first)
+    first = max(series.index[0] for _, series in cut)
     out: list[tuple[str, pd.Series]] = []
-    for sym, series in cut:
-        pos = base_position(pd.DatetimeIndex(series.index), start)
-        out.append((sym, series.iloc[pos:]))
+    for sym, series in cut:  # sessions counted as the text counts them, from a common start
+        held = series.loc[first:]
+        out.append((sym, held.iloc[window_base(pd.DatetimeIndex(held.index), window):]))
     ck: CustomKind = kind  # type: ignore[assignment]
     return CustomInput(series=tuple(out), kind=ck, period_label=label, footnote=footnote)
 
@@ -284,3 +330,40 @@ def to_weekly(series: pd.Series) -> pd.Series:
     last = ~np.asarray(weeks[1:] == weeks[:-1])
     mask = np.append(last, True)
     return series[mask]
+
+
+def alerts_input(batch: AlertBatch, rut: pd.Series, spx: pd.Series, footnote: Footnote, *,
+                 years: int = 1) -> AlertsInput:
+    """Chart input of one alert batch: the last ``years`` up to the session (cut there: no
+    look-ahead). The price panel shows ^GSPC only when every price event is about it."""
+    if not batch.events:
+        raise ChartInputError(f"no alert fired on {batch.session.isoformat()}")
+    session = batch.session
+    price_events = [e for e in batch.events if e.symbol in ("^RUT", "^GSPC")]
+    symbol = "^GSPC" if price_events and all(e.symbol == "^GSPC" for e in price_events) \
+        else "^RUT"
+    name = "S&P 500" if symbol == "^GSPC" else "Russell 2000"
+    prices = _upto(spx if symbol == "^GSPC" else rut, session, name)
+    start = (pd.Timestamp(session) - pd.DateOffset(years=years)).date()
+    shown = prices.loc[pd.Timestamp(start):]
+    r, s = _upto(rut, session, "Russell 2000"), _upto(spx, session, "S&P 500")
+    common = r.index.intersection(s.index)
+    ratio = (r.loc[common] / s.loc[common]).dropna()
+    pos = base_position(pd.DatetimeIndex(ratio.index), start)
+    ratio = ratio.iloc[max(pos - MA_WARMUP, 0):]
+    marks = tuple(AlertMark(session, EVENT_TITLES[e.kind],
+                            "price" if e.symbol == symbol else "ratio")
+                  for e in batch.events if e.symbol in (symbol, "RUT/SPX"))
+    levels = tuple(sorted({float(x) for e in price_events if e.symbol == symbol
+                           for x in e.values.get("levels", [])}))
+    record = next((float(e.values["close"]) for e in batch.events if e.kind == "record"), None)
+    n = len(batch.events)
+    title = (f"{EVENT_TITLES[batch.events[0].kind]} · {session.isoformat()}" if n == 1
+             else f"{n} alerts at the close of {session.isoformat()}")
+    names = {"^RUT": "Russell 2000", "^GSPC": "S&P 500"}
+    subtitle = " · ".join(dict.fromkeys(
+        EVENT_TITLES[e.kind] + (f" ({names[e.symbol]})" if e.kind == "level_cross" else "")
+        for e in batch.events))
+    return AlertsInput(session=session, title=title, name=name, prices=shown, ratio=ratio,
+                       marks=marks, levels=levels, record_close=record, start=start,
+                       footnote=footnote, subtitle="" if n == 1 else subtitle)

@@ -48,11 +48,15 @@ def pct_label(change: float) -> str:
 
 
 def _colours(theme: Theme, series: list[tuple[str, pd.Series]]) -> list[str]:
-    """Small/large-cap colours for those symbols; the others take the series palette in turn."""
-    out, other = [], 0
+    """Small/large-cap colours for the first symbol of each class; every other symbol (including
+    a second small- or large-cap one, e.g. ^RUT with IWM) takes the next series colour, so no two
+    lines share a colour."""
+    out: list[str] = []
+    other = 0
     for sym, _ in series:
         colour = theme.symbol_colour(sym, other)
-        if colour not in (theme.small_caps, theme.large_caps):
+        if colour in out or colour not in (theme.small_caps, theme.large_caps):
+            colour = theme.series[other % len(theme.series)]
             other += 1
         out.append(colour)
     return out
@@ -77,7 +81,7 @@ def custom_figure(data: CustomInput, theme: Theme) -> Figure:
     series = [(sym, cv.clean_series(s, sym)) for sym, s in data.series]
     with cv.styled(theme):
         fig = cv.new_figure(theme)
-        names = " vs ".join(display_name(sym) for sym, _ in series)
+        names = ", ".join(display_name(sym) for sym, _ in series)
         if data.kind == "ratio":
             names = f"{display_name(series[0][0])} / {display_name(series[1][0])}"
         kind_label = {"price": "price", "rebased": "rebased to 100", "ratio": "ratio",

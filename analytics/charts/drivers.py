@@ -1,5 +1,7 @@
 """Drivers chart: small multiples, one panel per driver (its last year), the line coloured by its
-call for small caps: tailwind (green), headwind (red) or neutral (grey).
+call: tailwind (green: its move went with small-cap outperformance over a reliable relation),
+headwind (red: with underperformance) or neutral (grey: no reliable relation, a small move, or
+descriptive). A call describes what moved together, not a cause or a forecast.
 
 Grid: up to 3 panels in one row, up to 6 in two rows of 3, up to 8 in two rows of 4, up to 12
 in three rows of 4. Each panel's title is the driver's name, its reading below it in the call's
@@ -127,7 +129,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     tail, head = calls.count("tailwind"), calls.count("headwind")
     tally = (f"{tail} tailwind{'s' if tail != 1 else ''} · "
              f"{head} headwind{'s' if head != 1 else ''}")
-    cv.add_header(fig, theme, "What drives small caps now", data.summary or tally)
+    cv.add_header(fig, theme, "What moved with small caps", data.summary or tally)
     grid = GridSpec(rows, cols, left=cv.px_x(78), right=1 - cv.px_x(24),
                     top=1 - cv.px_y(GRID_TOP_PX if rows < 3 else 170),
                     bottom=cv.px_y(GRID_BOTTOM_PX), hspace=GRID_HSPACE if rows < 3 else 0.8,

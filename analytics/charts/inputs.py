@@ -15,8 +15,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analytics.charts.choices import CHART_WINDOWS as CHART_WINDOWS  # re-exported
 from analytics.charts.choices import CUSTOM_KINDS as CUSTOM_KINDS  # re-exported
 from analytics.charts.choices import WINDOW_LABELS
+from analytics.returns import WINDOW_TABLE, window_positions
 
 Side = Literal["small", "large"]
 Call = Literal["tailwind", "headwind", "neutral"]
@@ -32,10 +34,15 @@ class Footnote:
     asof: date | None
     stale: bool = False
     source: str = "yahoo"
+    #: Series that end before ``asof`` (e.g. ``"^GSPC to 2026-08-20"``), said after the date.
+    lagging: tuple[str, ...] = ()
 
     def text(self) -> str:
-        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``."""
+        """``"Data to close of 2025-09-18 · Source: Yahoo Finance"``; series ending earlier are
+        named after the date (``"Data to close of 2026-08-27 (^GSPC to 2026-08-20) · …"``)."""
         when = f"Data to close of {self.asof.isoformat()}" if self.asof else "Data date unknown"
+        if self.lagging:
+            when += f" ({', '.join(self.lagging)})"
         source = SOURCE_NAMES.get(self.source, self.source)
         return f"{when} · Source: {source}" if source else when
 
@@ -44,9 +51,15 @@ class Footnote:
 class LeadershipInput:
     """RUT and SPX prices for the window, plus up to 200 earlier sessions for the averages.
 
-    The top panel rebases both to 100 at ``start`` (the first session of the window); the bottom
-    panel shows RUT/SPX with its 50- and 200-day averages, shaded by trend: ratio above its
-    200-day average (small-cap trend) or below it (large-cap trend).
+    The top panel rebases both to 100 at ``start`` (the window's base session, as
+    :mod:`analytics.returns` defines it); the bottom panel shows RUT/SPX with its 50- and
+    200-day averages, shaded by trend: ratio above its 200-day average (small-cap trend) or
+    below it (large-cap trend).
+
+    ``title``: the verdict's title (:mod:`analytics.verdict`), the same call as the headline;
+    empty = a neutral title. ``rut_change``/``spx_change``: the window's price returns as
+    :func:`analytics.returns.calc_return` computes them for the text (the figures the legend
+    prints; NaN = measured on the lines drawn).
     """
 
     rut: pd.Series
@@ -54,6 +67,9 @@ class LeadershipInput:
     start: date
     window_label: str
     footnote: Footnote
+    title: str = ""
+    rut_change: float = float("nan")
+    spx_change: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,28 @@ class CyclesInput:
 
 
 @dataclass(frozen=True)
+class AnalogsInput:
+    """Days like today: RUT/SPX around each past analog, rebased to 0 on the analog's close
+    (``paths[i]`` covers sessions ``-before … +horizon`` of ``dates[i]``; a path may start
+    later when history is short), today's last ``before`` sessions (``today``, ending at 0),
+    and the baseline band over sessions ``0 … horizon`` (``band_low``/``band_mid``/``band_high``:
+    where the median path of a random set of as many days falls). ``verdict`` is one line
+    (e.g. the test's result at the longest horizon)."""
+
+    dates: tuple[date, ...]
+    paths: tuple[np.ndarray, ...]
+    today: np.ndarray
+    before: int
+    horizon: int
+    band_low: np.ndarray
+    band_mid: np.ndarray
+    band_high: np.ndarray
+    asof: date
+    footnote: Footnote
+    verdict: str = ""
+
+
+@dataclass(frozen=True)
 class DriverPanel:
     """One driver's last year; ``label`` is its reading, e.g. "4.12% (−0.31 pp in 3 months)"."""
 
@@ -159,32 +197,68 @@ class CustomInput:
     footnote: Footnote
 
 
+@dataclass(frozen=True)
+class AlertMark:
+    """One event on the alerts chart: ``panel`` "price" (^RUT or ^GSPC) or "ratio" (RUT/SPX)."""
+
+    when: date
+    label: str
+    panel: Literal["price", "ratio"]
+
+
+@dataclass(frozen=True)
+class AlertsInput:
+    """One alert batch: the index its price events concern over the last year (``prices``,
+    ``name``), RUT/SPX with 200 warm-up sessions for its averages (``ratio``), the events
+    marked at ``session``, the levels crossed and the record close (None: not drawn).
+    ``subtitle`` names every event of the batch (some may concern the other index)."""
+
+    session: date
+    title: str
+    name: str
+    prices: pd.Series
+    ratio: pd.Series
+    marks: tuple[AlertMark, ...]
+    levels: tuple[float, ...]
+    record_close: float | None
+    start: date
+    footnote: Footnote
+    subtitle: str = ""
+
+
 ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
               | CustomInput)
 
-# Windows understood by every builder: label and calendar offset ("max" = everything).
-_OFFSETS: dict[str, pd.DateOffset | None] = {
-    "1m": pd.DateOffset(months=1),
-    "3m": pd.DateOffset(months=3),
-    "6m": pd.DateOffset(months=6),
-    "ytd": None,
-    "1y": pd.DateOffset(years=1),
-    "2y": pd.DateOffset(years=2),
-    "3y": pd.DateOffset(years=3),
-    "5y": pd.DateOffset(years=5),
-    "10y": pd.DateOffset(years=10),
-    "20y": pd.DateOffset(years=20),
-    "max": None,
-}
+def _offset(key: str) -> pd.DateOffset | None:
+    """Calendar span of a trailing window, for series that are not daily sessions (drivers)."""
+    sessions = WINDOW_TABLE[key].sessions
+    if sessions is None:
+        return None
+    return pd.DateOffset(months=sessions // 21) if sessions < 252 \
+        else pd.DateOffset(years=sessions // 252)
+
+
+# Windows understood by every builder: label and, for data that is not daily (drivers), the
+# calendar span. Daily prices are cut by sessions (:func:`window_base`), as the text counts.
 WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
-    code: (WINDOW_LABELS[code], offset) for code, offset in _OFFSETS.items()}
+    k: (WINDOW_LABELS[k], _offset(k)) for k in CHART_WINDOWS}
 
 
 def window_label(window: str) -> str:
-    """Human label of a window code ("1y" → "1 year"); ValueError for an unknown code."""
+    """Label of a window code as the text prints it ("3m" → "63 sessions"); ValueError if
+    unknown. (``WINDOWS[code][0]`` adds the calendar nickname, for command choices.)"""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}: use one of {', '.join(WINDOWS)}")
-    return WINDOWS[window][0]
+    return WINDOW_TABLE[window].label
+
+
+def window_base(index: pd.DatetimeIndex, window: str) -> int:
+    """Position of the window's base session in ``index`` (sessions up to asof), as
+    :func:`analytics.returns.window_positions` defines it; 0 (everything) when the history is
+    shorter than the window."""
+    window_label(window)
+    where = window_positions(index.to_numpy(), window)
+    return 0 if where is None else where[0]
 
 
 def window_start(window: str, asof: date, first: date) -> date:

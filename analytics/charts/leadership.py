@@ -8,6 +8,8 @@ too, so they exist from the first day shown).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,12 +19,15 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import LeadershipInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 SHADE_ALPHA = 0.16
 
 
 def _pct(value: float) -> str:
-    return f"{value - 100:+.1f}%"
+    """A rebased level (100 = the window's start) as a change: the one rule of
+    :func:`analytics.formats.pct` (never ``-0.0%``)."""
+    return pct(value / 100.0 - 1.0, 1)
 
 
 def _moving_average(values: np.ndarray, n: int) -> np.ndarray:
@@ -56,16 +61,20 @@ def leadership_figure(data: LeadershipInput, theme: Theme) -> Figure:
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         r_last, s_last = float(rebased_rut[-1]), float(rebased_spx[-1])
-        leader = "Small caps" if r_last > s_last else "Large caps"
-        cv.add_header(fig, theme, f"{leader} lead over {data.window_label}",
-                      "Russell 2000 vs S&P 500, rebased to 100")
+        # The figures the text shows for this window (the lines drawn agree; tested).
+        r_text = pct(data.rut_change, 1) if math.isfinite(data.rut_change) else _pct(r_last)
+        s_text = pct(data.spx_change, 1) if math.isfinite(data.spx_change) else _pct(s_last)
+        cv.add_header(fig, theme, data.title or "Russell 2000 vs S&P 500")
         top, bottom = cv.grid_axes(fig, 2, 1, top_px=104, bottom_px=70,
                                    height_ratios=(3, 2), hspace=0.30)
         top.axhline(100.0, color=theme.muted, linewidth=1.0, linestyle=(0, (4, 4)))
         h_spx, = top.plot(x, rebased_spx, color=theme.large_caps)
         h_rut, = top.plot(x, rebased_rut, color=theme.small_caps)
         cv.header_legend(top, [h_rut, h_spx],
-                         [f"Russell 2000  {_pct(r_last)}", f"S&P 500  {_pct(s_last)}"])
+                         [f"Russell 2000  {r_text}", f"S&P 500  {s_text}"])
+        top.text(1.0, 1.0, f"{data.window_label}, price",
+                 transform=top.transAxes, ha="right", va="bottom", fontsize=cv.NOTE_PT + 2,
+                 color=theme.muted)
         cv.y_ticks(top, 4)
         top.yaxis.set_major_formatter(cv.compact_formatter())
         top.tick_params(labelbottom=False)

@@ -8,12 +8,16 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from analytics.charts import canvas as cv
+from analytics.charts.alerts import alerts_figure
+from analytics.charts.analogs import analogs_figure
 from analytics.charts.breakouts import breakouts_figure
 from analytics.charts.custom import custom_figure
 from analytics.charts.cycles import cycles_figure
 from analytics.charts.drivers import drivers_figure
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
+    AlertsInput,
+    AnalogsInput,
     BreakoutsInput,
     CustomInput,
     CyclesInput,
@@ -30,8 +34,10 @@ FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "records": (RecordsInput, records_figure),
     "breakouts": (BreakoutsInput, breakouts_figure),
     "cycles": (CyclesInput, cycles_figure),
+    "analogs": (AnalogsInput, analogs_figure),
     "drivers": (DriversInput, drivers_figure),
     "custom": (CustomInput, custom_figure),
+    "alerts": (AlertsInput, alerts_figure),
 }
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
 from bot.briefing_compose import briefing_for, with_premarket
+from bot.data_age import morning_of
 from bot.market_data.fred import with_vintage_note
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
@@ -55,7 +56,8 @@ def briefing_json(briefing: Briefing, session: ResolvedAsof, market: MarketSnaps
     """The JSON document of ``briefing``."""
     fred = getattr(briefing_fred, "as_json", None)
     replay = _replay(market, session) and bool(briefing_fred)
-    return {"asof": briefing.asof.isoformat(), "requested_asof": to_jsonable(session.requested),
+    return {"asof": briefing.asof.isoformat(), "morning": morning_of(briefing.asof).isoformat(),
+            "requested_asof": to_jsonable(session.requested),
             "asof_note": with_vintage_note(session.note, replay=replay),
             "data": data_block(market), "fred": fred() if fred else None,
             "briefing": to_jsonable(briefing)}

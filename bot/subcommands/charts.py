@@ -25,6 +25,7 @@ from analytics.charts import Footnote
 from analytics.charts import build as cb
 from analytics.drivers import calc_drivers
 from analytics.series import to_price
+from analytics.studies.analogs import calc_analogs
 from analytics.studies.breakouts import calc_breakout_study
 from bot.asof import parse_asof
 from bot.errors import BadInput, UserFacingError
@@ -75,6 +76,11 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
                                     inception=inception_of("^RUT"))
         return cb.from_breakout_study(study, spx, foot)
 
+    def analogs() -> Any:
+        drivers: dict[str, pd.Series] = {s: price[s] for s in ("^TNX", "^VIX") if s in price}
+        study = calc_analogs(rut, spx, asof, drivers=drivers, inception=inception_of("^RUT"))
+        return cb.from_analog_study(study, rut, spx, foot)
+
     def drivers() -> Any:
         return cb.from_drivers_panel(calc_drivers(bars, asof, fred=fred), bars, foot, fred=fred)
 
@@ -91,6 +97,8 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts),
         GalleryChart("cycles", "cycles", {}, "Leadership cycles since 1979",
                      lambda: cb.cycles_input(rut, spx, asof, foot)),
+        GalleryChart("analogs", "analogs", {}, "Days like today: RUT/SPX after analogs",
+                     analogs),
         GalleryChart("drivers", "drivers", {}, "Drivers", drivers),
         GalleryChart("custom-price", "custom", {"s": ["^RUT"], "kind": "price", "w": "6m"},
                      "Custom: price, one symbol, 6 months", custom(("^RUT",), "price", "6m")),

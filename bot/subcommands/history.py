@@ -1,4 +1,5 @@
-"""``python -m bot history breakouts|droughts|cycles|rates``: what history says about setups.
+"""``python -m bot history breakouts|droughts|cycles|rates|analogs``: what history says about
+setups (analogs: the past sessions most like ``--asof``, ``--k`` of them).
 
 Data comes only through ``build_market_data`` (``^RUT`` extended back to 1979 there). ``--asof``
 replays a past session (a non-session day uses the one before it and says so). Parameters are
@@ -16,7 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.leadership import InsufficientData
 from analytics.series import to_price
+from analytics.studies.analog_features import DRIVER_SYMBOLS
+from analytics.studies.analogs import AnalogStudy, calc_analogs
 from analytics.studies.breakouts import DEFAULT_HORIZONS, calc_breakout_study
 from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
@@ -32,14 +36,18 @@ from bot.settings import Settings
 from bot.ui import study_text
 from bot.ui.text import to_jsonable
 
-STUDIES = ("breakouts", "droughts", "cycles", "rates")
+ANALOG_DRIVERS = sorted(set(DRIVER_SYMBOLS.values()))
+K_RANGE = (1, 50)
+STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs")
+ANALOG_SYMBOLS = ["^RUT", "^GSPC", *ANALOG_DRIVERS]
 INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "RUT": "Russell 2000",
            "GSPC": "S&P 500", "SPX": "S&P 500"}
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "history", parents=parents, help="historical studies: breakouts, droughts, cycles, rates",
+        "history", parents=parents,
+        help="historical studies: breakouts, droughts, cycles, rates, analogs",
         description="What happened after past setups, as of any session.")
     p.add_argument("study", choices=STUDIES)
     p.add_argument("--gap-days", type=int, default=None,
@@ -56,6 +64,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="rates: yield move in basis points that makes a day count (default 5)")
     p.add_argument("--years", type=float, default=None,
                    help="rates: only the last N years (default: all data)")
+    p.add_argument("--k", type=int, default=10,
+                   help="analogs: how many past sessions to find (1-50, default 10)")
     add_replay_options(p)
     p.set_defaults(handler=run)
 
@@ -148,6 +158,10 @@ def build_study(args: argparse.Namespace, settings: Settings, market: MarketSnap
                               inception=inception_of(symbol))
         return (study_text.render_droughts_text(table, INDICES[symbol], note=note),
                 study_text.droughts_json(table, symbol))
+    if args.study == "analogs":
+        analogs = build_analogs(market, asof, args.k)
+        return (study_text.render_analogs_text(analogs, note=note),
+                study_text.analogs_json(analogs))
     if args.study == "cycles":
         if not 1 <= args.swing <= 90:
             raise BadInput("--swing must be a percentage between 1 and 90")
@@ -162,8 +176,23 @@ def build_study(args: argparse.Namespace, settings: Settings, market: MarketSnap
     return study_text.render_rates_text(rates, note=note), study_text.rates_json(rates)
 
 
+def build_analogs(market: MarketSnapshot, asof: date, k: int) -> AnalogStudy:
+    """The analog study of ``asof`` with the driver series the snapshot holds; BadInput for a
+    bad ``k`` or too little history."""
+    if not K_RANGE[0] <= k <= K_RANGE[1]:
+        raise BadInput(f"--k must be between {K_RANGE[0]} and {K_RANGE[1]}")
+    drivers = {s: to_price(market.bars[s]) for s in ANALOG_DRIVERS
+               if s in market.bars and not market.bars[s].empty}
+    try:
+        return calc_analogs(_prices(market, "^RUT"), _prices(market, "^GSPC"), asof, k=k,
+                            drivers=drivers, inception=inception_of("^RUT"))
+    except InsufficientData as exc:
+        raise BadInput(f"analogs: {exc}") from None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    symbols = ["^RUT", "^GSPC", "^TNX"] if args.study == "rates" else ["^RUT", "^GSPC"]
+    symbols = (["^RUT", "^GSPC", "^TNX"] if args.study == "rates" else
+               ANALOG_SYMBOLS if args.study == "analogs" else ["^RUT", "^GSPC"])
     market = load_snapshot(settings, args.data_dir, symbols)
     session = resolve(market, args.asof)
     text, doc = build_study(args, settings, market, session)

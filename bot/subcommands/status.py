@@ -17,8 +17,10 @@ from typing import Any
 
 from analytics.briefing import compose_headline
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_leadership_snapshot
+from analytics.verdict import verdict_from_relative
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.clock import today_in_new_york
+from bot.data_age import data_age_line
 from bot.errors import DataUnavailable
 from bot.market_data.demo import banner
 from bot.market_data.inception import INCEPTIONS
@@ -81,9 +83,11 @@ def build_status(market: MarketSnapshot, session: ResolvedAsof,
 
 
 def data_block(market: MarketSnapshot) -> dict[str, Any]:
-    """Where the data came from and how fresh it is (JSON)."""
+    """Where the data came from and how fresh it is (JSON): ``age`` is the line saying how old
+    the newest close held is, null within one session of the last completed NYSE session."""
     return {"latest_session": to_jsonable(market.asof), "source": market.source,
             "stale": market.stale, "stale_reason": market.stale_reason,
+            "age": data_age_line(market.asof),
             "missing_symbols": sorted(market.missing)}
 
 
@@ -93,6 +97,7 @@ def status_json(snapshot: LeadershipSnapshot, session: ResolvedAsof,
     return {"asof": snapshot.asof.isoformat(),
             "requested_asof": to_jsonable(session.requested),
             "asof_note": session.note, "headline": compose_headline(snapshot),
+            "verdict": to_jsonable(verdict_from_relative(snapshot.relative)),
             "data": data_block(market), "leadership": to_jsonable(snapshot)}
 
 
@@ -105,6 +110,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(status_json(snapshot, session, market), indent=2))
     else:
         note = session.note
+        age = data_age_line(market.asof) if snapshot.asof == market.asof else None
+        if age:
+            note = "; ".join(x for x in (age, note) if x)
         if market.stale:
             note = "; ".join(x for x in (note, f"STALE data: {market.stale_reason}") if x)
         print(banner(market.source)

@@ -18,16 +18,23 @@ from datetime import date
 
 import discord
 
-from analytics.briefing import LEAD_WINDOW, WINDOW_WORDS, calc_leader, compose_headline
+from analytics.briefing import compose_headline
 from analytics.charts.inputs import CustomInput
 from analytics.charts.theme import DARK, LARGE_CAP_SYMBOLS, SMALL_CAP_SYMBOLS
 from analytics.leadership import LeadershipSnapshot
 from analytics.records import RecordsSnapshot
 from analytics.returns import WINDOWS
+from analytics.verdict import verdict_from_relative
 from bot.ui import limits
-from bot.ui.format import ordinal as _ordinal
 from bot.ui.format import plural as _plural
-from bot.ui.text import fmt_level, fmt_pct, history_limit
+from bot.ui.text import (
+    drought_rank_words,
+    fmt_level,
+    fmt_pct,
+    history_limit,
+    verdict_lines,
+    window_header,
+)
 
 SMALL_COLOUR = discord.Colour(int(DARK.small_caps.lstrip("#"), 16))
 LARGE_COLOUR = discord.Colour(int(DARK.large_caps.lstrip("#"), 16))
@@ -108,9 +115,13 @@ def about_embed(*, version: str, asof: date | None, source: str, stale: bool,
     return fit(embed)
 
 
-def returns_block(returns: Mapping[str, float]) -> str:
-    """Two windows a line: ``1D +0.31%  ·  1W −1.20%``."""
-    cells = [f"{w.upper()} {fmt_pct(returns.get(w))}" for w in WINDOWS]
+def returns_block(returns: Mapping[str, float],
+                  total: Mapping[str, float] | None = None) -> str:
+    """Two windows a line: ``1D +0.31%  ·  5D -1.20%`` (headers in sessions, as every output
+    names them); with ``total``, each price return is followed by ``(total +0.33%)``."""
+    cells = [f"{window_header(w)} {fmt_pct(returns.get(w))}"
+             + (f" (total {fmt_pct(total.get(w))})" if total is not None else "")
+             for w in WINDOWS]
     return "\n".join("  ·  ".join(cells[i:i + 2]) for i in range(0, len(cells), 2))
 
 
@@ -126,45 +137,41 @@ def record_block(rec: RecordsSnapshot) -> str:
     if rec.is_record:
         line = f"**Record close** {fmt_level(rec.close)}"
         if rec.breakout and rec.prior_gap_days is not None:
-            line += (f"\nBreakout: first record in {_plural(rec.prior_gap_days, 'day')}, "
-                     f"the {_ordinal(rec.prior_gap_rank or 0)}-longest wait")
+            line += (f"\nBreakout: first record in {_plural(rec.prior_gap_days, 'day')}"
+                     + drought_rank_words(rec, prior=True))
         elif rec.prior_gap_days is not None:
             line += f"\nPrevious record {_plural(rec.prior_gap_days, 'day')} earlier"
         return line
     return (f"{fmt_pct(rec.drawdown)} from record {fmt_level(rec.record_close)} "
             f"({rec.record_date.isoformat()})\n"
-            f"No record for {_plural(rec.days_since_record, 'day')}: the "
-            f"{_ordinal(rec.drought_rank or 0)}-longest of {rec.drought_count:,} droughts")
+            f"No record for {_plural(rec.days_since_record, 'day')}"
+            + drought_rank_words(rec))
 
 
 def status_embed(lead: LeadershipSnapshot, *, source: str, stale: bool,
-                 stale_reason: str | None, note: str | None = None) -> discord.Embed:
+                 stale_reason: str | None, note: str | None = None,
+                 age: str | None = None) -> discord.Embed:
     """/status: who leads, the scoreboard, the RUT/SPX ratio and both indexes' records.
 
-    Who leads (title and colour) follows the briefing's headline: the RUT/SPX change over the
-    past month, "even" inside ±0.5%; the description adds the 200-day trend and the streak."""
+    Who leads (title and colour) is the verdict (:mod:`analytics.verdict`), the same call as
+    the briefing's headline and the chart's title; the description lists its three horizons.
+    ``age``: the line saying how old the data is (:mod:`bot.data_age`), shown first."""
     rel = lead.relative
     headline = compose_headline(lead)  # the same sentence the morning briefing opens with
-    leader, _ = calc_leader(lead)  # the same rule as the headline
-    who = headline.split(":", 1)[0]
-    if leader != "unknown":  # the chart may show a longer window: say which one this is
-        who = f"{who} {WINDOW_WORDS[LEAD_WINDOW]}"
-    lines = [headline, f"Trend: {rel.regime_label}."]
-    if rel.leader in ("small", "large") and rel.streak_start is not None:
-        side = "above" if rel.leader == "small" else "below"
-        lines.append(f"RUT/SPX {side} its 50-day average for "
-                     f"{_plural(rel.streak_sessions, 'session')} "
-                     f"(since {rel.streak_start.isoformat()}).")
+    verdict = verdict_from_relative(rel)
+    lines = [f"⚠️ {age}"] if age else []
+    lines += [headline, *(f"• {line}" for line in verdict_lines(verdict, rel))]
     if note:
         lines.append(f"*{note}*")
-    embed = base_embed(f"{who} · {lead.asof.isoformat()}", leader=leader, asof=lead.asof,
+    embed = base_embed(f"{verdict.title} · {lead.asof.isoformat()}", leader=verdict.leader,
+                       asof=lead.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     for row in lead.scoreboard:
         dated = "" if row.level_date == lead.asof or row.level_date is None \
             else f" (close of {row.level_date.isoformat()})"
-        embed.add_field(name=row.name, value=f"**{fmt_level(row.level)}**{dated}\n"
-                        f"{returns_block(row.returns)}", inline=True)
+        embed.add_field(name=f"{row.name} (price)", value=f"**{fmt_level(row.level)}**{dated}\n"
+                        f"{returns_block(row.returns, row.total_returns)}", inline=True)
     ratio = (f"**{rel.ratio:.4f}** · {fmt_pct(rel.vs_sma50)} vs 50-day avg · "
              f"{fmt_pct(rel.vs_sma200)} vs 200-day avg\n{returns_block(rel.ratio_changes)}")
     embed.add_field(name="RUT/SPX ratio (small vs large)", value=ratio, inline=False)

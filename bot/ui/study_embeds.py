@@ -9,16 +9,25 @@ from datetime import date
 
 import discord
 
-from analytics.charts.build import reading_label
+from analytics.charts.build import fmt_p, reading_label
 from analytics.drivers import DriverReading, DriversPanel
 from analytics.premarket import PremarketReading
+from analytics.relation import describe_relation
+from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.droughts import DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
-from bot.ui.study_text import breakouts_limit, droughts_limit, unruled_line
+from bot.ui.study_text import (
+    ANALOG_SERIES,
+    analog_today_line,
+    breakouts_limit,
+    droughts_limit,
+    horizon_label,
+    unruled_line,
+)
 from bot.ui.text import fmt_level, fmt_pct
 
 MAX_ROWS = 10
@@ -193,41 +202,98 @@ def rates_embed(study: RateStudy, *, source: str, stale: bool, stale_reason: str
     return fit(embed)
 
 
+def _outcome(c: Comparison) -> str:
+    a, b = c.analogs, c.baseline
+    return (f"{ANALOG_SERIES[c.series]}: mean {fmt_pct(a.mean, 1)}, median "
+            f"{fmt_pct(a.median, 1)}, higher {a.hits}/{a.count} · all days "
+            f"{fmt_pct(b.mean, 1)}, {b.hit_rate:.0%} higher · p {fmt_p(c.p_value)}"
+            f"{'' if c.indistinguishable else ' ⚠ differs'}")
+
+
+def analogs_embed(study: AnalogStudy, *, source: str, stale: bool, stale_reason: str | None,
+                  note: str | None = None) -> discord.Embed:
+    """The analogs of ``asof`` (dates, distance, what followed) and, per horizon, analogs vs
+    all days with the random-set test's verdict."""
+    longest = study.comparison("relative", study.horizons[-1])
+    same = all(c.indistinguishable for c in study.comparisons)
+    lines = [f"**Today**: {analog_today_line(study)}",
+             f"The {len(study.analogs)} closest past sessions by trend regime, ratio vs its "
+             "50/200-day averages, leadership streak, distance from the record, 1M/3M relative "
+             "return and drivers; at least "
+             f"{study.min_separation} sessions apart, none in the last {study.exclude_recent}.",
+             ("**Verdict**: every outcome below is indistinguishable from a random day "
+              "(p ≥ 0.05)." if same else
+              "**Verdict**: some outcomes differ from a random day (p < 0.05, marked ⚠); the "
+              "rest are indistinguishable from a random day.")]
+    if not study.history_complete:
+        lines.append("**Limit**: the Russell 2000 history does not reach its inception, so "
+                     "distance from the record is not used.")
+    if note:
+        lines.append(f"*{note}*")
+    diff = longest.analogs.mean
+    leader = None if math.isnan(diff) else ("small" if diff > 0 else "large")
+    embed = base_embed("History · days like today", leader=leader, asof=study.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    labels = "/".join(horizon_label(h) for h in study.horizons)
+    rows = [f"`{a.date.isoformat()}` d {a.distance:.2f} · RUT/SPX "
+            + " ".join(fmt_pct(x, 1) for x in a.relative)
+            + f" · S&P {fmt_pct(a.spx[-1], 1)}" for a in study.analogs[:MAX_ROWS * 2]]
+    fields = [(f"Analogs, closest first (RUT/SPX {labels}; S&P 500 "
+               f"{horizon_label(study.horizons[-1])})", "\n".join(rows), False)]
+    for h in study.horizons:
+        block = [_outcome(study.comparison(s, h)) for s in ANALOG_SERIES]
+        fields.append((f"After {horizon_label(h)} ({h} sessions)", "\n".join(block), False))
+    add_fields(embed, fields)
+    return fit(embed)
+
+
 CALL_MARKS = {"tailwind": "🟢 tailwind", "headwind": "🔴 headwind", "neutral": "⚪ neutral",
-              "absent": "▫️ no data"}
+              "descriptive": "🔹 descriptive", "absent": "▫️ no data"}
 
 
 def driver_value(reading: DriverReading) -> str:
-    """Call, reading and change, then the measured link to small-cap relative returns."""
+    """Call, reading and change, then the measured relation (r, 95% interval, n), then the
+    reason for a call."""
     call = CALL_MARKS.get(reading.call, reading.call)
     fred_stale = " · ⚠️ stale FRED data" if reading.reason.startswith("Stale FRED") else ""
     parts = [f"**{call}**{' (old data, not counted)' if reading.stale else ''} · "
              f"{reading_label(reading)}{fred_stale}"]
     if reading.relation is not None:
         rel = reading.relation
-        parts.append(f"corr {rel.corr:+.2f} ({rel.strength}, {rel.periods} obs)")
-    if reading.call != "neutral" and reading.reason and not reading.stale:
-        parts.append(reading.reason)
+        verdict = "" if rel.reliable else " · no reliable relation"
+        parts.append(describe_relation(rel) + verdict)
+        if reading.call in ("tailwind", "headwind") and not reading.stale:
+            way = "with" if rel.corr > 0 else "against"
+            side = "out" if reading.call == "tailwind" else "under"
+            parts.append(f"Moved {way} small caps: this move went with small-cap "
+                         f"{side}performance")
     return "\n".join(parts)
 
 
 def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason: str | None,
                   note: str | None = None, valuation: ValuationReading | None = None,
-                  premarket: PremarketReading | None = None) -> discord.Embed:
-    """/drivers: tailwinds and headwinds for small caps, one field per driver, then valuation
-    and pre-market (full width; their labelled absence when not available). Colour: small
-    caps when tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
+                  premarket: PremarketReading | None = None,
+                  record: str | None = None) -> discord.Embed:
+    """/drivers: what moved with or against small caps, one field per driver (with its r, 95%
+    interval and n), the composite's forecast record (``record``, one line), then valuation and
+    pre-market (full width; their labelled absence when not available). Colour: small caps when
+    tailwinds outnumber headwinds, large caps when the reverse, grey when even."""
     leader = ("small" if panel.tailwinds > panel.headwinds else
               "large" if panel.headwinds > panel.tailwinds else None)
     lines = [f"{panel.summary[0].upper()}{panel.summary[1:]}."]
+    if record:
+        lines.append(f"**{record}.**")
     if note:
         lines.append(f"*{note}*")
-    lines.append(f"corr: weekly changes vs the weekly RUT/SPX relative return over "
-                 f"{panel.lookback_weeks} weeks (economy: per release).")
+    lines.append(f"r: weekly changes vs the weekly RUT/SPX relative return over "
+                 f"{panel.lookback_weeks} weeks (economy: per release), 95% Newey-West "
+                 "interval. A call needs the interval to exclude zero; it says what moved "
+                 "together, not a cause or a forecast.")
     counts = (f"{panel.tailwinds} tailwind{'s' if panel.tailwinds != 1 else ''}, "
               f"{panel.headwinds} headwind{'s' if panel.headwinds != 1 else ''}")
-    embed = base_embed(f"Drivers · {counts} for small caps", leader=leader, asof=panel.asof,
-                       source=source, stale=stale, stale_reason=stale_reason,
+    embed = base_embed(f"What moved with small caps · {counts}", leader=leader,
+                       asof=panel.asof, source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
     add_fields(embed, [(r.name, driver_value(r), True) for r in panel.readings])
     extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]

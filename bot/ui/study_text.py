@@ -10,10 +10,14 @@ import math
 import textwrap
 from typing import Any
 
+from analytics.charts.build import fmt_p
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.leadership import REGIME_LABELS
 from analytics.premarket import PremarketReading
+from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
+from analytics.studies.drivers_forward import DriversForward, describe_record
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
 from analytics.valuation import ValuationReading
@@ -402,6 +406,151 @@ def rates_json(study: RateStudy) -> dict[str, Any]:
             **to_jsonable(study)}
 
 
+# ---------------------------------------------------------------- analogs
+
+ANALOG_SERIES = {"relative": "RUT/SPX", "^RUT": "Russell", "^GSPC": "S&P 500"}
+REGIME_SHORT = {"small_caps_leading": "small lead", "small_caps_rebounding": "bouncing",
+                "small_caps_fading": "slipping", "large_caps_leading": "large lead"}
+
+
+def analog_verdict(c: Comparison) -> str:
+    """"indistinguishable from a random day" (p ≥ 0.05) or "differs from a random day"."""
+    return ("indistinguishable from a random day" if c.indistinguishable
+            else "differs from a random day")
+
+
+def _streak(n: int) -> str:
+    if n == 0:
+        return "level with the 50-day average"
+    who = "small" if n > 0 else "large"
+    return f"{who} caps ahead for {abs(n):,} session{'s' if abs(n) != 1 else ''}"
+
+
+def _record(drawdown: float) -> str:
+    return "record" if drawdown == 0 else _pct(drawdown)
+
+
+def analog_today_line(study: AnalogStudy) -> str:
+    """Today's feature vector in one sentence."""
+    f = {r.key: r.value for r in study.features}
+    parts = [REGIME_LABELS[study.regime],
+             f"ratio {_pct(f['vs_sma200'])} vs its 200-day and {_pct(f['vs_sma50'])} vs its "
+             f"50-day average", _streak(study.streak_sessions)]
+    dd = f["drawdown"]
+    if study.history_complete and dd is not None:
+        parts.append("Russell 2000 at its record" if dd == 0 else
+                     f"Russell 2000 {_pct(dd)} from its record")
+    parts.append(f"RUT/SPX 1M {_pct(f['rel_1m'])}, 3M {_pct(f['rel_3m'])}")
+    if f.get("tnx_1m") is not None:
+        parts.append(f"10-year yield {f['tnx_1m']:+.0f} bp in 1M")
+    if f.get("vix") is not None:
+        parts.append(f"VIX {f['vix']:.1f}")
+    return "; ".join(parts) + "."
+
+
+def analog_rule_line(study: AnalogStudy) -> str:
+    """The search rule in one sentence (pool, separation, exclusion)."""
+    return (f"Pool: {study.pool_size:,} sessions {study.pool_start.isoformat()} to "
+            f"{study.pool_end.isoformat()} (features known, a full {study.horizons[-1]}-session "
+            f"future, not within {study.exclude_recent} sessions of today); analogs at least "
+            f"{study.min_separation} sessions apart (closest of a cluster kept).")
+
+
+def render_analogs_text(study: AnalogStudy, *, note: str | None = None) -> str:
+    """Today's features, the analogs (description, then what followed), and analogs vs the
+    baseline of all pool days with the random-set test, per series and horizon."""
+    lines = [f"Days like today: the {len(study.analogs)} past sessions most like "
+             f"{study.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(textwrap.fill(f"Today: {analog_today_line(study)}", 100,
+                               subsequent_indent="  "))
+    if not study.history_complete:
+        lines.append(textwrap.fill(
+            f"LIMIT: the Russell 2000 data starts {study.data_start.isoformat()}, after the "
+            "index's inception, so its record is unknown: 'below its record' is left out of "
+            "the distance.", 100))
+    lines.append("")
+    lines.append("Features (distance = weighted Euclidean of differences / scale; scale = "
+                 "1.4826 x MAD to today):")
+    lines.append(f"  {'feature':<42}{'today':>10}{'scale':>10}{'weight':>8}")
+    missing = [r for r in study.features if not r.used and r.key != "drawdown"]
+    for r in study.features:
+        value = "—" if r.value is None else f"{r.value:.4g}"
+        scale = f"{r.scale:.4g}" if r.key not in ("above_200d", "rising_200d") else "1 (flag)"
+        used = "" if r.used else "  (not used)"
+        lines.append(f"  {r.label:<42}{value:>10}{scale:>10}{r.weight:>8g}{used}")
+    for r in missing:
+        lines.append(f"  {r.label}: not used, {r.reason}.")
+    lines.append(textwrap.fill(analog_rule_line(study), 100))
+    lines.append("")
+    lines.append(f"{'Analog':<10}  {'Dist':>5}  {'Regime':<10}  {'Streak':>6}  "
+                 f"{'vs record':>9}  {'RUT/SPX 1M':>10}  {'3M':>7}")
+    for a in study.analogs:
+        lines.append(f"{a.date.isoformat()}  {a.distance:>5.2f}  {REGIME_SHORT[a.regime]:<10}  "
+                     f"{a.streak_sessions:>+6,}  {_record(a.drawdown):>9}  {_pct(a.rel_1m):>10}  "
+                     f"{_pct(a.rel_3m):>7}")
+    lines.append("")
+    labels = [horizon_label(h) for h in study.horizons]
+    w = 7
+    head = "".join(f"{x:>{w}}" for x in labels)
+    lines.append("What followed (PRICE returns over sessions after the day; RUT/SPX = relative "
+                 "return):")
+    span = w * len(labels)
+    lines.append(f"{'Analog':<10}  {'RUT/SPX':>{span}}  {'Russell 2000':>{span}}  "
+                 f"{'S&P 500':>{span}}")
+    lines.append(f"{'':<10}  {head}  {head}  {head}")
+    for a in study.analogs:
+        cells = ["".join(f"{_pct(x):>{w}}" for x in xs) for xs in (a.relative, a.rut, a.spx)]
+        lines.append(f"{a.date.isoformat()}  {'  '.join(cells)}")
+    lines.append("")
+    lines.append(textwrap.fill(
+        f"Analogs vs all {study.pool_size:,} pool days (the baseline). Test: {study.draws:,} "
+        f"random sets of {len(study.analogs)} pool days with the same spacing; two-sided p on "
+        "the mean; 'random 95%' is where such a set's mean falls 95% of the time.", 100))
+    lines.append(f"{'':<8}{'':<4}{'analogs: up':>12}{'mean':>8}{'median':>8}   "
+                 f"{'all: up':>7}{'mean':>8}{'median':>8}   {'random 95%':>15}{'p':>7}")
+    for c in study.comparisons:
+        mine, base = c.analogs, c.baseline
+        band = f"{_pct(c.band_low)}..{_pct(c.band_high)}"
+        lines.append(f"{ANALOG_SERIES[c.series]:<8}{horizon_label(c.horizon):<4}"
+                     f"{f'{mine.hits}/{mine.count}':>12}{_pct(mine.mean):>8}"
+                     f"{_pct(mine.median):>8}   {f'{base.hit_rate:.0%}':>7}{_pct(base.mean):>8}"
+                     f"{_pct(base.median):>8}   "
+                     f"{band:>15}{fmt_p(c.p_value):>7}")
+    lines.append("")
+    same = [c for c in study.comparisons if c.indistinguishable]
+    differ = [c for c in study.comparisons if not c.indistinguishable]
+    if same:
+        lines.append(textwrap.fill(
+            "Indistinguishable from a random day (p ≥ 0.05): " + ", ".join(
+                f"{ANALOG_SERIES[c.series]} {horizon_label(c.horizon)}" for c in same) + ".",
+            100))
+    if differ:
+        lines.append(textwrap.fill(
+            "Differs from a random day (p < 0.05): " + ", ".join(
+                f"{ANALOG_SERIES[c.series]} {horizon_label(c.horizon)} "
+                f"({_pct(c.analogs.mean)} vs {_pct(c.baseline.mean)})" for c in differ) + ".",
+            100))
+    lines.append(textwrap.fill(
+        f"{len(study.analogs)} analogs with overlapping forward windows and "
+        f"{len(study.comparisons)} related tests: read a lone p just under 0.05 with care.", 100))
+    return "\n".join(lines) + "\n"
+
+
+def analogs_json(study: AnalogStudy) -> dict[str, Any]:
+    """The study as JSON, plus ``regime`` (today's), each analog's ``regime`` and each
+    comparison's ``indistinguishable`` (p ≥ 0.05) and ``verdict``."""
+    doc: dict[str, Any] = {"study": "analogs", "return_type": "price",
+                           **to_jsonable(study), "regime": study.regime}
+    for row, a in zip(doc["analogs"], study.analogs, strict=True):
+        row["regime"] = a.regime
+    for row, c in zip(doc["comparisons"], study.comparisons, strict=True):
+        row["indistinguishable"] = c.indistinguishable
+        row["verdict"] = analog_verdict(c)
+    return doc
+
+
 # ---------------------------------------------------------------- drivers
 
 
@@ -445,23 +594,35 @@ def _as_of(r: DriverReading, panel: DriversPanel) -> str:
     return f"{when} stale" if r.stale else when
 
 
+def _stats_cells(r: DriverReading) -> str:
+    """``r``, its 95% interval and n as table cells (dashes when not measured)."""
+    rel = r.relation
+    if rel is None:
+        return f"{'—':>6}{'—':>15}{'—':>5}"
+    ci = f"{rel.low:+.2f} to {rel.high:+.2f}"
+    return f"{rel.corr:+6.2f}{ci:>15}{rel.periods:>5}"
+
+
 def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
                         valuation: ValuationReading | None = None,
-                        premarket: PremarketReading | None = None) -> str:
-    """One row per driver, then each call's reason, then valuation and pre-market (when
+                        premarket: PremarketReading | None = None,
+                        record: str | None = None) -> str:
+    """One row per driver (its r, 95% interval and n), then each call's reason, the composite's
+    forecast record (``record``: one line, when given), then valuation and pre-market (when
     given: each is its line, or its labelled absence)."""
-    lines = [f"Drivers of small-cap relative performance — as of {panel.asof.isoformat()}"]
+    lines = [f"What moved with small caps against large caps — as of {panel.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
     lines.append(f"Composite: {panel.summary}.")
+    if record:
+        lines.append(f"{record}.")
     lines.append("")
-    lines.append(f"{'Driver':<31}{'Level':>9}{'1M':>10}{'3M':>10}{'z 1y':>6}{'corr':>7}  "
-                 f"{'Call':<9}Data for")
+    lines.append(f"{'Driver':<31}{'Level':>9}{'1M':>10}{'3M':>10}{'z 1y':>6}{'r':>6}"
+                 f"{'95% CI':>15}{'n':>5}  {'Call':<12}Data for")
     for r in panel.readings:
         z = f"{r.zscore:+.1f}" if r.zscore is not None else "—"
-        corr = f"{r.relation.corr:+.2f}" if r.relation else "—"
         lines.append(f"{r.name[:30]:<31}{_level(r):>9}{_change(r, r.change_1m):>10}"
-                     f"{_change(r, r.change_3m):>10}{z:>6}{corr:>7}  {r.call:<9}"
+                     f"{_change(r, r.change_3m):>10}{z:>6}{_stats_cells(r)}  {r.call:<12}"
                      f"{_as_of(r, panel)}".rstrip())
     lines.append("")
     lines.extend(f"- {r.reason}" for r in panel.readings if r.call != "neutral")
@@ -470,14 +631,43 @@ def render_drivers_text(panel: DriversPanel, *, note: str | None = None,
         lines.append("")
         lines.extend(textwrap.fill(x, width=100, subsequent_indent="  ") for x in extra)
     lines.append("")
-    lines.append(f"corr: weekly changes vs weekly RUT/SPX relative return, last "
-                 f"{panel.lookback_weeks} weeks (economy: per release). Neutral = no reliable "
-                 "link or a small move.")
+    lines.append(textwrap.fill(
+        f"r: correlation of weekly changes with the weekly RUT/SPX relative return over the last "
+        f"{panel.lookback_weeks} weeks (economy: per release); 95% CI: Newey-West (HAC), never "
+        "narrower than the conventional interval; n: pairs. A tailwind or headwind needs the "
+        "interval to exclude zero; neutral = no reliable relation or a small move; descriptive "
+        "= a small-cap basket itself, not counted. Calls say what moved together, not what "
+        "drives small caps or what comes next.", width=100))
     return "\n".join(lines) + "\n"
 
 
+def forecast_json(forward: DriversForward | None) -> dict[str, Any] | None:
+    """The composite's walk-forward record: its line and each horizon's Spearman n, rho,
+    interval and p (``horizon`` < 0: the past sessions, for comparison)."""
+    if forward is None:
+        return None
+    rows = []
+    for s in forward.scores:
+        if s.key != "composite":
+            continue
+        rel = s.relation
+        row: dict[str, Any] = {"horizon": s.horizon, "points": s.points, "spearman": None,
+                               "low": None, "high": None, "p_value": None, "reliable": False}
+        if rel is not None:
+            row.update(spearman=round(rel.corr, 4), low=round(rel.low, 4),
+                       high=round(rel.high, 4), p_value=round(rel.p_value, 4),
+                       reliable=rel.reliable)
+        rows.append(row)
+    return {"line": describe_record(forward), "first": forward.first, "last": forward.last,
+            "step_sessions": forward.step, "composite": rows}
+
+
 def drivers_json(panel: DriversPanel, *, valuation: ValuationReading | None = None,
-                 premarket: PremarketReading | None = None) -> dict[str, Any]:
-    """The panel; ``valuation`` and ``premarket`` keys are present (null when not given)."""
-    return {"panel": "drivers", **to_jsonable(panel), "valuation": to_jsonable(valuation),
-            "premarket": to_jsonable(premarket)}
+                 premarket: PremarketReading | None = None,
+                 forward: DriversForward | None = None) -> dict[str, Any]:
+    """The panel (with ``score`` = tailwinds − headwinds and ``forecast_record``: the
+    composite's walk-forward record, null when not given); ``valuation`` and ``premarket`` keys
+    are present (null when not given)."""
+    return {"panel": "drivers", **to_jsonable(panel), "score": panel.score,
+            "forecast_record": to_jsonable(forecast_json(forward)),
+            "valuation": to_jsonable(valuation), "premarket": to_jsonable(premarket)}

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.briefing import EVEN_BAND, compose_briefing
+from analytics.briefing import compose_briefing
 from analytics.leadership import InsufficientData
+from analytics.verdict import EVEN_BAND
 from bot.ui.text import render_briefing_markdown, render_briefing_text, to_jsonable
 from tests.analytics._frames import bars, series, trending
 
@@ -61,13 +62,17 @@ def test_no_analog_and_no_history_line_without_a_recent_breakout() -> None:
     assert b.leader == "large" and b.headline.startswith("Large caps lead")
 
 
-def test_leader_is_even_inside_the_band() -> None:
+def test_a_month_inside_the_band_is_level_and_abstains() -> None:
+    """RUT/SPX creeps up: the month is level (inside the band), the 50- and 200-day averages
+    lie below the ratio, so the verdict is small caps, with the month named level."""
     spx = series(np.linspace(100, 130, 300))
     rut = spx * (1 + EVEN_BAND / 4 * np.linspace(0, 1, 300))
     b = compose_briefing(_pair(rut, spx), rut.index[-1].date(),
                          inceptions=_starts(rut, spx))
-    assert b.leader == "even" and abs(b.lead_margin) < EVEN_BAND
-    assert b.headline.startswith("Small and large caps are level")
+    assert b.verdict is not None and b.verdict.month.side == "even"
+    assert b.leader == "small" and abs(b.lead_margin) < EVEN_BAND
+    assert b.headline.startswith("Small caps lead the 50-day average and the 200-day trend; "
+                                 "the past month (21 sessions) is level.")
 
 
 def test_freshness_is_passed_through_and_rendered() -> None:

@@ -63,12 +63,14 @@ def test_status_text_is_aligned_and_marks_rows_that_end_earlier() -> None:
     b["SPY"] = b["SPY"].iloc[:-3]  # SPY's file ends three sessions earlier
     asof = b["^GSPC"].index[-1].date()
     text = render_status_text(calc_leadership_snapshot(b, asof))
-    table = [line for line in text.splitlines()
-             if line.startswith(("Russell", "S&P 500 ", "IWM", "SPY", "RUT vs", " " * 10))]
-    assert len({len(line) for line in table[:6]}) == 1
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Price returns "))
+    last = next(i for i, line in enumerate(lines) if line.startswith("RUT vs SPX"))
+    table = lines[first:last + 1]  # header, 4 rows, 2 total-return rows, RUT vs SPX
+    assert len(table) == 8 and len({len(line) for line in table}) == 1
     last_spy = b["SPY"].index[-1].date().isoformat()
     assert f"* SPY: last close {last_spy}" in text
-    assert "SPY (total return)*" in text
+    assert "SPY*" in text
 
 
 def test_short_history_renders_na_not_nan() -> None:
@@ -95,8 +97,10 @@ def test_briefing_markdown_and_text_hold_every_part() -> None:
     asof = b["^GSPC"].index[-1].date()
     brief = compose_briefing(b, asof, data_asof=asof)
     md = render_briefing_markdown(brief)
-    assert md.startswith(f"**Small vs large caps - {asof.isoformat()}**")
-    assert "```" in md and "**Records:**" in md and "**Trend:**" in md
+    assert md.startswith("**Small vs large caps · Morning briefing for ")
+    assert f"data to the close of {asof:%a %d %b %Y}**" in md.splitlines()[0]
+    assert brief.verdict is not None
+    assert "```" in md and "**Records:**" in md and f"**{brief.verdict.title}:**" in md
     text = render_briefing_text(brief, note="a note")
     assert "(a note)" in text and brief.headline.split()[0] in text
     assert all(len(line) <= 84 for line in text.splitlines())

@@ -62,8 +62,11 @@ def test_ten_year_reading_units_relation_and_tailwind_call() -> None:
     assert ten.relation.corr < -0.5 and ten.relation.strength == "strong"
     assert ten.relation.beta == pytest.approx(-0.0004, rel=0.25)
     assert ten.call == "tailwind"
-    assert ten.reason.startswith("10y yield down 40 bp in a month; small caps have tended to "
-                                 "outperform when it falls (corr −")
+    assert ten.relation.reliable and ten.relation.low <= ten.relation.corr <= ten.relation.high
+    assert ten.relation.high < 0
+    assert ten.reason.startswith("10y yield down 40 bp in a month; it has moved against small "
+                                 "caps (r −0.")
+    assert "n=156), so this move went with small-cap outperformance" in ten.reason
 
 
 def test_missing_symbols_and_fred_are_absent_with_reasons() -> None:
@@ -73,7 +76,7 @@ def test_missing_symbols_and_fred_are_absent_with_reasons() -> None:
     unemployment = _reading(panel, "unemployment")
     assert unemployment.call == "absent" and "no FRED data given" in unemployment.reason
     assert panel.absent == 9  # credit, KRE, IWN/IWO, XLY/XLP, 5 economy (Fed path, sentiment)
-    assert panel.tailwinds + panel.headwinds + panel.neutral == 6
+    assert panel.tailwinds + panel.headwinds + panel.neutral == 5  # 10y, 3m, UUP, VIX, XLI
 
 
 def test_symbol_ending_early_is_labelled_and_not_counted() -> None:
@@ -85,7 +88,7 @@ def test_symbol_ending_early_is_labelled_and_not_counted() -> None:
     assert kre.asof == date(2024, 5, 31) and kre.stale
     assert kre.reason.startswith("As of 2024-05-31 (stale, not counted)")
     assert "regional_banks" in panel.not_counted and "stale not counted" in panel.summary
-    assert panel.tailwinds + panel.headwinds + panel.neutral == 6
+    assert panel.tailwinds + panel.headwinds + panel.neutral == 5
 
 
 def test_ratio_changes_are_fractions_and_flat_moves_are_neutral() -> None:
@@ -136,9 +139,9 @@ def test_relation_needs_26_pairs_and_variation() -> None:
 
 def test_driver_series_for_charts() -> None:
     bars = _world()
-    series = to_driver_series(bars, "curve", ASOF, window=100)
+    series = to_driver_series(bars, "industrials", ASOF, window=100)
     assert len(series) == 100 and series.index[-1] == pd.Timestamp(ASOF)
-    expected = bars["^TNX"]["close"].iloc[-1] - bars["^IRX"]["close"].iloc[-1]
+    expected = bars["XLI"]["adj_close"].iloc[-1] / bars["SPY"]["close"].iloc[-1]
     assert series.iloc[-1] == pytest.approx(expected)
     with pytest.raises(KeyError):
         to_driver_series(bars, "unemployment", ASOF)

@@ -182,7 +182,7 @@ async def test_preview_is_ephemeral_and_send_now_posts_once(harness: Bot) -> Non
     follow = await harness.fake.wait_for(
         lambda r: ix_token in r.path and r.path.startswith("/webhooks/"), within=60)
     assert flags_of(follow) & EPHEMERAL
-    assert "morning briefing" in follow.json["embeds"][0]["title"]
+    assert "Morning briefing for " in follow.json["embeds"][0]["title"]
     assert [f.filename for f in follow.files] == ["leadership.png", "records.png"]
     before = len(harness.fake.channel_messages.get(OPEN, []))
     _, responses = await harness.run("send-now", [channel(OPEN)], channels=(OPEN,))
@@ -215,8 +215,9 @@ async def test_subscribed_channel_gets_the_scheduled_post_end_to_end(harness: Bo
             index=before)
         embed = post.json["embeds"][0]
         demo = demo_label(market_data_dir())  # the demo snapshot says so in the title
-        assert embed["title"] == "Small vs large caps · Fri 27 Nov 2026 morning briefing" + (
-            f" · {demo}" if demo else "")
+        assert embed["title"].startswith(
+            "Small vs large caps · Morning briefing for Fri 27 Nov 2026 · data to the close of ")
+        assert embed["title"].endswith(f" · {demo}") == bool(demo)
         assert embed["description"].startswith("**⏰ Early close today (Fri 27 Nov)")
         assert [f.filename for f in post.files] == ["leadership.png", "records.png"]
         [sub] = harness.service.subscriptions.for_guild(P.GUILD_ID)

@@ -6,6 +6,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from bot.briefing_files import write_post
 from bot.briefing_post import BriefingPost, PostField, PostImage, early_close_notice
 from bot.cli import main
@@ -66,7 +68,9 @@ def test_cli_out_writes_the_post_for_the_next_morning(market_dir: Path, tmp_path
     names = sorted(p.name for p in out.iterdir())
     assert names == ["briefing.html", "briefing.md", "leadership.png", "records.png"]
     md = (out / "briefing.md").read_text()
-    assert md.startswith("# Small vs large caps · Fri 19 Sep 2025 morning briefing")
+    # the same convention as `bot briefing --asof 2025-09-18` prints (test_dates_real.py)
+    assert md.startswith("# Small vs large caps · Morning briefing for Fri 19 Sep 2025 · data "
+                         "to the close of Thu 18 Sep 2025\n")
     assert "first record in 1,410 days" in md and "Data to close of 2025-09-18" in md
     html = (out / "briefing.html").read_text()
     assert re.search(r'<img src="leadership.png"', html) and "What history says" in html
@@ -80,7 +84,7 @@ def test_cli_out_on_the_day_before_an_early_close(market_dir: Path, tmp_path: Pa
     assert main(["briefing", "--asof", "2025-11-26", "--data-dir", str(market_dir),
                  "--out", str(out)]) == 0
     md = (out / "briefing.md").read_text()
-    assert "Fri 28 Nov 2025 morning briefing" in md
+    assert "Morning briefing for Fri 28 Nov 2025 · data to the close of Wed 26 Nov 2025" in md
     assert "Early close today (Fri 28 Nov): NYSE closes at 1:00 p.m. ET" in md
 
 
@@ -135,7 +139,14 @@ def test_run_without_token_writes_the_briefing_preview(market_dir: Path, tmp_pat
     assert f"Preview written to {out / 'briefing.html'}" in printed
     names = {p.name for p in out.iterdir()}
     assert {"briefing.html", "briefing.md", "leadership.png", "summary.md"} <= names
-    assert "morning briefing" in (out / "briefing.md").read_text()
+    md = (out / "briefing.md").read_text()
+    assert "Morning briefing for " in md
+    # the preview is built from the newest close held; when that is old, a line says how old
+    from bot.data_age import data_age_line
+
+    last = pd.read_csv(market_dir / "GSPC.csv", usecols=[0]).iloc[-1, 0]
+    age = data_age_line(date.fromisoformat(str(last)[:10]))
+    assert (age is not None) == ("Old data: the latest close held is " in md)
 
 
 def test_oversized_post_is_cut_to_discord_limits() -> None:

@@ -14,6 +14,9 @@ from matplotlib.figure import Figure
 from analytics.charts import KINDS, ChartInputError, Footnote, render_png
 from analytics.charts import build as cb
 from analytics.charts.inputs import (
+    AlertMark,
+    AlertsInput,
+    AnalogsInput,
     BreakoutPath,
     BreakoutsInput,
     CustomInput,
@@ -49,7 +52,30 @@ def tiny_inputs() -> dict[str, object]:
                         call=("tailwind", "headwind", "neutral")[i % 3], label=f"{i} · +1 bp")
             for i in range(5)), footnote=FOOT),
         "custom": cb.custom_input([("^RUT", rut), ("^GSPC", spx)], "rebased", "1y", ASOF, FOOT),
+        "analogs": tiny_analogs(),
+        "alerts": AlertsInput(
+            session=ASOF, title="2 alerts at the close of 2024-06-28", name="Russell 2000",
+            prices=rut.iloc[-252:], ratio=rut / spx,
+            marks=(AlertMark(ASOF, "Round-level cross", "price"),
+                   AlertMark(ASOF, "RUT/SPX crosses its average", "ratio")),
+            levels=(round(float(rut.iloc[-1]), -2),), record_close=float(rut.max()),
+            start=rut.index[-252].date(), footnote=FOOT),
     }
+
+
+def tiny_analogs(n: int = 5, before: int = 21, horizon: int = 63) -> AnalogsInput:
+    """``n`` hand-made analog paths (the first one starts late: short history), today's run-in
+    and a band around zero."""
+    rng = np.random.default_rng(7)
+    paths = tuple(np.cumsum(rng.normal(0, 0.01, before + horizon + 1)) for _ in range(n))
+    paths = tuple(p - p[before] for p in paths)
+    paths = (paths[0][10:], *paths[1:])
+    steps = np.arange(horizon + 1)
+    return AnalogsInput(
+        dates=tuple(date(1990 + 5 * i, 3, 1) for i in range(n)), paths=paths,
+        today=np.linspace(-0.04, 0.0, before + 1), before=before, horizon=horizon,
+        band_low=-0.001 * steps, band_mid=np.zeros(horizon + 1), band_high=0.001 * steps,
+        asof=ASOF, footnote=FOOT, verdict="+3m RUT/SPX: analogs -1.0%, all days +0.0%")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -140,6 +166,8 @@ EMPTY = pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
     lambda: render_png("cycles", CyclesInput(ratio=EMPTY, regimes=(), footnote=FOOT)),
     lambda: render_png("drivers", DriversInput(panels=(), footnote=FOOT)),
     lambda: render_png("breakouts", BreakoutsInput(paths=(), horizon=10, footnote=FOOT)),
+    lambda: render_png("analogs", replace(tiny_analogs(), paths=())),
+    lambda: render_png("analogs", replace(tiny_analogs(), band_mid=np.zeros(3))),
     lambda: render_png("nonsense", None),
     lambda: render_png("records", tiny_inputs()["custom"]),
 ])
@@ -147,6 +175,21 @@ def test_empty_or_too_short_input_raises_a_clear_error(make: object) -> None:
     with pytest.raises(ChartInputError) as err:
         make()  # type: ignore[operator]
     assert str(err.value) and "Traceback" not in str(err.value)
+
+
+def test_analogs_chart_draws_every_path_today_and_the_median() -> None:
+    data = tiny_analogs()
+    fig = figure_for("analogs", data, DARK)
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    wide = [ln for ln in lines if len(ln.get_xdata()) == data.before + data.horizon + 1]
+    assert len(wide) == len(data.paths) + 1              # every analog + the median
+    median = next(ln for ln in lines if ln.get_color() == DARK.small_caps)
+    assert np.asarray(median.get_ydata())[data.before] == pytest.approx(0.0)
+    today = next(ln for ln in lines if ln.get_color() == DARK.accent)
+    assert np.asarray(today.get_xdata())[-1] == 0 and len(today.get_xdata()) == data.before + 1
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "1990–2010" in texts and "2024-06-28" in texts and data.verdict in texts
 
 
 def test_leadership_window_too_short_is_a_chart_input_error() -> None:
@@ -198,3 +241,16 @@ def test_png_encoder_round_trips_the_canvas_pixels() -> None:
         pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]  # type: ignore[attr-defined]
     decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert decoded.shape == (675, 1200, 3) and np.array_equal(decoded, pixels)
+
+
+def test_two_small_cap_symbols_get_different_colours() -> None:
+    import pandas as pd
+
+    from analytics.charts.custom import _colours
+    from analytics.charts.theme import DARK
+
+    empty = pd.Series(dtype="float64")
+    picked = _colours(DARK, [("^RUT", empty), ("^GSPC", empty), ("IWM", empty), ("SPY", empty),
+                             ("QQQ", empty)])
+    assert len(set(picked)) == 5
+    assert picked[:2] == [DARK.small_caps, DARK.large_caps]

@@ -25,6 +25,7 @@ def test_gallery_writes_every_chart_and_an_index(market_dir: Path, tmp_path: Pat
     assert code == 0, capsys.readouterr()
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert {"leadership-1y.png", "records.png", "breakouts.png", "cycles.png", "drivers.png",
+            "analogs.png",
             "custom-price.png", "custom-rebased.png", "custom-ratio.png",
             "custom-drawdown.png"} <= set(pngs)
     for name in pngs:

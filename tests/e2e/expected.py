@@ -46,6 +46,18 @@ def month_leader(rut: pd.Series, spx: pd.Series, asof: pd.Timestamp, band: float
     return "even" if abs(change) < band else "small" if change > 0 else "large"
 
 
+def verdict_leader(rut: pd.Series, spx: pd.Series, asof: pd.Timestamp, band: float) -> str:
+    """The verdict recomputed with pandas rolling means: the month (21-session RUT/SPX change
+    beyond ±``band``), the side of the 50-value mean, the side of the 200-value mean; one side
+    when every non-level horizon says it, else "mixed"."""
+    ratio = (rut / spx).dropna().loc[:asof]
+    last = float(ratio.iloc[-1])
+    sides = [month_leader(rut, spx, asof, band), ratio_and_leader(rut, spx, asof)[1],
+             "small" if last > float(ratio.rolling(200).mean().iloc[-1]) else "large"]
+    called = {s for s in sides if s != "even"}
+    return called.pop() if len(called) == 1 else "mixed"
+
+
 def period_change(series: pd.Series, asof: pd.Timestamp, years: int) -> float:
     """``last / base - 1``, base = last close on or before ``asof`` minus ``years``."""
     cut = series.loc[:asof]

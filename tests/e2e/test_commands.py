@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.briefing import EVEN_BAND
+from analytics.verdict import EVEN_BAND
 from bot.ui.embeds import LARGE_COLOUR, NEUTRAL_COLOUR, SMALL_COLOUR
 from tests.e2e import expected as X
 from tests.e2e.conftest import Harness, png_size
@@ -51,20 +51,19 @@ async def test_status_numbers_colour_and_chart(harness: Harness) -> None:
     asof = X.last_date(md, "GSPC")
     rut, spx = X.closes(md, "RUT_since1979"), X.closes(md, "GSPC")
     got = fields(followup)
-    assert f"1M {X.fmt_pct(X.session_return(rut, asof, 21))}" in got["Russell 2000"]
-    assert f"1Y {X.fmt_pct(X.session_return(spx, asof, 252))}" in got["S&P 500"]
-    assert f"**{spx.loc[asof]:,.2f}**" in got["S&P 500"]
+    assert f"21D {X.fmt_pct(X.session_return(rut, asof, 21))}" in got["Russell 2000 (price)"]
+    assert f"252D {X.fmt_pct(X.session_return(spx, asof, 252))}" in got["S&P 500 (price)"]
+    assert f"**{spx.loc[asof]:,.2f}**" in got["S&P 500 (price)"]
     top, when, draw = X.record(spx, asof)
     if draw < 0:
         want = f"{X.fmt_pct(draw)} from record {top:,.2f} ({when.date()})"
         assert want in got["S&P 500 vs record"]
     ratio, _ = X.ratio_and_leader(rut, spx, asof)
     assert got["RUT/SPX ratio (small vs large)"].startswith(f"**{ratio:.4f}**")
-    leader = X.month_leader(rut, spx, asof, EVEN_BAND)
-    colours = {"small": SMALL_COLOUR, "large": LARGE_COLOUR, "even": NEUTRAL_COLOUR}
+    leader = X.verdict_leader(rut, spx, asof, EVEN_BAND)
+    colours = {"small": SMALL_COLOUR, "large": LARGE_COLOUR, "mixed": NEUTRAL_COLOUR}
     assert embed["color"] == colours[leader].value
-    title = {"small": "Small caps lead", "large": "Large caps lead",
-             "even": "Small and large caps are level"}[leader]
+    title = {"small": "Small caps lead", "large": "Large caps lead", "mixed": "Mixed: "}[leader]
     assert embed["title"].startswith(title)
     assert asof.date().isoformat() in embed["title"]
     assert f"Data to close of {asof.date()}" in embed["footer"]["text"]
@@ -76,7 +75,7 @@ async def test_status_asof_replays_a_past_day(harness: Harness) -> None:
     spx = X.closes(harness.market_dir, "GSPC")
     day = spx.index.asof(pd.Timestamp("2020-03-23"))
     assert "2020-03-23" in embed["title"]
-    assert f"**{spx.loc[day]:,.2f}**" in fields(followup)["S&P 500"]
+    assert f"**{spx.loc[day]:,.2f}**" in fields(followup)["S&P 500 (price)"]
     one_png(followup, "status.png")
 
 
@@ -86,12 +85,12 @@ async def test_chart_two_symbols_rebased(harness: Harness) -> None:
     one_png(followup, "chart.png")
     (embed,) = followup.embeds()
     within_limits(embed)
-    assert embed["title"] == "IWM vs SPY · 1 year"
+    assert embed["title"] == "IWM vs SPY · 252 sessions"
     got = fields(followup)
-    for symbol in ("IWM", "SPY"):
+    for symbol in ("IWM", "SPY"):  # counted in sessions, as /status and the briefing count
         series = X.closes(harness.market_dir, symbol)
-        change = X.period_change(series, series.index[-1], 1)
-        assert f"1 year: {X.fmt_pct(change)}" in got[symbol], (symbol, got[symbol])
+        change = X.session_return(series, series.index[-1], 252)
+        assert f"252 sessions: {X.fmt_pct(change)}" in got[symbol], (symbol, got[symbol])
         assert f"**{series.iloc[-1]:,.2f}**" in got[symbol]
 
 
@@ -148,9 +147,14 @@ async def test_drivers_readings_and_chart(harness: Harness) -> None:
     tnx = X.closes(harness.market_dir, "TNX")
     asof = X.last_date(harness.market_dir, "GSPC")
     assert f"{tnx.loc[:asof].iloc[-1]:.2f}%" in got["10-year yield"]
-    assert embed["title"].startswith("Drivers · ")
+    assert embed["title"].startswith("What moved with small caps · ")
+    # the forecast record's line: computed in the background, or said to be on its way
+    assert "Composite forecast record" in embed["description"]
     # a replay has neither reading: each keeps its field, labelled
     assert got.pop("Valuation (trailing P/E)") == "not in replay data"
     assert got.pop("Pre-market futures") == "no pre-market quotes in replay"
     calls = {v.split("**")[1] for v in got.values()}
-    assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "▫️ no data"}
+    assert calls <= {"🟢 tailwind", "🔴 headwind", "⚪ neutral", "🔹 descriptive", "▫️ no data"}
+    for value in got.values():  # every measured relation shows r, its 95% interval and n
+        if "r " in value:
+            assert "95% CI" in value and "n=" in value

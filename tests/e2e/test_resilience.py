@@ -56,7 +56,7 @@ async def test_reconnect_resume_then_identify(harness: Harness) -> None:
     await fake.wait_ready(30)
     assert fake.identifies == identifies + 1
     _, followup = await harness.reply("chart", {"symbols": "SPY", "period": "3m"})
-    assert followup.files and followup.embeds()[0]["title"] == "SPY · 3 months"
+    assert followup.files and followup.embeds()[0]["title"] == "SPY · 63 sessions"
 
 
 async def test_slow_data_source_still_defers_at_once(harness: Harness, market: Any) -> None:

@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("history", {"study": "droughts"}),
     ("history", {"study": "cycles"}),
     ("history", {"study": "rates"}),
+    ("history", {"study": "analogs", "asof": "2025-09-18"}),
     ("drivers", {}),
     ("chart", {"symbols": "../etc/passwd"}),
     ("chart", {"symbols": "ZZZZQ"}),

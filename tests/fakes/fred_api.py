@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
+
 STATUS_KINDS = {"429"} | {str(code) for code in range(500, 600)}
 KINDS = STATUS_KINDS | {"timeout", "empty", "malformed", "unknown"}
 NOT_FOUND_HTML = ("<!DOCTYPE html><html><head><title>FRED | Error</title></head><body>"
@@ -99,9 +101,12 @@ def tiny_series(ids: Iterable[str], start: str = "2019-01-01", end: str = "2026-
     return out
 
 
-class FakeFred:
+class FakeFred(LoopbackServer):
+    name = "fake-fred"
+
     def __init__(self, series: Mapping[str, pd.Series] | None = None, *,
                  header: str = "observation_date", api_key: str | None = None) -> None:
+        super().__init__()
         self._lock = threading.RLock()
         self._series: dict[str, pd.Series] = {k: v.sort_index() for k, v in
                                               (series or {}).items()}
@@ -112,16 +117,8 @@ class FakeFred:
         self._faults: list[tuple[str, str | None, int, float]] = []
         self._down = False
         self.hits: list[FredHit] = []
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     @property
     def graph_url(self) -> str:
         return f"{self.url}/graph/fredgraph.csv"
@@ -130,54 +127,9 @@ class FakeFred:
     def api_url(self) -> str:
         return f"{self.url}/fred/series/observations"
 
-    def start(self) -> FakeFred:
-        if self._thread is not None:
-            return self
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve())
-            ready.set()
-            loop.run_forever()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="fake-fred", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeFred did not start")
-        return self
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/graph/fredgraph.csv", self._graph)
         app.router.add_get("/fred/series/observations", self._api)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-        self._loop = self._thread = self._runner = None
-
-    def __enter__(self) -> FakeFred:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ data and faults
     def set_series(self, series_id: str, values: pd.Series) -> None:

@@ -82,6 +82,7 @@ import pandas as pd
 from aiohttp import web
 from curl_cffi import requests as curl_requests
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.yahoo_payloads import (
     NOT_FOUND,
     QUOTE_NOT_FOUND,
@@ -181,11 +182,14 @@ def yahoo_frames(market_dir: Path, symbols: Iterable[str]) -> dict[str, pd.DataF
     return {s: f for s, f in loaded.items() if f is not None}
 
 
-class FakeYahoo:
+class FakeYahoo(LoopbackServer):
     """The fake server (see the module docstring for the whole API)."""
+
+    name = "fake-yahoo"
 
     def __init__(self, frames: Mapping[str, pd.DataFrame] | None = None, *,
                  visible_until: date | None = None) -> None:
+        super().__init__()
         self._lock = threading.RLock()
         self._frames: dict[str, pd.DataFrame] = {}
         self._visible_until: pd.Timestamp | None = None
@@ -198,40 +202,10 @@ class FakeYahoo:
         self.latency = 0.0
         self.max_in_flight = 0
         self._in_flight = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         self.set_frames(frames or {}, visible_until)
 
     # ---------------------------------------------------------------- lifecycle
-    @property
-    def url(self) -> str:
-        if not self.port:
-            raise RuntimeError("FakeYahoo is not started")
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeYahoo:
-        if self._thread is not None:
-            return self
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve())
-            ready.set()
-            loop.run_forever()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="fake-yahoo", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeYahoo did not start")
-        return self
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/v8/finance/chart/{symbol}", self._chart)
         app.router.add_get("/v1/test/getcrumb", self._crumb)
         app.router.add_get("/v10/finance/quoteSummary/{symbol}", self._quote_summary)
@@ -239,32 +213,6 @@ class FakeYahoo:
         app.router.add_get("/ws/fundamentals-timeseries/v1/finance/timeseries/{symbol}",
                            self._timeseries)
         app.router.add_route("*", "/{tail:.*}", self._other)
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-        self._loop = self._thread = self._runner = None
-        self.port = 0
-
-    def __enter__(self) -> FakeYahoo:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def session(self) -> LoopbackSession:
         """A fresh yfinance-compatible session aimed at this fake."""

@@ -1,0 +1,1 @@
+"""Alerts on the bot side: settings → analytics parameters (delivery lands here later)."""
