@@ -3,6 +3,10 @@
 - ``market``: :class:`~bot.market_data.service.MarketData` (the one data path);
 - ``renderer``: :class:`bot.render.Renderer` (warmed process pool + single-flight render cache);
 - ``memo``: :class:`AsyncMemo`, single-flight cache of analysis results keyed by data version;
+- :meth:`Services.compute`: the lane where commands run their analysis (pandas, CPU-bound):
+  :data:`ANALYSIS_THREADS` threads, so a burst of commands puts at most that many CPU-bound
+  threads against the event loop for the GIL (``asyncio.to_thread`` would use up to six on two
+  cores). I/O and long jobs (minutes) stay on ``asyncio.to_thread``;
 - ``storage`` and ``scheduler``: slots for the briefing (filled by the briefing wiring; ``None``
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
@@ -17,12 +21,14 @@ data, in reverse order of start). Extra clean-ups can be registered with :meth:`
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
@@ -32,6 +38,11 @@ if TYPE_CHECKING:
     from bot.market_data.snapshot import MarketSnapshot
 
 log = logging.getLogger(__name__)
+
+#: Threads of the analysis lane (:meth:`Services.compute`).
+ANALYSIS_THREADS = 2
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AsyncMemo:
@@ -75,6 +86,7 @@ class Services:
     _snapshots: SingleFlight[tuple[str, ...], MarketSnapshot] = field(
         default_factory=SingleFlight)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _lane: ThreadPoolExecutor | None = None
     _checks: asyncio.Future[Any] | None = None
     _started: bool = False
 
@@ -94,6 +106,14 @@ class Services:
         the same command shares one read (nothing is kept once it completes)."""
         return await self._snapshots.run(tuple(symbols),
                                          lambda: self.market.snapshot(list(symbols)))
+
+    async def compute(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args, **kwargs)`` in the analysis lane (see the module docstring), off the
+        loop; its exception propagates. For CPU work of up to a few seconds."""
+        if self._lane is None:
+            self._lane = ThreadPoolExecutor(ANALYSIS_THREADS, thread_name_prefix="analysis")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lane, functools.partial(fn, *args, **kwargs))
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
@@ -150,6 +170,9 @@ class Services:
         if self.storage is not None and hasattr(self.storage, "dispose"):
             self.storage.dispose()
         await _quietly(self.market.close, "market data")
+        if self._lane is not None:
+            self._lane.shutdown(wait=False, cancel_futures=True)
+            self._lane = None
         self._started = False
 
 

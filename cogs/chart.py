@@ -8,7 +8,6 @@ any valid ticker is accepted.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -75,7 +74,7 @@ class Chart(commands.Cog):
         check_symbols_held(request, snap)  # refused before any work
         data: CustomInput = await services.memo.get(
             ("chart", snap.version, tuple(request.symbols), request.period, request.kind),
-            lambda: asyncio.to_thread(build_chart_input, request, snap))
+            lambda: services.compute(build_chart_input, request, snap))
         png = await services.renderer.render("custom", request.params, data,
                                              version=snap.version)
         embed = chart_embed(data, source=snap.source, stale=snap.stale,

@@ -150,8 +150,8 @@ class Drivers(commands.Cog):
         fred = await services.market.fred()
         panel = await services.memo.get(
             ("drivers", snap.version, fred.version, tuple(sorted(fred.notes.items())), session),
-            lambda: asyncio.to_thread(calc_drivers, snap.bars, session, fred=fred,
-                                      fred_notes=fred.notes))
+            lambda: services.compute(calc_drivers, snap.bars, session, fred=fred,
+                                     fred_notes=fred.notes))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         png = await services.renderer.render(
             "drivers", {"asof": session.isoformat()},

@@ -13,7 +13,6 @@ Input is checked before any fetch; ``horizon`` longer than the history held is r
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -181,7 +180,7 @@ class History(commands.Cog):
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         result, kind, chart, extra = await services.memo.get(
             ("history", study, snap.version, session, gap, horizon),
-            lambda: asyncio.to_thread(analyse, study, snap, session, gap, horizon, footnote))
+            lambda: services.compute(analyse, study, snap, session, gap, horizon, footnote))
         png = await services.renderer.render(
             kind, {"study": study, "asof": session.isoformat(), "gap": gap, "horizon": horizon},
             chart, version=snap.version)

@@ -7,7 +7,6 @@ parse (window choice, asof) → defer → fetch (^RUT ^GSPC IWM SPY) → analyse
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -58,14 +57,14 @@ class Status(commands.Cog):
         opts = self.bot.settings.analytics
         lead = await services.memo.get(
             ("status", snap.version, session, opts.breakout_gap_days, opts.round_step),
-            lambda: asyncio.to_thread(calc_leadership_snapshot, snap.bars, session,
-                                      gap_days=opts.breakout_gap_days,
-                                      round_step=opts.round_step, inceptions=INCEPTIONS))
+            lambda: services.compute(calc_leadership_snapshot, snap.bars, session,
+                                     gap_days=opts.breakout_gap_days,
+                                     round_step=opts.round_step, inceptions=INCEPTIONS))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         chart = await services.memo.get(
             ("status-chart", snap.version, session, window),
-            lambda: asyncio.to_thread(leadership_input, to_price(snap.bars[SMALL]),
-                                      to_price(snap.bars[LARGE]), window, session, footnote))
+            lambda: services.compute(leadership_input, to_price(snap.bars[SMALL]),
+                                     to_price(snap.bars[LARGE]), window, session, footnote))
         png = await services.renderer.render(
             "leadership", {"window": window, "asof": session.isoformat()}, chart,
             version=snap.version)
