@@ -53,7 +53,8 @@ class BreakoutAnalog:
     (pending) or the breakout close (live). ``sessions_so_far``, ``spx_so_far``, ``rut_so_far``:
     since a live event (0/None when pending). ``horizon`` (sessions) and, over the ``count``
     complete earlier events at that horizon: ``spx_hits`` (S&P 500 higher), ``spx_mean``,
-    ``rut_hits``, ``rut_mean`` (fractions).
+    ``rut_hits``, ``rut_mean``, and the medians ``spx_median``, ``rut_median`` (fractions,
+    PRICE returns: the text quotes mean and median, as the breakouts chart does).
     """
 
     kind: str
@@ -71,6 +72,8 @@ class BreakoutAnalog:
     rut_mean: float
     history_start: date | None
     history_complete: bool = True
+    spx_median: float = math.nan
+    rut_median: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -253,12 +256,14 @@ def calc_breakout_analog(study: BreakoutStudy, horizon: int = ANALOG_HORIZON, *,
         return BreakoutAnalog("live", live.date, live.gap_days, live.close, live.sessions_so_far,
                               live.spx_so_far, live.rut_so_far, horizon, spx.count, spx.hits,
                               spx.mean, rut.hits, rut.mean, study.data_start,
-                              study.history_complete)
+                              study.history_complete, spx_median=spx.median,
+                              rut_median=rut.median)
     if (records is not None and not records.is_record
             and records.days_since_record > study.gap_days and -records.drawdown <= NEAR_RECORD):
         return BreakoutAnalog("pending", None, records.days_since_record, records.record_close,
                               0, None, None, horizon, spx.count, spx.hits, spx.mean, rut.hits,
-                              rut.mean, study.data_start, study.history_complete)
+                              rut.mean, study.data_start, study.history_complete,
+                              spx_median=spx.median, rut_median=rut.median)
     return None
 
 
@@ -284,8 +289,15 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
     earlier = "earlier " if analog.kind == "live" else ""
     return (f"{now}. After the {n} {earlier}Russell breakout{'s' if n != 1 else ''}{since}, "
             f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
-            f"{analog.spx_hits} of {n} (average {_pct(analog.spx_mean)}), the Russell in "
-            f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}).")
+            f"{analog.spx_hits} of {n} ({_spread(analog.spx_mean, analog.spx_median, True)}), "
+            f"the Russell in {analog.rut_hits} of {n} "
+            f"({_spread(analog.rut_mean, analog.rut_median)}).")
+
+
+def _spread(mean: float, median: float, first: bool = False) -> str:
+    """``price return: mean +12.8%, median +16.2%`` (the label only on the ``first``)."""
+    label = "price return: " if first else ""
+    return f"{label}mean {_pct(mean)}, median {_pct(median)}"
 
 
 def _history_line_partial(analog: BreakoutAnalog) -> str:
@@ -306,8 +318,9 @@ def _history_line_partial(analog: BreakoutAnalog) -> str:
     earlier = "earlier " if analog.kind == "live" else ""
     return (f"{now}. After the {n} {earlier}such high{'s' if n != 1 else ''} since {start}, "
             f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
-            f"{analog.spx_hits} of {n} (average {_pct(analog.spx_mean)}), the Russell in "
-            f"{analog.rut_hits} of {n} (average {_pct(analog.rut_mean)}). The Russell data "
+            f"{analog.spx_hits} of {n} ({_spread(analog.spx_mean, analog.spx_median, True)}), "
+            f"the Russell in {analog.rut_hits} of {n} "
+            f"({_spread(analog.rut_mean, analog.rut_median)}). The Russell data "
             f"starts {start}, after the index does, so none of these can be called a record "
             "or a breakout.")
 

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from analytics.formats import pct
+
 FUTURES = {"RTY=F": "Russell 2000 futures", "ES=F": "S&P 500 futures"}
 NO_PREMARKET_IN_REPLAY = "no pre-market quotes in replay"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -100,7 +102,7 @@ def calc_premarket(quotes: Mapping[str, pd.Series], prior_session: date,
         reading = absent_premarket(why, prior_session)
         return PremarketReading(status="absent", prior_session=prior_session,
                                 read_at=read_at, moves=moves, line=reading.line)
-    parts = [f"{m.name} {(m.change or 0.0) * 100:+.2f}%" for m in shown]
+    parts = [f"{m.name} {pct(m.change or 0.0, 2)}" for m in shown]
     latest = max(m.last_time for m in shown if m.last_time is not None)
     head = "Futures" if open_at is not None and read_at >= open_at else "Pre-market"
     line = (f"{head} (read {_et(read_at)}): {', '.join(parts)} since the "

@@ -50,7 +50,8 @@ WARM_IMPORTS: tuple[str, ...] = (
     "analytics.charts.build", "bot.ui.embeds", "bot.ui.study_embeds", "analytics.drivers",
     "bot.market_data.fred", "analytics.studies.breakouts", "analytics.studies.cycles",
     "analytics.studies.droughts", "analytics.studies.rates", "analytics.studies.analogs",
-    "analytics.studies.drivers_forward", "bot.data_age", "bot.ui.drivers_forward",
+    "analytics.studies.drivers_forward", "analytics.studies.track_record", "bot.data_age",
+    "bot.ui.drivers_forward",
 )
 
 

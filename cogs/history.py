@@ -7,7 +7,9 @@ What happened after past setups, as a table (embed) and its chart:
 - cycles: small vs large cap leadership regimes since 1979;
 - rates: small vs large caps on days the 10-year yield moved ≥ 5 bp (``horizon``: look-back in
   sessions, default all history);
-- analogs: the 10 past sessions most like ``asof`` and what followed, against all days.
+- analogs: the 10 past sessions most like ``asof`` and what followed, against all days;
+- track-record: capbrief's own leadership call replayed every session since 1990 and scored
+  against the next 21 and 63 sessions of RUT/SPX (hit rate, means, intervals, base rate).
 Input is checked before any fetch; ``horizon`` longer than the history held is refused.
 """
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # pandas and analytics load on first use (warmed after READY)
     from bot.client import CapbriefBot
     from bot.market_data.snapshot import MarketSnapshot
 
-STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs")
+STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs", "track-record")
 STUDY_CHOICES = [
     app_commands.Choice(name="breakouts: first record in over a year, then what?",
                         value="breakouts"),
@@ -43,6 +45,8 @@ STUDY_CHOICES = [
     app_commands.Choice(name="cycles: small vs large cap leadership since 1979", value="cycles"),
     app_commands.Choice(name="rates: small caps on falling-yield days", value="rates"),
     app_commands.Choice(name="analogs: days like today, and what followed", value="analogs"),
+    app_commands.Choice(name="track-record: capbrief's own call since 1990, scored",
+                        value="track-record"),
 ]
 GAP_RANGE = (30, 3650)
 HORIZON_RANGE = (5, 2520)
@@ -95,6 +99,7 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     from analytics.studies.cycles import calc_cycles
     from analytics.studies.droughts import calc_droughts
     from analytics.studies.rates import calc_rate_study
+    from analytics.studies.track_record import calc_track_record
 
     rut, spx = _prices(snap, RUT), _prices(snap, SPX)
     if study == "breakouts":
@@ -103,7 +108,8 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
         if not result.events:
             raise BadInput(f"No Russell 2000 breakout after a gap of over {gap_days:,} days "
                            f"up to {session.isoformat()}; try a shorter `gap_days`.")
-        return result, "breakouts", build.from_breakout_study(result, spx, footnote), {}
+        return (result, "breakouts",
+                build.from_breakout_study(result, spx, footnote, rut=rut, index="both"), {})
     if study == "droughts":
         table = calc_droughts(rut, session, min_days=gap_days, inception=inception_of(RUT))
         return (table, "records", build.records_input(rut, session, footnote,
@@ -117,6 +123,9 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
         except InsufficientData as exc:
             raise BadInput(f"No analogs for {session.isoformat()}: {exc}.") from None
         return analogs, "analogs", build.from_analog_study(analogs, rut, spx, footnote), {}
+    if study == "track-record":
+        record = calc_track_record(snap.bars, session)
+        return record, "track_record", build.from_track_record(record, footnote), {}
     if study == "cycles":
         cycles = calc_cycles(rut, spx, session)
         return cycles, "cycles", build.from_cycle_study(cycles, footnote), {}
@@ -136,7 +145,7 @@ def embed_for(study: str) -> Callable[..., discord.Embed]:
     embeds: dict[str, Callable[..., discord.Embed]] = {
         "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
         "cycles": ui.cycles_embed, "rates": ui.rates_embed,
-        "analogs": ui.analogs_embed,
+        "analogs": ui.analogs_embed, "track-record": ui.track_record_embed,
     }
     return embeds[study]
 

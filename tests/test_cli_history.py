@@ -171,7 +171,8 @@ def test_breakouts_text_marks_live_and_incomplete_rows() -> None:
     text = render_breakouts_text(study, note="a note")
     assert "LIVE: 2 sessions ago, on 2020-01-13" in text and "Note: a note" in text
     assert "live, 2 sessions so far: S&P +" in text
-    assert "S&P 500 after 2 breakouts (2020-01-13 counted only at horizons already reached)" in text
+    assert ("S&P 500 price return after 2 breakouts (2020-01-13 counted only at horizons "
+            "already reached)") in text
     assert "Higher         2/2     1/1" in text
     doc = breakouts_json(study)
     assert doc["events"][-1]["spx_forward_returns"]["3"] is None

@@ -28,7 +28,7 @@ from typing import Any
 from analytics.charts.errors import ChartInputError
 
 KINDS: tuple[str, ...] = ("leadership", "records", "breakouts", "cycles", "analogs", "drivers",
-                          "custom", "alerts")
+                          "custom", "alerts", "track_record")
 
 __all__ = ["KINDS", "ChartInputError", "Footnote", "render_png"]
 

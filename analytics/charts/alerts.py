@@ -28,14 +28,15 @@ def alerts_figure(data: AlertsInput, theme: Theme) -> Figure:
         if data.subtitle:  # one event: its title already says it
             fig.text(cv.px_x(20), 1 - cv.px_y(56), data.subtitle, ha="left", va="top",
                      fontsize=cv.NOTE_PT + 1, color=theme.muted)
-        top, bottom = cv.grid_axes(fig, 2, 1, top_px=150, bottom_px=70, height_ratios=[3, 2],
+        top, bottom = cv.grid_axes(fig, 2, 1, top_px=150, bottom_px=84, height_ratios=[3, 2],
                                    hspace=0.12)
         h_price, = top.plot(x, y, color=colour, linewidth=2.2)
         handles, labels = [h_price], [f"{data.name} {cv.number_label(float(y[-1]))}"]
         lo, hi = float(y.min()), float(y.max())
         for level in data.levels:
             top.axhline(level, color=theme.muted, linewidth=1.6, linestyle=(0, (1.5, 3)))
-            top.text(x[0] + 0.01 * (x[-1] - x[0]), level, f" {level:,.0f}", va="bottom",
+            # Under its line: the record line (dashed) often sits just above a crossed level.
+            top.text(x[0] + 0.01 * (x[-1] - x[0]), level, f" {level:,.0f}", va="top",
                      ha="left", fontsize=ANNOTATION_PT, color=theme.muted)
             lo, hi = min(lo, level), max(hi, level)
         if data.record_close is not None:
@@ -64,8 +65,8 @@ def alerts_figure(data: AlertsInput, theme: Theme) -> Figure:
         if vals.size:
             pad = 0.08 * (float(vals.max()) - float(vals.min()) or 1e-3)
             bottom.set_ylim(float(vals.min()) - pad, float(vals.max()) + pad)
-        bottom.text(0.0, 1.02, "RUT/SPX with its 50-day (dashed) and 200-day averages",
-                    transform=bottom.transAxes, fontsize=ANNOTATION_PT - 2, color=theme.muted,
+        bottom.text(0.0, 1.02, "RUT/SPX, 50-day (dashed) and 200-day averages",
+                    transform=bottom.transAxes, fontsize=ANNOTATION_PT, color=theme.muted,
                     ha="left", va="bottom")
         del h50, h200
         cv.y_ticks(bottom, 3, ".3f")

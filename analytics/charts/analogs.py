@@ -17,6 +17,7 @@ from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import AnalogsInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 SESSIONS_PER_MONTH = 21
 
@@ -59,10 +60,12 @@ def analogs_figure(data: AnalogsInput, theme: Theme) -> Figure:
         fig = cv.new_figure(theme)
         cv.add_header(fig, theme, "Days like today: RUT/SPX after analogs",
                       f"as of {data.asof.isoformat()}")
-        if data.verdict:
-            fig.text(cv.px_x(20), 1 - cv.px_y(56), data.verdict, ha="left", va="top",
-                     fontsize=cv.NOTE_PT + 1, color=theme.muted)
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=170, bottom_px=112, right_px=56)
+        lines = _verdict_lines(data.verdict)
+        for i, line in enumerate(lines):  # at 20 pt the verdict takes two lines
+            fig.text(cv.px_x(20), 1 - cv.px_y(56 + 30 * i), line, ha="left", va="top",
+                     fontsize=cv.NOTE_PT, color=theme.muted)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=170 + 30 * max(len(lines) - 1, 0),
+                             bottom_px=112, right_px=56)
         ax.fill_between(ahead, data.band_low, data.band_high, color=theme.past_paths,
                         alpha=0.22, linewidth=0)
         ax.plot(ahead, data.band_mid, color=theme.past_paths, linewidth=1.6, linestyle="--")
@@ -78,7 +81,7 @@ def analogs_figure(data: AnalogsInput, theme: Theme) -> Figure:
         last = median[-1]
         handles = [h_past, h_med, Patch(color=theme.past_paths, alpha=0.35), h_today]
         labels = [f"{len(data.paths)} analogs, {years[0]}–{years[-1]}",
-                  f"their median: {last:+.1%} at +{months}m",
+                  f"their median: {pct(last)} at +{months}m",
                   f"median of {len(data.paths)} random days, 90% band",
                   f"today: last {len(tx) - 1} sessions"]
         ax.set_xlim(-data.before, data.horizon)
@@ -86,13 +89,24 @@ def analogs_figure(data: AnalogsInput, theme: Theme) -> Figure:
         ax.xaxis.set_major_formatter(FuncFormatter(
             lambda v, _p: "day" if v == 0 else f"{round(v / SESSIONS_PER_MONTH):+d}m"))
         ax.set_xlabel("Months from the day (21 sessions a month); RUT/SPX rebased to 0 on it",
-                      fontsize=cv.NOTE_PT + 1, color=theme.muted)
+                      fontsize=cv.NOTE_PT, color=theme.muted)
         cv.y_ticks(ax, 6)
         ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:+.0%}"))
+            lambda v, _p: pct(v, 0)))
         cv.header_legend(ax, handles, labels, ncol=2)
         cv.add_footnote(fig, theme, data.footnote)
     return fig
+
+
+def _verdict_lines(verdict: str, room: int = 70) -> list[str]:
+    """The verdict in one line, or two split after its figures (": ") when longer than
+    ``room`` characters (legible at Discord's preview width, 20 pt)."""
+    if not verdict:
+        return []
+    if len(verdict) <= room or ": " not in verdict:
+        return [verdict]
+    head, _, tail = verdict.rpartition(": ")
+    return [head + ":", tail]
 
 
 def analogs_chart(data: AnalogsInput, theme: Theme | str = "dark") -> bytes:

@@ -15,10 +15,12 @@ import pandas as pd
 from analytics.alerts import EVENT_TITLES, AlertBatch
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import (
+    BREAKOUT_INDEXES,
     CUSTOM_KINDS,
     AlertMark,
     AlertsInput,
     AnalogsInput,
+    BreakoutIndex,
     BreakoutPath,
     BreakoutsInput,
     Call,
@@ -31,6 +33,8 @@ from analytics.charts.inputs import (
     LeadershipInput,
     RecordsInput,
     Regime,
+    TrackBar,
+    TrackRecordInput,
     window_base,
     window_label,
     window_start,
@@ -42,6 +46,7 @@ from analytics.returns import window_positions
 from analytics.studies.analogs import AnalogStudy, calc_analog_paths
 from analytics.studies.breakouts import BreakoutStudy
 from analytics.studies.cycles import CycleStudy, calc_cycles
+from analytics.studies.track_record import TrackRecord
 from analytics.verdict import calc_verdict_of_ratio
 
 MA_WARMUP = 200
@@ -129,44 +134,65 @@ def from_records_snapshot(snap: RecordsSnapshot, prices: pd.Series, footnote: Fo
         history_start=snap.history_start, name=name, history_complete=snap.history_complete)
 
 
-def breakouts_input(prices: pd.Series, events: Sequence[date], asof: date, footnote: Footnote,
-                    *, horizon: int = 252, symbol_name: str = "S&P 500",
-                    event_label: str = "first Russell 2000 record close in over a year"
-                    ) -> BreakoutsInput:
-    """Forward paths of ``prices`` (rebased to 100 on each event's close) for ``horizon``
-    sessions. An event whose horizon is not complete by ``asof`` is live (partial path); an
-    event on a date ``prices`` lacks uses the last session on or before it."""
-    clean = _upto(prices, asof, symbol_name)
-    values = clean.to_numpy()
+def _forward_paths(prices: pd.Series, events: Sequence[date], asof: date, horizon: int
+                   ) -> list[BreakoutPath]:
+    """Paths of ``prices`` (cut at ``asof``) rebased to 100 on each event's close, up to
+    ``horizon`` sessions; an event before the series starts has no path."""
+    values = prices.to_numpy()
     paths: list[BreakoutPath] = []
     for event in sorted(set(events)):
         if event > asof:
             continue
-        pos = int(clean.index.searchsorted(pd.Timestamp(event), side="right")) - 1
+        pos = int(prices.index.searchsorted(pd.Timestamp(event), side="right")) - 1
         if pos < 0:
             continue
         segment = values[pos: pos + horizon + 1]
         live = len(segment) < horizon + 1
         paths.append(BreakoutPath(event=event, values=segment / segment[0] * 100.0, live=live))
+    return paths
+
+
+def breakouts_input(prices: pd.Series, events: Sequence[date], asof: date, footnote: Footnote,
+                    *, horizon: int = 252, symbol_name: str = "S&P 500",
+                    event_label: str = "first Russell 2000 record close in over a year",
+                    rut: pd.Series | None = None, index: str = "spx") -> BreakoutsInput:
+    """Forward paths of ``prices`` (rebased to 100 on each event's close) for ``horizon``
+    sessions, and of ``rut`` (the Russell 2000) when given. An event whose horizon is not
+    complete by ``asof`` is live (partial path); an event on a date ``prices`` lacks uses the
+    last session on or before it. ``index``: "spx", "rut" or "both" (ChartInputError else, or
+    when "rut"/"both" is asked without ``rut``)."""
+    if index not in BREAKOUT_INDEXES:
+        raise ChartInputError(f"unknown breakouts index {index!r}: use "
+                              f"{', '.join(BREAKOUT_INDEXES)}")
+    if index != "spx" and rut is None:
+        raise ChartInputError("the Russell 2000 paths need its prices")
+    clean = _upto(prices, asof, symbol_name)
+    paths = _forward_paths(clean, events, asof, horizon)
+    rut_paths = (_forward_paths(_upto(rut, asof, "Russell 2000"), events, asof, horizon)
+                 if rut is not None else [])
     if not paths:
         raise ChartInputError("no breakout events to chart")
+    chosen: BreakoutIndex = index  # type: ignore[assignment]
     return BreakoutsInput(paths=tuple(paths), horizon=horizon, footnote=footnote,
-                          symbol_name=symbol_name, event_label=event_label)
+                          symbol_name=symbol_name, event_label=event_label,
+                          rut_paths=tuple(rut_paths), index=chosen)
 
 
 def from_breakout_study(study: BreakoutStudy, spx: pd.Series, footnote: Footnote, *,
-                        horizon: int | None = None) -> BreakoutsInput:
-    """S&P 500 paths after each event of a :class:`BreakoutStudy` (horizon: its longest)."""
+                        horizon: int | None = None, rut: pd.Series | None = None,
+                        index: str = "spx") -> BreakoutsInput:
+    """S&P 500 (and, given ``rut``, Russell 2000) paths after each event of a
+    :class:`BreakoutStudy` (horizon: its longest); ``index`` picks the panels drawn."""
     span = horizon or max(study.horizons)
     days = study.gap_days
-    index = "Russell 2000" if study.event_index == "^RUT" else "S&P 500"
+    name = "Russell 2000" if study.event_index == "^RUT" else "S&P 500"
     years = f"{days // 365} year{'s' if days // 365 != 1 else ''}" if days % 365 == 0 \
         else f"{days} days"
     over = 'a year' if days == 365 else years
-    label = (f"first {index} record close in over {over}" if study.history_complete else
-             f"first {index} high since {study.data_start} in over {over} (not ruled records)")
+    label = (f"first {name} record close in over {over}" if study.history_complete else
+             f"first {name} high since {study.data_start} in over {over} (not ruled records)")
     return breakouts_input(spx, [e.date for e in study.events], study.asof, footnote,
-                           horizon=span, event_label=label)
+                           horizon=span, event_label=label, rut=rut, index=index)
 
 
 def fmt_p(p: float) -> str:
@@ -367,3 +393,30 @@ def alerts_input(batch: AlertBatch, rut: pd.Series, spx: pd.Series, footnote: Fo
     return AlertsInput(session=session, title=title, name=name, prices=shown, ratio=ratio,
                        marks=marks, levels=levels, record_close=record, start=start,
                        footnote=footnote, subtitle="" if n == 1 else subtitle)
+
+
+def track_finding_line(horizon: int, hit: float, no_skill: float, value: bool) -> str:
+    """``"Next 21 sessions: hit rate 51.9% vs 50.0% by chance · no forecast value"``."""
+    from analytics.formats import pct
+
+    verdict = "forecast value" if value else "no forecast value"
+    return (f"Next {horizon} sessions: hit rate {pct(hit, signed=False)} vs "
+            f"{pct(no_skill, signed=False)} by chance · {verdict}")
+
+
+def from_track_record(record: TrackRecord, footnote: Footnote) -> TrackRecordInput:
+    """Bars (mean after small calls, after large calls, every day, with their intervals) and
+    one finding line per horizon, from the record's overlapping scores: the text's figures."""
+    bars: list[TrackBar] = []
+    for s in record.scores:
+        for group, e in (("small", s.mean_small), ("large", s.mean_large), ("all", s.mean_all)):
+            bars.append(TrackBar(horizon=s.horizon, group=group, mean=e.value, low=e.low,
+                                 high=e.high, n=e.n))
+    if not any(b.n for b in bars):
+        raise ChartInputError("no scored session to chart the track record")
+    findings = tuple(track_finding_line(s.horizon, s.hit_rate.value, s.no_skill,
+                                        s.forecast_value) for s in record.scores)
+    first = min((s.first for s in record.scores if s.first), default=record.start)
+    period = f"{first.year}–{record.asof.year}"
+    return TrackRecordInput(bars=tuple(bars), findings=findings, period=period,
+                            today=record.today, footnote=footnote)

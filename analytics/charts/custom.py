@@ -21,6 +21,7 @@ from analytics.charts.cycles import log_ticks
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import CUSTOM_KINDS, CustomInput
 from analytics.charts.theme import Theme
+from analytics.formats import pct
 
 NAMES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "^VIX": "VIX", "^TNX": "10y yield",
          "^IRX": "3m bill", "^IXIC": "Nasdaq"}
@@ -44,7 +45,7 @@ def uses_log_scale(series: list[tuple[str, pd.Series]]) -> bool:
 
 def pct_label(change: float) -> str:
     """``+12.3%``, or ``+5,977%`` once the change passes 100%."""
-    return f"{change:+,.0%}" if abs(change) >= 1 else f"{change:+.1%}"
+    return f"{change:+,.0%}" if abs(change) >= 1 else pct(change)
 
 
 def _colours(theme: Theme, series: list[tuple[str, pd.Series]]) -> list[str]:
@@ -98,7 +99,7 @@ def custom_figure(data: CustomInput, theme: Theme) -> Figure:
 def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
     n = len(series)
     rows, cols = (n, 1) if n <= 2 else (2, 2)
-    axes = cv.grid_axes(fig, rows, cols, top_px=104, bottom_px=70,
+    axes = cv.grid_axes(fig, rows, cols, top_px=104, bottom_px=84,
                         hspace=0.45 if rows == 2 else 0.3, wspace=0.22, sharex=False)
     for ax, (sym, s), colour in zip(axes, series, _colours(theme, series), strict=False):
         x = cv.to_days(s.index)
@@ -119,7 +120,7 @@ def _price(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
 
 
 def _rebased(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     handles, labels = [], []
     lo, hi, first, last = np.inf, -np.inf, np.inf, -np.inf
     for (sym, s), colour in zip(series, _colours(theme, series), strict=True):
@@ -147,7 +148,7 @@ def _ratio(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
     ratio = ratio[np.isfinite(ratio.to_numpy())]
     if len(ratio) < 2:
         raise ChartInputError(f"{a_sym} and {b_sym} share fewer than 2 sessions")
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     x = cv.to_days(ratio.index)
     colour = theme.small_caps if a_sym in ("^RUT", "IWM") else theme.series[0]
     change = float(ratio.iloc[-1] / ratio.iloc[0] - 1)
@@ -167,7 +168,7 @@ def _ratio(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> No
 
 
 def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) -> None:
-    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+    (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
     handles, labels = [], []
     first, last = np.inf, -np.inf
     for (sym, s), colour in zip(series, _colours(theme, series), strict=True):
@@ -178,12 +179,13 @@ def _drawdown(fig: Figure, theme: Theme, series: list[tuple[str, pd.Series]]) ->
         h, = ax.plot(x, dd.to_numpy(), color=colour, linewidth=2.2)
         handles.append(h)
         now, worst = float(dd.iloc[-1]), float(dd.min())
-        labels.append(f"{display_name(sym)}  {now:.1%} (worst {worst:.1%})")
+        labels.append(f"{display_name(sym)}  {pct(now, signed=False)} "
+                      f"(worst {pct(worst, signed=False)})")
         first, last = min(first, x[0]), max(last, x[-1])
     ax.axhline(0.0, color=theme.muted, linewidth=1.0)
     ax.set_xlim(first, last)
     cv.y_ticks(ax, 5)
     ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _p: "0%" if abs(v) < 1e-9 else f"{v:.0%}".replace("-", "−")))
+        lambda v, _p: pct(v, 0, signed=False).replace("-", "−")))
     cv.date_axis(ax)
     cv.header_legend(ax, handles, labels, ncol=2 if len(series) > 2 else None)

@@ -1,5 +1,7 @@
 """Cycles chart: the RUT/SPX ratio since 1979 on a log scale (equal heights = equal % moves),
-with small-cap (out-performance) and large-cap (under-performance) regimes shaded.
+with small-cap (out-performance) and large-cap (under-performance) regimes shaded. The ratio is
+shown rebased to 100 at its first value ("1979 = 100"), a unit a reader can use: 150 = small
+caps have beaten large caps by 50% since then; never the raw ratio (0.37).
 
 Regimes of four years or more are labelled with the ratio's change over them; shorter ones are
 only shaded, so labels never crowd.
@@ -17,6 +19,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from analytics.charts import canvas as cv
 from analytics.charts.inputs import CyclesInput
 from analytics.charts.theme import ANNOTATION_PT, Theme
+from analytics.formats import pct
 
 SHADE_ALPHA = 0.17
 LABEL_MIN_YEARS = 4.0
@@ -40,14 +43,14 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
     ratio = cv.clean_series(data.ratio, "the RUT/SPX ratio")
     ratio = ratio[ratio > 0]
     x = cv.to_days(ratio.index)
-    y = ratio.to_numpy()
+    y = ratio.to_numpy() / float(ratio.iloc[0]) * 100.0  # % moves (labels, log scale) unchanged
     with cv.styled(theme):
         fig = cv.new_figure(theme)
         first = ratio.index[0].year
         swing = f" · {data.swing:.0%} swings" if data.swing else ""
         cv.add_header(fig, theme, f"Small- vs large-cap cycles since {first}",
                       f"log scale{swing}")
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
         colours = {"small": theme.small_caps, "large": theme.large_caps}
         span = (float(y.min()), float(y.max()))
         bands = []
@@ -59,20 +62,21 @@ def cycles_figure(data: CyclesInput, theme: Theme) -> Figure:
                 i, j = np.clip(np.searchsorted(x, [a, b], side="right") - 1, 0, len(x) - 1)
                 change = regime.change if regime.change is not None else float(y[j] / y[i] - 1)
                 if regime.change is not None or j > i:
-                    ax.text((a + b) / 2, 0.97, f"{change:+.0%}", transform=ax.get_xaxis_transform(),
-                            ha="center", va="top", fontsize=ANNOTATION_PT - 1,
+                    ax.text((a + b) / 2, 0.97, pct(change, 0), transform=ax.get_xaxis_transform(),
+                            ha="center", va="top", fontsize=ANNOTATION_PT,
                             color=colours[regime.side], fontweight="bold")
         cv.spans(ax, bands, SHADE_ALPHA)
         h_ratio, = ax.plot(x, y, color=theme.text, linewidth=2.0)
         ax.set_yscale("log")
         ax.set_ylim(span[0] / 1.05, span[1] * 1.22)
         ax.yaxis.set_major_locator(FixedLocator(log_ticks(span[0] / 1.05, span[1] * 1.22)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.set_xlim(x[0], x[-1])
         cv.date_axis(ax, maxticks=10)
         cv.header_legend(ax, [h_ratio, Patch(color=theme.small_caps, alpha=0.5),
                               Patch(color=theme.large_caps, alpha=0.5)],
-                         ["RUT/SPX ratio", "small caps outperform", "large caps outperform"])
+                         [f"RUT/SPX ({first} = 100)", "small caps lead",
+                          "large caps lead"])
         cv.add_footnote(fig, theme, data.footnote)
     return fig

@@ -5,7 +5,7 @@ descriptive). A call describes what moved together, not a cause or a forecast.
 
 Grid: up to 3 panels in one row, up to 6 in two rows of 3, up to 8 in two rows of 4, up to 12
 in three rows of 4. Each panel's title is the driver's name, its reading below it in the call's
-colour; y ticks are few (3) so small panels stay readable.
+colour; y ticks are few (2-3) so small panels stay readable at Discord's preview size.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
@@ -25,18 +26,30 @@ from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
 from analytics.charts import canvas as cv
 from analytics.charts.errors import ChartInputError
 from analytics.charts.inputs import DriversInput
-from analytics.charts.theme import DPI, Theme
+from analytics.charts.legend import _text_width
+from analytics.charts.theme import DPI, MIN_TEXT_PT, Theme
 
 MAX_PANELS = 12
-PANEL_TICK_PT = 17.0
-PANEL_NAME_PT = 19.0
-PANEL_LABEL_PT = 17.0
+PANEL_TICK_PT = MIN_TEXT_PT
+PANEL_NAME_PT = MIN_TEXT_PT
+PANEL_LABEL_PT = MIN_TEXT_PT
 
 
-def _fit(text: str, cols: int) -> str:
-    """``text`` shortened with an ellipsis to what a panel of a ``cols``-wide grid can hold."""
-    room = {1: 60, 2: 44, 3: 24, 4: 17}.get(cols, 17)
-    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+def _fit(fig: Figure, text: str, width_px: float, *, bold: bool = False) -> str:
+    """``text`` shortened with an ellipsis until it is at most ``width_px`` wide at the panel
+    font (measured with the renderer's cached metrics, not counted in characters)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    prop = FontProperties(family="DejaVu Sans", size=PANEL_LABEL_PT,
+                          weight="bold" if bold else "normal")
+    if _text_width(renderer, text, prop) <= width_px:
+        return text
+    cut = len(text)
+    while cut > 1:
+        cut -= 1
+        short = text[:cut].rstrip() + "…"
+        if _text_width(renderer, short, prop) <= width_px:
+            return short
+    return "…"
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -57,7 +70,8 @@ Y_LABEL_PX = 8.0 * PT_PX  # y tick label left of the axes: pad (rc ytick.major.p
 TITLE_PAD_PX = 30.0 * PT_PX
 # The reading sits this far above the panel, under the title. A fixed gap (what 3% of a panel's
 # height gives in the default two-row grid): 3% of a one-row panel pushed it into the title.
-GRID_TOP_PX, GRID_BOTTOM_PX, GRID_HSPACE = 178, 82, 0.62  # up to two rows (three: 170, 82, 0.8)
+GRID_TOP_PX, GRID_BOTTOM_PX, GRID_HSPACE = 178, 90, 0.62  # up to two rows (three: 170, 90, 0.8)
+GRID_LEFT_PX = 96  # a 5-character y tick label ("0.225") at 20 pt and its pad
 READING_PX = 0.03 * (cv.H_PX - GRID_TOP_PX - GRID_BOTTOM_PX) / (2 + GRID_HSPACE)  # 4.75 px
 
 
@@ -115,7 +129,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     computed positions) rather than six Axes: an Axes with its two Axis objects and their
     Tick artists costs ~15 ms to build and draw, the rest of the chart a few ms. Ticks are the
     ones the house Axes would choose: the date locator/formatter of :func:`cv.date_axis`
-    (shared dates, in-view ticks, edge-safe labels), 3 round y ticks of the autoscaled view.
+    (shared dates, in-view ticks, edge-safe labels), 2-3 round y ticks of the autoscaled view.
     """
     if not data.panels:
         raise ChartInputError("no drivers to chart")
@@ -130,7 +144,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     tally = (f"{tail} tailwind{'s' if tail != 1 else ''} · "
              f"{head} headwind{'s' if head != 1 else ''}")
     cv.add_header(fig, theme, "What moved with small caps", data.summary or tally)
-    grid = GridSpec(rows, cols, left=cv.px_x(78), right=1 - cv.px_x(24),
+    grid = GridSpec(rows, cols, left=cv.px_x(GRID_LEFT_PX), right=1 - cv.px_x(24),
                     top=1 - cv.px_y(GRID_TOP_PX if rows < 3 else 170),
                     bottom=cv.px_y(GRID_BOTTOM_PX), hspace=GRID_HSPACE if rows < 3 else 0.8,
                     wspace=0.32)
@@ -139,6 +153,9 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     first = min(float(d[0]) for d in days)
     last = max(float(d[-1]) for d in days)
     width_px = (rights[0] - lefts[0]) * cv.W_PX
+    # A panel's name and reading may run into the gap before the next panel's y labels.
+    room = width_px + (lefts[1] - rights[0]) * cv.W_PX * 0.5 if cols > 1 else width_px
+    room = min(room, cv.W_PX - 8 - lefts[-1] * cv.W_PX)  # the last column ends at the edge
     locator, formatter = cv.date_locator(maxticks=4)
     locator.create_dummy_axis()  # the locator reads its view from an axis
     assert locator.axis is not None
@@ -146,7 +163,7 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     x_ticks = cv.in_view(locator(), first, last)
     x_labels = cv.blank_edge_labels(x_ticks, list(formatter.format_ticks(x_ticks)), first,
                                     last, width_px)
-    y_locator = MaxNLocator(nbins=3, min_n_ticks=3, steps=[1, 2, 5, 10])
+    y_locator = MaxNLocator(nbins=2, min_n_ticks=2, steps=[1, 2, 2.5, 5, 10])
     y_format = cv.compact_formatter()
     grid_lines: list[tuple[float, float, float, float]] = []
     spines: list[tuple[float, float, float, float]] = []
@@ -180,10 +197,10 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
         line.set_clip_box(TransformedBbox(Bbox.from_extents(box.left, box.bottom, box.right,
                                                             box.top), fig.transFigure))
         fig.add_artist(line)
-        fig.text(box.left, box.top + cv.px_y(TITLE_PAD_PX), _fit(panel.name, cols),
+        fig.text(box.left, box.top + cv.px_y(TITLE_PAD_PX), _fit(fig, panel.name, room, bold=True),
                  fontsize=PANEL_NAME_PT, fontweight="bold", color=theme.text, ha="left",
                  va="baseline")
-        fig.text(box.left, box.top + cv.px_y(READING_PX), _fit(panel.label, cols),
+        fig.text(box.left, box.top + cv.px_y(READING_PX), _fit(fig, panel.label, room),
                  ha="left", va="bottom", fontsize=PANEL_LABEL_PT, color=colour)
         for t in box.y_ticks:
             fig.text(box.left - cv.px_x(Y_LABEL_PX), box.y(t), y_format(t), ha="right",
@@ -198,9 +215,10 @@ def drivers_figure(data: DriversInput, theme: Theme) -> Figure:
     _lines(fig, marks, color=theme.muted, linewidth=0.8, zorder=0.5, solid_capstyle="butt")
     _lines(fig, spines, color=theme.grid, linewidth=1.0, zorder=2.5,
            solid_capstyle="projecting")
-    cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.tailwind),
-                                         Patch(color=theme.headwind),
-                                         Patch(color=theme.neutral)],
-               ["tailwind for small caps", "headwind", "neutral"], fontsize=cv.NOTE_PT + 1)
+    key = [(call, label) for call, label in (("tailwind", "tailwind for small caps"),
+                                             ("headwind", "headwind"), ("neutral", "neutral"))
+           if call in calls]  # the key lists only the calls some panel is drawn with
+    cv.key_row(fig, 14, cv.H_PX - 98, [Patch(color=theme.call_colour(c)) for c, _ in key],
+               [label for _, label in key], fontsize=cv.NOTE_PT + 1)
     cv.add_footnote(fig, theme, data.footnote)
     return fig

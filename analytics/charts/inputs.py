@@ -109,15 +109,26 @@ class BreakoutPath:
     live: bool = False
 
 
+BreakoutIndex = Literal["spx", "rut", "both"]
+BREAKOUT_INDEXES: tuple[str, ...] = ("spx", "rut", "both")
+
+
 @dataclass(frozen=True)
 class BreakoutsInput:
-    """Forward paths of ``symbol_name`` after each event; the live one (if any) is partial."""
+    """Forward price paths of ``symbol_name`` after each event (the live one, if any, partial)
+    and, in ``rut_paths``, the Russell 2000's own paths after the same events.
+
+    ``index``: which panels the chart draws: ``"spx"`` (``paths``), ``"rut"`` (``rut_paths``) or
+    ``"both"`` (side by side, same events, same y scale).
+    """
 
     paths: tuple[BreakoutPath, ...]
     horizon: int
     footnote: Footnote
     symbol_name: str = "S&P 500"
     event_label: str = "first Russell 2000 record close in over a year"
+    rut_paths: tuple[BreakoutPath, ...] = ()
+    index: BreakoutIndex = "spx"
 
 
 @dataclass(frozen=True)
@@ -276,3 +287,32 @@ def window_start(window: str, asof: date, first: date) -> date:
     assert offset is not None
     start = (pd.Timestamp(asof) - offset).date()
     return max(first, start)
+
+
+
+@dataclass(frozen=True)
+class TrackBar:
+    """One bar of the track-record chart: the mean RUT/SPX relative return ``horizon`` sessions
+    after the days of ``group`` (``"small"``, ``"large"``, ``"all"``), its 95% interval and
+    count (NaN mean: no such day)."""
+
+    horizon: int
+    group: str
+    mean: float
+    low: float
+    high: float
+    n: int
+
+
+@dataclass(frozen=True)
+class TrackRecordInput:
+    """The track record's chart: per horizon, the mean outcome after small calls, after large
+    calls and on every day, with intervals (:mod:`analytics.studies.track_record`);
+    ``findings``: one short line per horizon (hit rate vs chance, forecast value or not);
+    ``period``: ``"1990–2026"``; ``today``: today's call."""
+
+    bars: tuple[TrackBar, ...]
+    findings: tuple[str, ...]
+    period: str
+    today: str
+    footnote: Footnote

@@ -49,7 +49,7 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
         else:
             title = f"{data.name} closes at a record"
         cv.add_header(fig, theme, title)
-        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=70)
+        (ax,) = cv.grid_axes(fig, 1, 1, top_px=112, bottom_px=84)
         shade_from = data.drought_start or (data.previous_drought[0]
                                              if data.previous_drought else None)
         if shade_from is not None:
@@ -85,8 +85,7 @@ def records_figure(data: RecordsInput, theme: Theme) -> Figure:
                 color=theme.accent, va="center", ha="left")
         if data.drought_start is not None:
             ax.text(x[-1] - 0.01 * (x[-1] - x[0]), label_y,
-                    f"{_days(data.days_since)} · {data.sessions_since:,} sessions without a "
-                    f"{'record' if full else 'new high'}",
+                    f"{_days(data.days_since)} without a {'record' if full else 'new high'}",
                     fontsize=ANNOTATION_PT, color=theme.text, va="center", ha="right",
                     fontweight="bold")
         elif data.previous_drought is not None:

@@ -24,10 +24,12 @@ from analytics.charts.inputs import (
     DriversInput,
     LeadershipInput,
     RecordsInput,
+    TrackRecordInput,
 )
 from analytics.charts.leadership import leadership_figure
 from analytics.charts.records import records_figure
 from analytics.charts.theme import Theme
+from analytics.charts.track_record import track_record_figure
 
 FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "leadership": (LeadershipInput, leadership_figure),
@@ -38,6 +40,7 @@ FIGURES: dict[str, tuple[type, Callable[[Any, Theme], Figure]]] = {
     "drivers": (DriversInput, drivers_figure),
     "custom": (CustomInput, custom_figure),
     "alerts": (AlertsInput, alerts_figure),
+    "track_record": (TrackRecordInput, track_record_figure),
 }
 
 

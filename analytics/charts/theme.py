@@ -1,9 +1,12 @@
 """The house style: one palette, one canvas, fonts sized for Discord's preview.
 
 Canvas: 12 x 6.75 in at 100 dpi = 1200 x 675 px (16:9). Discord shows attachments at about
-500 px wide, a scale of ~0.42, so a font of F px on the canvas appears as ~0.42·F px. Tick labels
-are 20 pt (≈ 28 px → ≈ 11.5 px on Discord), titles 24 pt (≈ 33 px → ≈ 14 px); the footnote is the
-smallest text at 16 pt (≈ 9 px on Discord), still readable.
+500 px wide (:data:`PREVIEW_WIDTH_PX`), a scale of ~0.42, so a font of F px on the canvas appears
+as ~0.42·F px. The legibility floor is a font size (em) of :data:`MIN_PREVIEW_PX` = 11 px at that
+width, i.e. ≥ 26.4 px = 19 pt on the canvas; every text (ticks, legends, footnote, subtitles,
+panel readings) is at least :data:`MIN_TEXT_PT` = 20 pt (≈ 27.8 px → ≈ 11.6 px on Discord) and
+titles 24 pt (≈ 33 px → ≈ 14 px). ``tests/charts/test_layout.py`` checks the floor on every
+text of every chart family.
 
 Small caps (Russell 2000 and its ETFs) and large caps (S&P 500 and its ETFs) always get the same
 two colours, in every chart and theme: orange and blue (distinguishable with the common
@@ -22,13 +25,23 @@ HEIGHT_IN = 6.75
 DPI = 100
 SIZE_PX = (int(WIDTH_IN * DPI), int(HEIGHT_IN * DPI))
 
-TICK_PT = 20.0
-LABEL_PT = 20.0
-LEGEND_PT = 19.0
+PREVIEW_WIDTH_PX = 500  # Discord's attachment preview width
+MIN_PREVIEW_PX = 11.0  # smallest legible font size (em, px) at that width
+
+
+def preview_px(points: float) -> float:
+    """Font size ``points`` as pixels at Discord's preview width (the canvas scaled down)."""
+    return points * DPI / 72.0 * PREVIEW_WIDTH_PX / SIZE_PX[0]
+
+
+MIN_TEXT_PT = 20.0  # preview_px(20) ≈ 11.6 px ≥ MIN_PREVIEW_PX
+TICK_PT = MIN_TEXT_PT
+LABEL_PT = MIN_TEXT_PT
+LEGEND_PT = MIN_TEXT_PT
 TITLE_PT = 24.0
-PANEL_TITLE_PT = 19.0
-NOTE_PT = 16.0
-ANNOTATION_PT = 18.0
+PANEL_TITLE_PT = MIN_TEXT_PT
+NOTE_PT = MIN_TEXT_PT
+ANNOTATION_PT = MIN_TEXT_PT
 
 SMALL_CAP_SYMBOLS = frozenset({"^RUT", "IWM", "IWN", "IWO", "IJR", "VTWO", "^RUA"})
 LARGE_CAP_SYMBOLS = frozenset({"^GSPC", "SPY", "IVV", "VOO", "^SPX"})

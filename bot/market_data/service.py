@@ -208,8 +208,9 @@ class MarketData:
             return True
         if symbol not in self._warned_gap:
             self._warned_gap.add(symbol)
-            log.info("bundled history for %s not spliced: its bars start %s, after %s",
-                        symbol, frame.index[0].date(), joining.date())
+            # DEBUG: every output already states the limit ("highest close since <first date>").
+            log.debug("bundled history for %s not spliced: its bars start %s, after %s",
+                      symbol, frame.index[0].date(), joining.date())
         return False
 
     def _version(self, bars: Mapping[str, pd.DataFrame]) -> str:

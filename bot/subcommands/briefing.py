@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.drivers import load_with_fred
 from bot.subcommands.status import add_replay_options, data_block, resolve
+from bot.ui import json_out
 from bot.ui.text import render_briefing_text, to_jsonable
 
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for path in write_briefing_files(settings, market, briefing, args.out):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
-        print(json.dumps(briefing_json(briefing, session, market, fred), indent=2))
+        print(json_out.dumps("briefing", briefing_json(briefing, session, market, fred)))
     else:
         note = with_vintage_note(session.note, replay=_replay(market, session) and bool(fred))
         print(render_briefing_text(briefing, note=note), end="")

@@ -27,6 +27,7 @@ from analytics.drivers import calc_drivers
 from analytics.series import to_price
 from analytics.studies.analogs import calc_analogs
 from analytics.studies.breakouts import calc_breakout_study
+from analytics.studies.track_record import calc_track_record
 from bot.asof import parse_asof
 from bot.errors import BadInput, UserFacingError
 from bot.market_data.inception import inception_of
@@ -71,10 +72,13 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
     def custom(symbols: tuple[str, ...], kind: str, window: str) -> Callable[[], Any]:
         return lambda: cb.custom_input([(s, price[s]) for s in symbols], kind, window, asof, foot)
 
-    def breakouts() -> Any:
-        study = calc_breakout_study(rut, spx, asof, gap_days=settings.analytics.breakout_gap_days,
-                                    inception=inception_of("^RUT"))
-        return cb.from_breakout_study(study, spx, foot)
+    def breakouts(index: str = "spx") -> Callable[[], Any]:
+        def make() -> Any:
+            study = calc_breakout_study(rut, spx, asof,
+                                        gap_days=settings.analytics.breakout_gap_days,
+                                        inception=inception_of("^RUT"))
+            return cb.from_breakout_study(study, spx, foot, rut=rut, index=index)
+        return make
 
     def analogs() -> Any:
         drivers: dict[str, pd.Series] = {s: price[s] for s in ("^TNX", "^VIX") if s in price}
@@ -94,12 +98,16 @@ def gallery_charts(market: MarketSnapshot, asof: date, settings: Settings,
         GalleryChart("records", "records", {"round_step": step}, "Russell 2000 records",
                      lambda: cb.records_input(rut, asof, foot, round_step=step,
                                               inception=inception_of("^RUT"))),
-        GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts),
+        GalleryChart("breakouts", "breakouts", {}, "S&P 500 after breakouts", breakouts()),
+        GalleryChart("breakouts-both", "breakouts", {"index": "both"},
+                     "S&P 500 and Russell 2000 after breakouts", breakouts("both")),
         GalleryChart("cycles", "cycles", {}, "Leadership cycles since 1979",
                      lambda: cb.cycles_input(rut, spx, asof, foot)),
         GalleryChart("analogs", "analogs", {}, "Days like today: RUT/SPX after analogs",
                      analogs),
         GalleryChart("drivers", "drivers", {}, "Drivers", drivers),
+        GalleryChart("track-record", "track_record", {}, "Track record of the call",
+                     lambda: cb.from_track_record(calc_track_record(bars, asof), foot)),
         GalleryChart("custom-price", "custom", {"s": ["^RUT"], "kind": "price", "w": "6m"},
                      "Custom: price, one symbol, 6 months", custom(("^RUT",), "price", "6m")),
         GalleryChart("custom-price-4", "custom",

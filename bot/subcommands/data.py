@@ -25,6 +25,7 @@ from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.storage.repositories import SymbolState
+from bot.ui import json_out
 
 DEFAULT_TAIL = 10
 
@@ -54,6 +55,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     show.add_argument("symbol", metavar="SYMBOL", help="a ticker such as ^RUT, ^GSPC or SPY")
     show.add_argument("--tail", type=_positive, default=DEFAULT_TAIL, metavar="N",
                       help=f"how many of the latest sessions to print (default {DEFAULT_TAIL})")
+    show.add_argument("--json", action="store_true",
+                      help="print JSON (docs/schema/data-show.schema.json) instead of a table")
     show.set_defaults(handler=run_show)
 
 
@@ -115,13 +118,31 @@ def render_show(snap: MarketSnapshot, symbol: str, tail: int) -> str:
     return "\n".join(lines)
 
 
+def show_json(snap: MarketSnapshot, symbol: str, tail: int) -> dict[str, Any]:
+    """The last ``tail`` bars of ``symbol`` (prices as held; NaN → null, volume whole)."""
+    frame = snap.frame(symbol)
+    bars = [{"date": ts.date().isoformat(),
+             **{c: float(r[c]) for c in ("open", "high", "low", "close", "adj_close")},
+             "volume": None if math.isnan(float(r["volume"])) else int(r["volume"])}
+            for ts, r in frame.tail(tail).iterrows() if isinstance(ts, pd.Timestamp)]
+    return {"symbol": symbol,
+            "asof": frame.index[-1].date().isoformat() if len(frame) else None,
+            "sessions": len(frame),
+            "first_session": frame.index[0].date().isoformat() if len(frame) else None,
+            "source": snap.source, "stale": snap.stale, "stale_reason": snap.stale_reason,
+            "bars": bars}
+
+
 def run_show(args: argparse.Namespace, settings: Settings) -> int:
     symbol = parse_symbol(args.symbol)
     snap = asyncio.run(_show(settings, args.data_dir, symbol))
     if symbol not in snap.bars:
         reason = snap.missing.get(symbol, "no bars held")
         raise BadInput(f"unknown symbol {symbol}: {reason}")
-    print(render_show(snap, symbol, args.tail))
+    if getattr(args, "json", False):
+        print(json_out.dumps("data.show", show_json(snap, symbol, args.tail)))
+    else:
+        print(render_show(snap, symbol, args.tail))
     return 0
 
 

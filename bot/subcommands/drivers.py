@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.subcommands.history import add_replay_options, data_block, resolve
+from bot.ui import json_out
 from bot.ui.drivers_forward import DRIVER_NAMES, render_walk_forward
 from bot.ui.study_text import drivers_json, render_drivers_text
 from bot.ui.text import to_jsonable
@@ -114,7 +114,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.walk_forward:
         full = forecast_record(market, fred, session.session)
         if args.json:
-            print(json.dumps(to_jsonable(list(full.scores)), indent=2))
+            print(json_out.dumps("drivers.walk_forward",
+                                 {"asof": session.session.isoformat(),
+                                  "scores": to_jsonable(list(full.scores))}))
         else:
             print(render_walk_forward(full), end="")
         return 0
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                "fred_dir": (fred.source.removeprefix("fred-dir ")
                             if fred.source.startswith("fred-dir ") else None),
                "data": data_block(market)}
-        print(json.dumps(doc, indent=2))
+        print(json_out.dumps("drivers", doc))
     else:
         text = render_drivers_text(panel, note=note, valuation=valuation, premarket=premarket,
                                    record=describe_record(forward) if forward else None)

@@ -1,5 +1,6 @@
-"""``python -m bot history breakouts|droughts|cycles|rates|analogs``: what history says about
-setups (analogs: the past sessions most like ``--asof``, ``--k`` of them).
+"""``python -m bot history breakouts|droughts|cycles|rates|analogs|track-record``: what history
+says about setups (analogs: the past sessions most like ``--asof``, ``--k`` of them;
+track-record: capbrief's own leadership call replayed since 1990 and scored).
 
 Data comes only through ``build_market_data`` (``^RUT`` extended back to 1979 there). ``--asof``
 replays a past session (a non-session day uses the one before it and says so). Parameters are
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from analytics.studies.breakouts import DEFAULT_HORIZONS, calc_breakout_study
 from analytics.studies.cycles import calc_cycles
 from analytics.studies.droughts import calc_droughts
 from analytics.studies.rates import calc_rate_study
+from analytics.studies.track_record import calc_track_record
 from bot.asof import ResolvedAsof, parse_asof, resolve_asof
 from bot.clock import today_in_new_york
 from bot.errors import BadInput, DataUnavailable
@@ -33,12 +34,12 @@ from bot.market_data.inception import inception_of
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.ui import study_text
+from bot.ui import json_out, study_text
 from bot.ui.text import to_jsonable
 
 ANALOG_DRIVERS = sorted(set(DRIVER_SYMBOLS.values()))
 K_RANGE = (1, 50)
-STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs")
+STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs", "track-record")
 ANALOG_SYMBOLS = ["^RUT", "^GSPC", *ANALOG_DRIVERS]
 INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "RUT": "Russell 2000",
            "GSPC": "S&P 500", "SPX": "S&P 500"}
@@ -47,7 +48,7 @@ INDICES = {"^RUT": "Russell 2000", "^GSPC": "S&P 500", "RUT": "Russell 2000",
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "history", parents=parents,
-        help="historical studies: breakouts, droughts, cycles, rates, analogs",
+        help="historical studies: breakouts, droughts, cycles, rates, analogs, track-record",
         description="What happened after past setups, as of any session.")
     p.add_argument("study", choices=STUDIES)
     p.add_argument("--gap-days", type=int, default=None,
@@ -162,6 +163,13 @@ def build_study(args: argparse.Namespace, settings: Settings, market: MarketSnap
         analogs = build_analogs(market, asof, args.k)
         return (study_text.render_analogs_text(analogs, note=note),
                 study_text.analogs_json(analogs))
+    if args.study == "track-record":
+        try:
+            record = calc_track_record(market.bars, asof)
+        except InsufficientData as exc:  # pragma: no cover - to_ratio never raises it
+            raise BadInput(f"track-record: {exc}") from None
+        return (study_text.render_track_record_text(record, note=note),
+                study_text.track_record_json(record))
     if args.study == "cycles":
         if not 1 <= args.swing <= 90:
             raise BadInput("--swing must be a percentage between 1 and 90")
@@ -199,7 +207,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         doc = {**doc, "requested_asof": session.requested and session.requested.isoformat(),
                "asof_note": session.note, "data": data_block(market)}
-        print(json.dumps(doc, indent=2))
+        print(json_out.dumps(f"history.{args.study}", doc))
     else:
         if market.stale:
             text += f"STALE data: {market.stale_reason}\n"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -27,6 +26,7 @@ from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.ui import json_out
 from bot.ui.text import render_status_text, to_jsonable
 
 #: What ``status`` needs: the two indices and the two ETFs (total-return rows).
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     session = resolve(market, requested)
     snapshot = build_status(market, session, settings)
     if args.json:
-        print(json.dumps(status_json(snapshot, session, market), indent=2))
+        print(json_out.dumps("status", status_json(snapshot, session, market)))
     else:
         note = session.note
         age = data_age_line(market.asof) if snapshot.asof == market.asof else None

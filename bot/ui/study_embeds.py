@@ -16,16 +16,20 @@ from analytics.relation import describe_relation
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
-from analytics.studies.droughts import DroughtTable
+from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.studies.track_record import Score, TrackRecord
 from analytics.valuation import ValuationReading
 from bot.ui.embeds import add_fields, base_embed, fit
 from bot.ui.study_text import (
     ANALOG_SERIES,
     analog_today_line,
     breakouts_limit,
+    drought_rank_text,
     droughts_limit,
     horizon_label,
+    track_share,
+    track_span,
     unruled_line,
 )
 from bot.ui.text import fmt_level, fmt_pct
@@ -71,6 +75,7 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
         last = "record" if full else f"highest close since {study.data_start}"
         lines.append(f"Last {index} {last}: {study.last_record_date.isoformat()} "
                      f"({study.days_since_record:,} days ago).")
+    lines.append("Forward returns are price returns (dividends left out).")
     if note:
         lines.append(f"*{note}*")
     title = f"{index} breakouts" if full else f"{index} highs since {study.data_start}"
@@ -79,7 +84,8 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
                        description="\n".join(lines))
     for spx_stats, rut_stats in zip(study.spx_stats, study.rut_stats, strict=True):
         value = f"{horizon_line(spx_stats, 'S&P 500')}\n{horizon_line(rut_stats, 'Russell 2000')}"
-        embed.add_field(name=f"After {spx_stats.horizon} sessions", value=value, inline=False)
+        embed.add_field(name=f"Price return after {spx_stats.horizon} sessions", value=value,
+                        inline=False)
     recent = study.events[-MAX_ROWS:]
     if recent:
         h = study.horizons[-1]
@@ -94,6 +100,11 @@ def breakouts_embed(study: BreakoutStudy, *, source: str, stale: bool,
     return fit(embed)
 
 
+def _rank_tag(d: Drought) -> str:
+    """``"#3 "``: the rank among droughts of 63+ sessions (none for a shorter one)."""
+    return f"#{d.long_rank} " if d.long_rank is not None else ""
+
+
 def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
                    stale_reason: str | None, note: str | None = None) -> discord.Embed:
     """The longest record droughts, with today's open one ranked among them (when the history
@@ -101,12 +112,13 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
     if not table.history_complete:
         return _partial_droughts_embed(table, name=name, source=source, stale=stale,
                                        stale_reason=stale_reason, note=note)
-    lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}"
-             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + "."]
+    lines = [f"{table.total:,} gaps between {name} record closes{_since(table.data_start)}, "
+             f"{table.long_count:,} of {table.rank_min_sessions}+ sessions (ranked among those)"
+             + (f"; listing those over {table.min_days:,} days" if table.min_days else "") + "."]
     if table.current is not None:
         c = table.current
         lines.append(f"**Now**: no record for {c.days:,} days since {c.start.isoformat()} "
-                     f"(record {fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, "
+                     f"(record {fmt_level(c.record_close)}): {drought_rank_text(table, c)}; "
                      f"deepest {fmt_pct(c.depth, 1)}.")
     else:
         lines.append("**Now**: at a record close; no drought is open.")
@@ -115,7 +127,7 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
     embed = base_embed(f"History · {name} record droughts", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
             f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
             f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
     add_fields(embed, [("Longest droughts", "\n".join(rows) or "none", False)])
@@ -125,14 +137,15 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
 def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
                             stale_reason: str | None, note: str | None) -> discord.Embed:
     high = f"highest close since {table.data_start}"
-    lines = [f"{table.total:,} gaps between {name} closes that were the {high}"
-             + (f" (listing those over {table.min_days:,} days)" if table.min_days else "") + ".",
+    lines = [f"{table.total:,} gaps between {name} closes that were the {high}, "
+             f"{table.long_count:,} of {table.rank_min_sessions}+ sessions (ranked among those)"
+             + (f"; listing those over {table.min_days:,} days" if table.min_days else "") + ".",
              f"**Limit**: {droughts_limit(table)}"]
     if table.current is not None:
         c = table.current
         lines.append(f"**Now**: {c.days:,} days since the {high} on {c.start.isoformat()} "
-                     f"({fmt_level(c.record_close)}): #{c.rank} of {table.total:,}, deepest "
-                     f"{fmt_pct(c.depth, 1)}.")
+                     f"({fmt_level(c.record_close)}): {drought_rank_text(table, c, 'gap')}; "
+                     f"deepest {fmt_pct(c.depth, 1)}.")
     else:
         lines.append(f"**Now**: at its {high}.")
     if note:
@@ -140,7 +153,7 @@ def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stal
     embed = base_embed(f"History · {name} gaps between highs", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"#{d.rank} `{d.start.isoformat()}` → "
+    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
             f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
             f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
     add_fields(embed, [("Longest gaps", "\n".join(rows) or "none", False)])
@@ -299,4 +312,45 @@ def drivers_embed(panel: DriversPanel, *, source: str, stale: bool, stale_reason
     extra = [("Valuation (trailing P/E)", valuation), ("Pre-market futures", premarket)]
     add_fields(embed, [(name, r.line.split(": ", 1)[1] if r.status == "absent" else r.line,
                         False) for name, r in extra if r is not None])
+    return fit(embed)
+
+
+def _track_field(s: Score) -> str:
+    """The record over one horizon in four short lines."""
+    if s.calls == 0:
+        return "too few calls to score"
+    verdict = ("**forecast value**: small calls beat large calls" if s.forecast_value
+               else "**no forecast value**: interval includes zero")
+    return (f"Hit rate {track_share(s.hit_rate)} vs {fmt_pct(s.no_skill, 1).lstrip('+')} by chance "
+            f"· {s.small_calls:,} small / {s.large_calls:,} large calls, "
+            f"{s.no_calls:,} days no call\n"
+            f"After small calls {track_span(s.mean_small, 2)}\n"
+            f"After large calls {track_span(s.mean_large, 2)}\n"
+            f"Small − large {track_span(s.spread, 2)}: {verdict}\n"
+            f"Any day: up {track_share(s.base_rate)}, mean {track_span(s.mean_all, 2)}")
+
+
+def track_record_embed(record: TrackRecord, *, source: str, stale: bool,
+                       stale_reason: str | None, note: str | None = None) -> discord.Embed:
+    """capbrief's call replayed since 1990 and scored over the next 21 and 63 sessions."""
+    first = next((s.first for s in record.scores if s.first), record.start)
+    lines = [f"The verdict's call (small / large / mixed caps lead), replayed every session "
+             f"since {first.isoformat()} from data up to that session only, scored against the "
+             f"RUT/SPX price return that followed. Today's call: **{record.today}**."]
+    lines.extend(f"• {s.horizon} sessions ahead: "
+                 f"{'forecast value' if s.forecast_value else 'no forecast value'}"
+                 for s in record.scores)
+    robust = "; ".join(f"{s.horizon}s: small − large {track_span(s.spread, 2)}"
+                       for s in record.robust)
+    lines.append(f"Non-overlapping points: {robust}.")
+    if note:
+        lines.append(f"*{note}*")
+    embed = base_embed("History · capbrief's track record", leader=None, asof=record.asof,
+                       source=source, stale=stale, stale_reason=stale_reason,
+                       description="\n".join(lines))
+    add_fields(embed, [(f"Next {s.horizon} sessions", _track_field(s), False)
+                       for s in record.scores])
+    embed.add_field(name="Method", value="95% intervals: Newey–West, lags = the horizon "
+                    "(overlapping windows, autocorrelation). Chance: the same calls on random "
+                    "days. Price returns.", inline=False)
     return fit(embed)

@@ -12,14 +12,17 @@ from typing import Any
 
 from analytics.charts.build import fmt_p
 from analytics.drivers import DriverReading, DriversPanel
+from analytics.formats import pct
 from analytics.leadership import REGIME_LABELS
 from analytics.premarket import PremarketReading
+from analytics.records import RANK_SHOWN, rank_phrase
 from analytics.studies.analogs import AnalogStudy, Comparison
 from analytics.studies.breakouts import BreakoutEvent, BreakoutStudy, HorizonStats
 from analytics.studies.cycles import CycleStudy
 from analytics.studies.drivers_forward import DriversForward, describe_record
 from analytics.studies.droughts import Drought, DroughtTable
 from analytics.studies.rates import RateBucket, RateStudy
+from analytics.studies.track_record import Estimate, Score, TrackRecord
 from analytics.valuation import ValuationReading
 from bot.ui.format import ordinal as _ordinal
 from bot.ui.text import fmt_level, fmt_pct, to_jsonable
@@ -163,11 +166,11 @@ def render_breakouts_text(study: BreakoutStudy, *, note: str | None = None) -> s
     if open_:
         dates = ", ".join(e.date.isoformat() for e in open_)
         left_out = f" ({dates} counted only at horizons already reached)"
-    lines += _stats_block(f"S&P 500 after {len(study.events)} {events}{left_out}:",
+    lines += _stats_block(f"S&P 500 price return after {len(study.events)} {events}{left_out}:",
                           study.spx_stats, w)
     lines.append("")
     no_rut = sum(1 for e in study.events if e.rut_so_far is None)
-    rut_title = "Russell 2000 after the same events" + (
+    rut_title = "Russell 2000 price return after the same events" + (
         f" ({no_rut} before its data begins left out):" if no_rut else ":")
     lines += _stats_block(rut_title, study.rut_stats, w)
     return "\n".join(lines) + "\n"
@@ -218,10 +221,39 @@ def breakouts_json(study: BreakoutStudy) -> dict[str, Any]:
 # ---------------------------------------------------------------- droughts
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=100, subsequent_indent="  ")
+
+
+def drought_rank_text(table: DroughtTable, d: Drought, word: str = "drought") -> str:
+    r"""How ``d`` ranks, by the records rule (:func:`analytics.records.rank_phrase`): among
+    the ``word``\s of ``table.rank_min_sessions``+ sessions, named only in the top 10, the
+    population always stated: "the 3rd-longest of the 29 droughts of 63+ sessions since 1979";
+    "not among the 10 longest of the 29 …"; "shorter than 63 sessions: not ranked (29 …)"."""
+    since = table.data_start
+    plural = f"{word}s" if table.long_count != 1 else word
+    population = (f"the {table.long_count:,} {plural} of {table.rank_min_sessions}+ sessions"
+                  + (f" since {since:%Y}" if since else ""))
+    if d.long_rank is None:
+        return f"shorter than {table.rank_min_sessions} sessions, so not ranked ({population})"
+    if since is not None and word == "drought":
+        phrase = rank_phrase(d.long_rank, table.long_count, table.rank_min_sessions, since)
+        if phrase:
+            return phrase
+    elif d.long_rank <= RANK_SHOWN:
+        which = "the longest" if d.long_rank == 1 else f"the {_ordinal(d.long_rank)}-longest"
+        return f"{which} of {population}"
+    return f"not among the {RANK_SHOWN} longest of {population}"
+
+
+def _drought_rank_cell(d: Drought) -> str:
+    return f"{d.long_rank:>5,}" if d.long_rank is not None else f"{'—':>5}"
+
+
 def _drought_row(d: Drought) -> str:
     low = f"{_pct(d.depth)} ({d.low_date.isoformat()})" if d.depth < 0 else "—"
     tag = "  ← open: today" if d.open else ""
-    return (f"{d.rank:>5,}  {d.start.isoformat()}  {d.end.isoformat()}  {d.days:>6,}  "
+    return (f"{_drought_rank_cell(d)}  {d.start.isoformat()}  {d.end.isoformat()}  {d.days:>6,}  "
             f"{d.sessions:>8,}  {fmt_level(d.record_close):>10}  {low:<22}{tag}").rstrip()
 
 
@@ -246,9 +278,10 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
         lines.append(f"Note: {note}")
     since = table.data_start.isoformat() if table.data_start else "n/a"
     shown = table.droughts[:limit]
-    lines.append(f"{table.total:,} droughts since {since}; the {len(shown)} longest"
-                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the record.")
+    lines.append(_wrap(f"{table.total:,} droughts since {since}, {table.long_count:,} of them "
+                 f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
+                 "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the record."))
     lines.append("")
     if not table.total:
         lines.append("No droughts: too little data.")
@@ -262,9 +295,9 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
         lines.append(_drought_row(cur))
     lines.append("")
     if cur is not None:
-        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}, the "
-                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+        lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}: "
+                     f"{drought_rank_text(table, cur)}."))
     else:
         lines.append(f"Today ({table.asof.isoformat()}) is a record close: no open drought.")
     return "\n".join(lines) + "\n"
@@ -278,9 +311,10 @@ def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
         lines.append(f"Note: {note}")
     lines.append(f"LIMIT: {droughts_limit(table)}")
     shown = table.droughts[:limit]
-    lines.append(f"{table.total:,} gaps; the {len(shown)} longest"
-                 + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the high that opened the gap.")
+    lines.append(_wrap(f"{table.total:,} gaps, {table.long_count:,} of them "
+                 f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
+                 "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
+                 + " shown. Depth = worst close inside vs the high that opened the gap."))
     lines.append("")
     if not table.total:
         lines.append("No gaps: too little data.")
@@ -294,9 +328,9 @@ def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
         lines.append(_drought_row(cur))
     lines.append("")
     if cur is not None:
-        lines.append(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}), the "
-                     f"{_ordinal(cur.rank)} longest of {table.total:,}.")
+        lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
+                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}): "
+                     f"{drought_rank_text(table, cur, 'gap')}."))
     else:
         lines.append(f"Today ({table.asof.isoformat()}) closed at its {high}: no open gap.")
     return "\n".join(lines) + "\n"
@@ -671,3 +705,140 @@ def drivers_json(panel: DriversPanel, *, valuation: ValuationReading | None = No
     return {"panel": "drivers", **to_jsonable(panel), "score": panel.score,
             "forecast_record": to_jsonable(forecast_json(forward)),
             "valuation": to_jsonable(valuation), "premarket": to_jsonable(premarket)}
+
+
+# ---------------------------------------------------------------- track record
+
+TRACK_SCHEMA = "history.track-record"
+TRACK_SCHEMA_VERSION = "1.0"
+
+
+def track_span(e: Estimate, digits: int = 1) -> str:
+    """``"+0.11% (−0.34% to +0.55%)"``; ``"—"`` when NaN."""
+    if not math.isfinite(e.value):
+        return "—"
+    if not math.isfinite(e.low):
+        return pct(e.value, digits)
+    return f"{pct(e.value, digits)} ({pct(e.low, digits)} to {pct(e.high, digits)})"
+
+
+def track_share(e: Estimate) -> str:
+    """A share with its interval: ``"51.9% (48.0–55.7%)"``."""
+    if not math.isfinite(e.value):
+        return "—"
+    if not math.isfinite(e.low):
+        return pct(e.value, signed=False)
+    return (f"{pct(e.value, signed=False)} "
+            f"({pct(e.low, signed=False)[:-1]}–{pct(e.high, signed=False)})")
+
+
+def track_finding(s: Score) -> str:
+    """One sentence: does the call forecast RUT/SPX over ``s.horizon`` sessions?"""
+    if s.calls == 0 or not math.isfinite(s.spread.value):
+        return f"{s.horizon} sessions: too few calls to score."
+    after = (f"after small calls RUT/SPX moved {pct(s.mean_small.value, 2)}, after large calls "
+             f"{pct(s.mean_large.value, 2)}")
+    if s.forecast_value:
+        head = (f"{s.horizon} sessions: the call has forecast value: {after}; the difference's "
+                f"95% interval ({pct(s.spread.low, 2)} to {pct(s.spread.high, 2)}) is above zero")
+    else:
+        head = (f"{s.horizon} sessions: NO forecast value: {after}; the difference's 95% "
+                f"interval ({pct(s.spread.low, 2)} to {pct(s.spread.high, 2)}) includes zero")
+    hr = s.hit_rate
+    where = ("above" if s.beats_chance else "within" if not hr.excludes(s.no_skill)
+             else "below")
+    interval = (f", 95% interval {pct(hr.low, signed=False)} to {pct(hr.high, signed=False)}"
+                if math.isfinite(hr.low) else "")
+    return (f"{head}. Hit rate {pct(hr.value, signed=False)}{interval}: {where} chance "
+            f"(no-skill {pct(s.no_skill, signed=False)}).")
+
+
+def render_track_record_text(record: TrackRecord, *, note: str | None = None) -> str:
+    """The record per horizon (rows) with intervals, the finding, then the non-overlapping
+    robustness line and the method in two lines."""
+    lines = [f"capbrief's track record: the headline call, replayed — as of "
+             f"{record.asof.isoformat()}"]
+    if note:
+        lines.append(f"Note: {note}")
+    lines.append(textwrap.fill(
+        "Each session's call is the verdict's leader (small / large / mixed caps lead), from "
+        "data up to that session only; it is scored against the RUT/SPX relative price return "
+        "over the next 21 and 63 sessions. Small is a hit when RUT/SPX rose, large when it fell.",
+        width=100))
+    lines.append(f"Today's call: {record.today}.")
+    lines.append("")
+    width = 28
+    scores = record.scores
+    lines.append(f"{'':<36}" + "".join(
+        f"{f'next {s.horizon} sessions':>{width}}" for s in scores))
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"{label:<36}" + "".join(f"{c:>{width}}" for c in cells))
+
+    row("Sessions scored", [f"{s.days:,}" for s in scores])
+    row("  from … to", [f"{s.first} … {s.last}" if s.first else "—" for s in scores])
+    row("Calls: small / large", [f"{s.small_calls:,} / {s.large_calls:,}" for s in scores])
+    row("No call: mixed / unknown", [f"{s.mixed_days:,} / {s.unknown_days:,}" for s in scores])
+    row("Hit rate (95% interval)", [track_share(s.hit_rate) for s in scores])
+    row("No-skill hit rate, same calls", [pct(s.no_skill, signed=False) for s in scores])
+    row("Base rate: RUT/SPX up, any day", [track_share(s.base_rate) for s in scores])
+    row("Mean after small calls", [track_span(s.mean_small, 2) for s in scores])
+    row("Mean after large calls", [track_span(s.mean_large, 2) for s in scores])
+    row("Small minus large", [track_span(s.spread, 2) for s in scores])
+    row("Mean, any day", [track_span(s.mean_all, 2) for s in scores])
+    row("Forecast value", ["yes" if s.forecast_value else "none" for s in scores])
+    lines.append("")
+    lines.extend(textwrap.fill(track_finding(s), width=100, subsequent_indent="  ")
+                 for s in scores)
+    lines.append("")
+    lines.append("Robustness, non-overlapping points (every 21st / 63rd session):")
+    for s in record.robust:
+        lines.append(textwrap.fill(
+            f"- {s.horizon} sessions: {s.calls:,} calls of {s.days:,} points, hit rate "
+            f"{track_share(s.hit_rate)} vs no-skill {pct(s.no_skill, signed=False)}; small minus "
+            f"large {track_span(s.spread, 2)}: {'forecast value' if s.forecast_value else 'none'}.",
+            width=100, subsequent_indent="  "))
+    lines.append("")
+    lines.append(textwrap.fill(
+        "Intervals: 95%, Newey–West (HAC) with lags = the horizon, for the overlapping forward "
+        "windows and autocorrelation (White errors on the non-overlapping points). No-skill hit "
+        "rate: the same mix of calls made on random days. Price returns (closes).", width=100))
+    return "\n".join(lines) + "\n"
+
+
+def _estimate_json(e: Estimate) -> dict[str, Any]:
+    def r(x: float) -> float | None:
+        return round(x, 4) + 0.0 if math.isfinite(x) else None
+    return {"value": r(e.value), "low": r(e.low), "high": r(e.high), "n": e.n}
+
+
+def _score_json(s: Score) -> dict[str, Any]:
+    return {
+        "horizon": s.horizon, "overlapping": s.overlapping,
+        "first": s.first and s.first.isoformat(), "last": s.last and s.last.isoformat(),
+        "sessions": s.days, "small_calls": s.small_calls, "large_calls": s.large_calls,
+        "mixed_days": s.mixed_days, "unknown_days": s.unknown_days,
+        "hit_rate": _estimate_json(s.hit_rate), "base_rate": _estimate_json(s.base_rate),
+        "no_skill_hit_rate": (round(s.no_skill, 4) if math.isfinite(s.no_skill) else None),
+        "mean_after_small": _estimate_json(s.mean_small),
+        "mean_after_large": _estimate_json(s.mean_large),
+        "mean_all_days": _estimate_json(s.mean_all),
+        "small_minus_large": _estimate_json(s.spread),
+        "forecast_value": s.forecast_value, "beats_chance": s.beats_chance,
+        "finding": track_finding(s),
+    }
+
+
+def track_record_json(record: TrackRecord) -> dict[str, Any]:
+    """``schema`` / ``schema_version``, the call of today, then per horizon the overlapping
+    score and the non-overlapping one (fractions rounded to 0.01%: 4 decimals)."""
+    return {
+        "schema": TRACK_SCHEMA, "schema_version": TRACK_SCHEMA_VERSION,
+        "study": "track_record", "asof": record.asof.isoformat(),
+        "start": record.start.isoformat(), "today_call": record.today,
+        "outcome": "RUT/SPX relative price return over the next N sessions",
+        "interval": "95%, Newey-West HAC (lags = horizon); non-overlapping: HC0",
+        "horizons": [{"horizon": a.horizon, "overlapping": _score_json(a),
+                      "non_overlapping": _score_json(b)}
+                     for a, b in zip(record.scores, record.robust, strict=True)],
+    }

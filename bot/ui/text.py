@@ -3,7 +3,8 @@
 Conventions: percentages signed with 2 decimals in tables (1 in prose), levels with thousands
 separators and 2 decimals, dates ISO (``YYYY-MM-DD``), "n/a" where history is too short.
 JSON (:func:`to_jsonable`): dataclass field names as snake_case keys, dates as ISO strings,
-returns as fractions (0.012 = +1.2%), NaN as null.
+returns as fractions (0.012 = +1.2%), NaN as null. What a ``--json`` command prints then goes
+through :mod:`bot.ui.json_out` (schema name and version, rounding by field meaning).
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def test_2025_09_18_chart_and_text_show_the_same_figure(real_bars: Mapping[str, 
     # the lines drawn end where the stated figure says
     top = fig.axes[0]
     ends = sorted(float(line.get_ydata()[-1]) for line in top.get_lines()[1:3])
-    want = sorted(100.0 * (1 + r) for r in (rut_row.returns[window], spx_row.returns[window]))
+    # (the chart draws % changes since the window's base session, as fractions)
+    want = sorted((rut_row.returns[window], spx_row.returns[window]))
     assert ends == pytest.approx(want, abs=1e-9)
     # the text's table names the same window by the same count of sessions
     table = "\n".join(render_scoreboard(snap.scoreboard, snap.relative, snap.asof))

@@ -144,6 +144,8 @@ def test_discord_embeds_of_a_late_history_claim_no_record() -> None:
     assert embed.title is not None and f"highs since {LATE_START}" in embed.title
     assert embed.description is not None and "**Limit**" in embed.description
     assert "breakout" not in embed.title.lower()
+    assert "price returns" in embed.description  # forward returns say what they are
+    assert all(f.name.startswith("Price return after ") for f in embed.fields[:2] if f.name)
     table = calc_droughts(LATE, ASOF, inception=INCEPTION)
     embed = droughts_embed(table, name="Russell 2000", source="yahoo", stale=False,
                            stale_reason=None)

@@ -70,6 +70,10 @@ def test_breakout_day_briefing_uses_the_breakouts_study(
     assert b.analog is not None and b.analog.event_date == date(2025, 9, 18)
     assert (b.analog.count, b.analog.spx_hits) == (11, 10)
     assert b.history_line is not None and "higher a year later in 10 of 11" in b.history_line
+    # Price returns, and both statistics the breakouts chart and `history breakouts` quote.
+    assert ("in 10 of 11 (price return: mean +12.8%, median +16.2%), the Russell in 8 of 11 "
+            "(mean +12.8%, median +8.3%)") in b.history_line
+    assert b.analog.spx_median == pytest.approx(0.162, abs=5e-4)
 
 
 def test_breakout_day_lines_name_the_session_not_today(

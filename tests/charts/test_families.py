@@ -24,6 +24,8 @@ from analytics.charts.inputs import (
     DriverPanel,
     DriversInput,
     Regime,
+    TrackBar,
+    TrackRecordInput,
 )
 from analytics.charts.registry import figure_for
 from analytics.charts.theme import DARK, LIGHT, SIZE_PX
@@ -60,7 +62,20 @@ def tiny_inputs() -> dict[str, object]:
                    AlertMark(ASOF, "RUT/SPX crosses its average", "ratio")),
             levels=(round(float(rut.iloc[-1]), -2),), record_close=float(rut.max()),
             start=rut.index[-252].date(), footnote=FOOT),
+        "track_record": tiny_track_record(),
     }
+
+
+def tiny_track_record() -> TrackRecordInput:
+    """Two horizons of hand-made bars (one group without an interval)."""
+    bars = tuple(TrackBar(horizon=h, group=g, mean=m * h / 21, low=m * h / 21 - 0.004,
+                          high=m * h / 21 + 0.004, n=100)
+                 for h in (21, 63) for g, m in (("small", 0.003), ("large", -0.002),
+                                                ("all", 0.0)))
+    bars = (*bars[:-1], TrackBar(63, "all", 0.0005, float("nan"), float("nan"), 2))
+    return TrackRecordInput(bars=bars, findings=("Next 21 sessions: hit rate 52.0% vs 50.0% "
+                                                 "by chance · no forecast value",),
+                            period="1990–2024", today="small", footnote=FOOT)
 
 
 def tiny_analogs(n: int = 5, before: int = 21, horizon: int = 63) -> AnalogsInput:

@@ -1,5 +1,6 @@
 """No overlapping labels: every text and legend of every gallery chart (real history, both
-replay days) and of the tiny inputs lies inside the canvas and overlaps no other text/legend."""
+replay days) and of the tiny inputs lies inside the canvas and overlaps no other text/legend;
+and every text stays legible at Discord's preview width (font size ≥ 11 px at 500 px wide)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from analytics.charts import KINDS, canvas
 from analytics.charts.registry import figure_for
-from analytics.charts.theme import DARK, LIGHT
+from analytics.charts.theme import DARK, LIGHT, MIN_PREVIEW_PX, PREVIEW_WIDTH_PX
 from bot.market_data.fred import read_fred_dir
 from bot.market_data.service import build_market_data
 from bot.settings import Settings
@@ -53,7 +55,32 @@ def label_boxes(fig: Figure) -> list[tuple[str, Bbox]]:
     return boxes
 
 
+def drawn_texts(fig: Figure) -> list[Text]:
+    """Every visible, non-empty Text artist of the figure (figure texts, axes titles and texts,
+    axis and tick labels, legend texts), after a draw (so tick labels exist)."""
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text)
+            if isinstance(t, Text) and t.get_visible() and t.get_text().strip()]
+
+
+def smallest_preview_px(fig: Figure) -> tuple[float, str]:
+    """(font size in px of the smallest drawn text at Discord's preview width, that text)."""
+    width = fig.canvas.get_width_height()[0]
+    scale = PREVIEW_WIDTH_PX / width
+    sizes = [(t.get_fontsize() * fig.dpi / 72.0 * scale, t.get_text()) for t in drawn_texts(fig)]
+    assert sizes, "a chart without text"
+    return min(sizes)
+
+
+def assert_legible(fig: Figure, name: str) -> None:
+    px, text = smallest_preview_px(fig)
+    assert px >= MIN_PREVIEW_PX, (
+        f"{name}: {text!r} is {px:.1f} px at {PREVIEW_WIDTH_PX} px wide "
+        f"(< {MIN_PREVIEW_PX} px)")
+
+
 def assert_clean(fig: Figure, name: str) -> None:
+    assert_legible(fig, name)
     width, height = fig.canvas.get_width_height()
     boxes = label_boxes(fig)
     for label, box in boxes:
@@ -71,10 +98,29 @@ def test_tiny_charts_have_no_overlapping_labels(kind: str) -> None:
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18)])
+@pytest.mark.parametrize("asof", [date(2024, 12, 2), date(2025, 9, 18), date(2026, 8, 20)])
 def test_gallery_charts_have_no_overlapping_labels(market_dir: Path, asof: date) -> None:
     market = asyncio.run(build_market_data(Settings(), market_dir).snapshot())
     fred: Any = read_fred_dir(market_dir / "fred")
     for chart in gallery_charts(market, asof, Settings(), fred):
         with canvas.styled(DARK):
             assert_clean(figure_for(chart.kind, chart.build(), DARK), chart.name)
+
+
+def test_the_legibility_check_catches_small_text() -> None:
+    """The floor check is live: a 14 pt footnote (≈ 8 px at 500 px wide) fails it."""
+    with canvas.styled(LIGHT):
+        fig = figure_for("custom", tiny_inputs()["custom"], LIGHT)
+        assert smallest_preview_px(fig)[0] >= MIN_PREVIEW_PX
+        fig.text(0.5, 0.02, "tiny footnote", fontsize=14)
+        px, text = smallest_preview_px(fig)
+    assert text == "tiny footnote" and px == pytest.approx(14 * 100 / 72 * 500 / 1200)
+    with pytest.raises(AssertionError, match="tiny footnote"):
+        assert_legible(fig, "custom")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tiny_charts_are_legible_in_both_themes(kind: str) -> None:
+    for theme in (DARK, LIGHT):
+        with canvas.styled(theme):
+            assert_legible(figure_for(kind, tiny_inputs()[kind], theme), f"{kind}/{theme.name}")

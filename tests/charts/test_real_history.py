@@ -37,7 +37,7 @@ def test_every_gallery_chart_renders_from_real_history(market: MarketSnapshot, f
                                                        asof: date) -> None:
     charts = gallery_charts(market, asof, Settings(), fred)  # type: ignore[arg-type]
     assert {c.kind for c in charts} == {"leadership", "records", "breakouts", "cycles",
-                                        "analogs", "drivers", "custom"}
+                                        "analogs", "drivers", "custom", "track_record"}
     assert {c.params.get("kind") for c in charts if c.kind == "custom"} == {
         "price", "rebased", "ratio", "drawdown"}
     for chart in charts:

@@ -165,7 +165,7 @@ async def test_bars_that_start_later_are_not_spliced_across_a_hole(
     days = pd.bdate_range("2020-01-02", periods=30, name="date")
     for stem in ("RUT", "GSPC"):
         pd.DataFrame({"close": 100.0 + np.arange(30)}, index=days).to_csv(root / f"{stem}.csv")
-    caplog.set_level(logging.INFO, logger="bot.market_data.service")
+    caplog.set_level(logging.DEBUG, logger="bot.market_data.service")
     md = MarketData(_settings(tmp_path), root)
     assert (await md.snapshot()).frame("^RUT").index[0] == pd.Timestamp("2020-01-02")
     assert "not spliced: its bars start 2020-01-02" in caplog.text
