@@ -1,23 +1,30 @@
-"""Briefing fan-out to 1,000 subscriptions against the loopback fake Discord.
+"""Briefing fan-out at scale against the rate-limited fake Discord; the ledger after 250 sessions.
 
-Real pieces: the SQLite ledger (claim → send → record per subscription); the real composer
-(analytics briefing + Matplotlib charts in the warmed process-pool renderer) on the shared CSV
-history; the real discord.py REST client posting embeds + PNGs; the fake Discord answering (and
-injecting 429s) on 127.0.0.1 in the same process, on its own thread and loop. Two options
-variants (charts on / off) → 2 compositions and one render per chart of the charts variant.
-Figures: total fan-out time, loop lag, compositions, renders, messages the fake received, 429s
-met; then, in a second identical pass on a fresh ledger, peak Python memory during the fan-out
-(tracemalloc, which doubles the wall time, so the timed pass runs without it) and max RSS.
+Fan-out points (default 1,000, 5,000 and 20,000 subscriptions; set
+``CAPBRIEF_BENCH_FANOUT=1000,5000`` for others): each runs in a fresh process (so its CPU time and
+peak RSS are its own) with the real pieces of the bot's send path: the SQLite ledger (batched
+claims, one record per post), the process-wide send limiter, the real discord.py REST client
+(nonce, ``enforce_nonce``, bounded rate-limit buckets). The fake Discord runs in yet another
+process and enforces Discord's 50 requests/s global limit. The post is a small embed without charts
+(composition and rendering are measured elsewhere): the figure is the fan-out machinery. Reported
+per point: messages/s and its fraction of 50 (goal ≥ 0.90, never above 1), the most requests the
+fake accepted in any one second, 429s met, CPU per message (goal: flat within 20% from 1k to 20k),
+peak RSS, and discord.py's rate-limit bucket count at the end (bounded, not one per channel).
+
+Ledger pass (``CAPBRIEF_BENCH_LEDGER=20000x250``): that many subscriptions × sessions of ``sent``
+rows, then the query times the bot needs (one session's rows and counts, a subscription's last
+delivery, a batch claim, the reconcile scan) and the retention purge to 90 days.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import resource
+import subprocess
 import sys
-import threading
 import time as clock
-import tracemalloc
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,159 +33,244 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-SUBSCRIPTIONS = 1_000
-THROTTLED = 50
-NOW = datetime(2025, 9, 19, 12, 30, tzinfo=UTC)  # 08:30 New York, the morning after 2025-09-18
+POINTS = (1_000, 5_000, 20_000)
+RATE = 48.0  # the bench's send_rate: 96% of Discord's 50/s, headroom for timer jitter
+GLOBAL = 50.0
+NOW = datetime(2026, 11, 24, 13, 45, tzinfo=UTC)  # 15 min after the 08:30 New York slot
 CHANNEL_BASE = 1_800_000_000_000_000_000
 
 
-def _fresh_db(workdir: Path) -> Path:
-    db = workdir / "bench_briefing.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return db
+def _points() -> tuple[int, ...]:
+    raw = os.environ.get("CAPBRIEF_BENCH_FANOUT")
+    return tuple(int(x) for x in raw.split(",") if x.strip()) if raw else POINTS
 
 
-async def _fanout(data_dir: Path | None, db: Path, concurrency: int,
-                  trace_memory: bool = False) -> dict[str, Any]:
+def _ledger_size() -> tuple[int, int]:
+    raw = os.environ.get("CAPBRIEF_BENCH_LEDGER", "20000x250")
+    subs, sessions = raw.lower().split("x")
+    return int(subs), int(sessions)
+
+
+# -- one fan-out point (in its own process) ------------------------------------------------------
+def _start_fake() -> tuple[subprocess.Popen[str], int]:
+    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.serve_discord"], cwd=REPO,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert fake.stdout is not None
+    return fake, int(fake.stdout.readline().split()[1])
+
+
+def _stop_fake(fake: subprocess.Popen[str]) -> dict[str, Any]:
+    assert fake.stdin is not None and fake.stdout is not None
+    fake.stdin.close()
+    stats = json.loads(fake.stdout.read().strip().splitlines()[-1])
+    fake.wait(30)
+    return dict(stats)
+
+
+def _point(n: int, db: Path) -> dict[str, Any]:
+    fake, port = _start_fake()
+    try:
+        figures = asyncio.run(_fanout_point(n, db, port))
+    finally:
+        stats = _stop_fake(fake)
+    figures.update({"peak_requests_in_1s": stats["peak_per_second"],
+                    "throttled_429": stats["throttled_429"], "fake_posted": stats["posted"],
+                    "fake_channels": stats["channels"],
+                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                         / 1024, 1)})
+    return figures
+
+
+async def _fanout_point(n: int, db: Path, port: int) -> dict[str, Any]:
     import discord
 
-    from bot.briefing_compose import CHARTS, BriefingComposer
-    from bot.briefing_service import BRIEFING_PARAMS, DiscordSender
-    from bot.delivery import BriefingRuntime
-    from bot.market_data import calendar
-    from bot.market_data.service import build_market_data
-    from bot.render import Renderer
-    from bot.settings import Settings
-    from bot.storage.db import create_engine, migrate
-    from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-    from bot.subscriptions import BriefingOptions
-    from tests.fakes.discord_api import FakeDiscord
+    from bot.briefing.fanout import BriefingRuntime
+    from bot.briefing.models import BriefingOptions
+    from bot.briefing.post import BriefingPost, PostField
+    from bot.briefing.schedule import slot_on
+    from bot.briefing.sender import DiscordSender, SendLimiter
+    from bot.briefing.store import DeliveryRepository, SubscriptionRepository, subscriptions_table
+    from bot.storage.db import create_engine, migrate, write_transaction
 
     engine = create_engine(f"sqlite:///{db}")
     migrate(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(subscriptions_table.insert(), [{
+            "guild_id": (i + 1) << 22, "channel_id": CHANNEL_BASE + i, "local_time": "08:30",
+            "timezone": "America/New_York", "charts": False,
+            "sections": "leadership,records,history,drivers", "enabled": True,
+            "consecutive_failures": 0, "created_at": NOW - timedelta(days=30),
+            "updated_at": NOW - timedelta(days=30)} for i in range(n)])
     subs, deliveries = SubscriptionRepository(engine), DeliveryRepository(engine)
-    created = NOW - timedelta(days=30)
-    for i in range(SUBSCRIPTIONS):
-        subs.upsert(guild_id=1 + i // 3, channel_id=CHANNEL_BASE + i, local_time=time(8, 30),
-                    timezone="America/New_York", options=BriefingOptions(charts=i % 2 == 0),
-                    created_by=None, now=created)
 
-    settings = Settings(data={"provider": "csv", "csv_dir": data_dir})  # type: ignore[arg-type]
-    market = build_market_data(settings, data_dir)
-    snapshot = await market.snapshot()
+    class SmallPost:
+        async def compose(self, session: date, asof: date, options: BriefingOptions
+                          ) -> BriefingPost:
+            return BriefingPost(session=session, asof=asof,
+                                title=f"Small vs large caps · {session:%a %d %b %Y}",
+                                description="🟠 **Small caps lead**",
+                                fields=(PostField("Records", "RUT 2,450 · no new high"),),
+                                footer=f"Data as of {asof} · yahoo")
 
-    async def snap() -> Any:
-        return snapshot
-
-    renderer = Renderer(pool_size=1)
-    await renderer.start()  # warmed, as in the bot (not part of the fan-out time)
-
-    async def render(kind: str, data: Any, version: str) -> bytes:
-        return await renderer.render(kind, BRIEFING_PARAMS, data, version=version)
-
-    composer = BriefingComposer(settings, snap, render)
-    await asyncio.to_thread(calendar.is_session, NOW.date())  # built once at bot start-up
-    # The fake Discord gets its own thread and loop, so the loop lag measured is the bot's.
-    fake_loop = asyncio.new_event_loop()
-    fake_thread = threading.Thread(target=fake_loop.run_forever, daemon=True)
-    fake_thread.start()
-    fake = asyncio.run_coroutine_threadsafe(FakeDiscord().start(), fake_loop).result(30)
-    fake.install()
+    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
     client = discord.Client(intents=discord.Intents.none())
     await client.login("bench-token")
-    fake.fail("POST", r"/channels/\d+/messages", 429, times=THROTTLED, retry_after=0.05)
-    runtime = BriefingRuntime(subs, deliveries, composer, DiscordSender(client),
-                              grace=timedelta(minutes=60), concurrency=concurrency,
-                              clock=lambda: NOW)
-    lags: list[float] = []
-    stop = asyncio.Event()
-
-    async def sample_lag() -> None:  # how late a 5 ms sleep wakes up = loop blocking
-        while not stop.is_set():
-            t0 = clock.perf_counter()
-            await asyncio.sleep(0.005)
-            lags.append(clock.perf_counter() - t0 - 0.005)
-
-    sampler = asyncio.create_task(sample_lag())
-    if trace_memory:
-        tracemalloc.start()
+    runtime = BriefingRuntime(subs, deliveries, SmallPost(), DiscordSender(client),
+                              grace=timedelta(minutes=60), concurrency=5,
+                              clock=lambda: NOW, limiter=SendLimiter(RATE), instance="bench")
+    slot = slot_on(NOW.date(), time(8, 30), "America/New_York")
+    assert slot is not None
+    members = subs.enabled()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     started = clock.perf_counter()
-    peak = 0
-    try:
-        report = await runtime.run_slot(time(8, 30), "America/New_York")
-        elapsed = clock.perf_counter() - started
-        if trace_memory:
-            _, peak = tracemalloc.get_traced_memory()
-    finally:
-        if trace_memory:
-            tracemalloc.stop()
-        stop.set()
-        await sampler
-        await client.close()
-        await renderer.close()
-        asyncio.run_coroutine_threadsafe(fake.close(), fake_loop).result(30)
-        fake_loop.call_soon_threadsafe(fake_loop.stop)
-        fake_thread.join(10)
-        fake.uninstall()
-        engine.dispose()
-    assert report is not None
-    posts = fake.find("POST", r"/channels/\d+/messages$")
-    ok = [r for r in posts if r.status == 200]
-    per_channel = {r.path for r in ok}
-    rows = deliveries.for_session(date(2025, 9, 19))
+    report = await runtime.deliver(slot, members)
+    elapsed = clock.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    buckets = len(getattr(client.http, "_buckets", {}))
+    await client.close()
+    runtime.close()
+    counts = deliveries.counts(NOW.date())
+    engine.dispose()
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    sent = len(report.sent)
     return {
-        "subscriptions": SUBSCRIPTIONS, "variants": 2, "concurrency": concurrency,
-        "fanout_s": round(elapsed, 2),
-        "per_message_ms": round(1000 * elapsed / max(len(ok), 1), 2),
-        "compositions": composer.compositions, "renders": renderer.renders,
-        "charts_per_post": len(CHARTS),
-        "messages_sent": len(ok), "distinct_channels": len(per_channel),
-        "throttled_429": len([r for r in posts if r.status == 429]),
-        "recorded_sent": sum(1 for r in rows if r.status == "sent"),
-        # The bot's loop (the fake runs on its own thread, but shares the GIL and 2 cores).
-        "loop_lag_p50_ms": round(1000 * sorted(lags)[len(lags) // 2], 1) if lags else None,
-        "loop_lag_p99_ms": round(1000 * sorted(lags)[int(len(lags) * 0.99)], 1) if lags else None,
-        "upload_mb": round(sum(sum(f.size for f in r.files) for r in ok) / 1e6, 1),
-        "peak_python_mb": round(peak / 1e6, 1),
-        # The in-process fake keeps every uploaded file; without it, roughly the bot's own peak.
-        "peak_python_without_fake_uploads_mb": round(
-            (peak - sum(sum(f.size for f in r.files) for r in posts)) / 1e6, 1),
+        "subscriptions": n, "sent": sent, "recorded": counts, "fanout_s": round(elapsed, 1),
+        "messages_per_s": round(sent / elapsed, 2),
+        "fraction_of_50": round(sent / elapsed / GLOBAL, 3),
+        "cpu_s": round(cpu, 2), "cpu_per_message_ms": round(1000 * cpu / max(sent, 1), 3),
+        "ratelimit_buckets_at_end": buckets,
     }
+
+
+# -- the ledger after many sessions (in its own process) -----------------------------------------
+def _ledger_pass(n_subs: int, n_sessions: int, db: Path) -> dict[str, Any]:
+    from bot.briefing.models import DeliveryStatus
+    from bot.briefing.store import (
+        DeliveryRepository,
+        deliveries_table,
+        subscriptions_table,
+    )
+    from bot.storage.db import create_engine, migrate, write_transaction
+
+    engine = create_engine(f"sqlite:///{db}")
+    migrate(engine)
+    stamp = NOW - timedelta(days=400)
+    with write_transaction(engine) as conn:
+        conn.execute(subscriptions_table.insert(), [{
+            "guild_id": (i + 1) << 22, "channel_id": CHANNEL_BASE + i, "local_time": "08:30",
+            "timezone": "America/New_York", "charts": True, "sections": "leadership",
+            "enabled": True, "consecutive_failures": 0, "created_at": stamp,
+            "updated_at": stamp} for i in range(n_subs)])
+    sessions: list[date] = []
+    day = NOW.date() - timedelta(days=1)
+    while len(sessions) < n_sessions:
+        if day.weekday() < 5:
+            sessions.append(day)
+        day -= timedelta(days=1)
+    started = clock.perf_counter()
+    for session in reversed(sessions):
+        with write_transaction(engine) as conn:
+            conn.execute(deliveries_table.insert(), [{
+                "subscription_id": i + 1, "session": session,
+                "status": DeliveryStatus.SENT.value, "message_id": 10**18 + i, "attempts": 1,
+                "created_at": stamp, "updated_at": stamp} for i in range(n_subs)])
+    filled = clock.perf_counter() - started
+    repo = DeliveryRepository(engine)
+    latest = sessions[0]
+
+    def timed(fn: Any, repeat: int = 5) -> float:
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = clock.perf_counter()
+            fn()
+            best = min(best, clock.perf_counter() - t0)
+        return round(1000 * best, 2)
+
+    today = NOW.date()
+    figures = {
+        "subscriptions": n_subs, "sessions": n_sessions, "rows": n_subs * n_sessions,
+        "fill_s": round(filled, 1),
+        "db_mb": round(db.stat().st_size / 1e6, 1),
+        "for_session_ms": timed(lambda: repo.for_session(latest)),
+        "statuses_ms": timed(lambda: repo.statuses(latest)),
+        "counts_ms": timed(lambda: repo.counts(latest)),
+        "last_ms": timed(lambda: repo.last(n_subs // 2)),
+        "claim_batch_100_ms": timed(lambda: repo.claim(
+            list(range(1, 101)), today, owner="bench/1/1", now=NOW, lease_until=NOW), 1),
+        "reconcile_scan_ms": timed(lambda: repo.take_unresolved(
+            owner="bench/2/1", instance="bench", boot="2", now=NOW + timedelta(hours=1),
+            lease_until=NOW + timedelta(hours=1))),
+    }
+    t0 = clock.perf_counter()
+    figures["purged_rows"] = repo.purge(today - timedelta(days=90))
+    figures["purge_s"] = round(clock.perf_counter() - t0, 1)
+    figures["rows_kept_90_days"] = figures["rows"] + 100 - figures["purged_rows"]
+    figures["for_session_after_purge_ms"] = timed(lambda: repo.for_session(latest))
+    figures["statuses_after_purge_ms"] = timed(lambda: repo.statuses(latest))
+    engine.dispose()
+    return figures
+
+
+def _fresh(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.bench_briefing", *args], cwd=REPO,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def run(ctx: Any) -> dict[str, Any]:
-    from bot.settings import BriefingSettings
-
-    if ctx.data_dir is None:
-        return {"skipped": "no market data directory (set CAPBRIEF_MARKET_DATA)"}
-    concurrency = BriefingSettings().fanout_concurrency
-    data_dir, workdir = Path(ctx.data_dir), Path(ctx.workdir)
-    figures = asyncio.run(_fanout(data_dir, _fresh_db(workdir), concurrency))
-    memory = asyncio.run(_fanout(data_dir, _fresh_db(workdir), concurrency, trace_memory=True))
-    for key in ("peak_python_mb", "peak_python_without_fake_uploads_mb"):
-        figures[key] = memory[key]
-    figures["memory_pass_fanout_s"] = memory["fanout_s"]  # with tracemalloc: not a timing
-    figures["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    n = figures["subscriptions"]
-    figures["targets"] = {
-        "messages_sent": {"value": figures["messages_sent"], "target": f"== {n}",
-                          "ok": figures["messages_sent"] == n == figures["distinct_channels"]},
-        "compositions": {"value": figures["compositions"], "target": "== 2 (one per variant)",
-                         "ok": figures["compositions"] == 2},
-        "renders": {"value": figures["renders"], "target": f"== {figures['charts_per_post']}",
-                    "ok": figures["renders"] == figures["charts_per_post"]},
-        "fanout_s": {"value": figures["fanout_s"], "target": "< 120 s",
-                     "ok": figures["fanout_s"] < 120},
-        "peak_python_mb": {"value": figures["peak_python_mb"], "target": "< 300 MB",
-                           "ok": figures["peak_python_mb"] < 300},
-    }
+    workdir = Path(ctx.workdir)
+    figures: dict[str, Any] = {"send_rate": RATE, "global_limit": GLOBAL}
+    for n in _points():
+        db = _fresh(workdir / f"bench_fanout_{n}.sqlite3")
+        figures[f"fanout_{n}"] = _child(["--point", str(n), "--db", str(db)])
+    n_subs, n_sessions = _ledger_size()
+    if n_subs and n_sessions:  # CAPBRIEF_BENCH_LEDGER=0x0 skips the pass
+        figures["ledger"] = _child(["--ledger", f"{n_subs}x{n_sessions}", "--db",
+                                    str(_fresh(workdir / "bench_ledger.sqlite3"))])
+    points = [figures[f"fanout_{n}"] for n in _points() if "error" not in figures[f"fanout_{n}"]]
+    targets: dict[str, Any] = {}
+    for p in points:
+        n = p["subscriptions"]
+        targets[f"fraction_of_50_at_{n}"] = {
+            "value": p["fraction_of_50"], "target": ">= 0.90 and <= 1.0",
+            "ok": 0.9 <= p["fraction_of_50"] <= 1.0 and p["peak_requests_in_1s"] <= 50}
+        targets[f"one_post_each_at_{n}"] = {
+            "value": p["fake_posted"], "target": f"== {n}",
+            "ok": p["fake_posted"] == p["fake_channels"] == n}
+    if len(points) >= 2:
+        cpu = [p["cpu_per_message_ms"] for p in points]
+        spread = max(cpu) / min(cpu) - 1
+        targets["cpu_per_message_flat"] = {"value": round(spread, 3),
+                                           "target": "<= 0.20 (max/min - 1)",
+                                           "ok": spread <= 0.20}
+    figures["targets"] = targets
     return figures
 
 
 if __name__ == "__main__":
-    from bench.__main__ import BenchContext, _default_data_dir
+    import argparse
 
-    out = REPO / "out" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    print(run(BenchContext(data_dir=_default_data_dir(), workdir=out)))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--point", type=int)
+    parser.add_argument("--ledger")
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    if args.point:
+        print(json.dumps(_point(args.point, args.db)))
+    elif args.ledger:
+        subs_n, sessions_n = (int(x) for x in args.ledger.split("x"))
+        print(json.dumps(_ledger_pass(subs_n, sessions_n, args.db)))
+    else:
+        from bench.__main__ import BenchContext, _default_data_dir
+
+        out = REPO / "out" / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(run(BenchContext(data_dir=_default_data_dir(), workdir=out)), indent=2))

@@ -70,6 +70,19 @@ def warm_imports(services: Services | None) -> None:
             log.warning("market data preload failed", exc_info=True)
 
 
+#: What the bot asks for when invited: post the briefing (View Channel, Send Messages, Embed
+#: Links, Attach Files) and find its own post again after an outage (Read Message History).
+INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True,
+                                         embed_links=True, attach_files=True,
+                                         read_message_history=True)
+
+
+def invite_url(application_id: int) -> str:
+    """The invite link (bot + slash commands, :data:`INVITE_PERMISSIONS`)."""
+    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS,
+                                   scopes=("bot", "applications.commands"))
+
+
 def intents() -> discord.Intents:
     """Guilds only: enough for slash commands, channel permissions and posting."""
     wanted = discord.Intents.none()
@@ -83,7 +96,10 @@ class CapbriefBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, *, data_dir: Path | None = None,
                  services: Services | None = None,
                  extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
-        options.setdefault("shard_count", settings.discord.shard_count)
+        if settings.discord.shard_count is not None:
+            options.setdefault("shard_count", settings.discord.shard_count)
+        if settings.discord.shard_ids is not None:
+            options.setdefault("shard_ids", settings.discord.shard_ids)
         options.setdefault("http_trace", metrics.http_trace())  # times interaction acks
         super().__init__(
             command_prefix=commands.when_mentioned, intents=intents(), tree_cls=CapbriefTree,
@@ -136,8 +152,9 @@ class CapbriefBot(commands.AutoShardedBot):
             if self._services is not None:
                 self._services.warm_renderer()
             self.warmed = asyncio.ensure_future(asyncio.to_thread(warm_imports, self._services))
-        log.info("connected as %s (%s guilds, %s shards)", self.user, len(self.guilds),
-                 self.shard_count)
+        log.info("connected as %s (%s guilds, %s shards, running %s); invite: %s", self.user,
+                 len(self.guilds), self.shard_count, self.shard_ids or "all",
+                 invite_url(self.application_id or 0))
 
     async def close(self) -> None:
         if self._services is not None:

@@ -10,7 +10,7 @@ several bots in tests); :func:`registry_for` builds the registry one health serv
   (the deferral); its ``_count`` is the number of acks. Measured on the bot's own HTTP session
   (:func:`http_trace`), so it includes the round trip to Discord;
 - ``capbrief_briefing_deliveries_total{status}`` (sent | skipped | failed | disabled | missed),
-  from :mod:`bot.delivery`.
+  from :mod:`bot.briefing.fanout`.
 
 State metrics are read from the running bot when scraped (:class:`BotCollector`): readiness,
 gateway connection and latency per shard, renders and render-cache hits
@@ -98,8 +98,8 @@ def command_finished(interaction_id: int, extras: dict[Any, Any], outcome: str) 
 
 
 def record_fanout(report: Any) -> None:
-    """Count one fan-out's outcomes (a :class:`bot.delivery.FanoutReport`)."""
-    for status in ("sent", "skipped", "failed", "disabled", "missed"):
+    """Count one fan-out's outcomes (a :class:`bot.briefing.fanout.FanoutReport`)."""
+    for status in ("sent", "skipped", "failed", "unknown", "reconciled", "disabled", "missed"):
         count = len(getattr(report, status, ()))
         if count:
             DELIVERIES.labels(status).inc(count)

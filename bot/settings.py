@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -94,7 +102,19 @@ class RenderSettings(_Section):
 
 class DiscordSettings(_Section):
     dev_guild_id: int | None = None
-    shard_count: int = Field(default=1, ge=1)
+    #: None: as many shards as Discord recommends (GET /gateway/bot); a number fixes it.
+    shard_count: int | None = Field(default=None, ge=1)
+    #: The shards this process runs (None: all). Several processes split the range.
+    shard_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _ids_need_count(self) -> DiscordSettings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("shard_ids needs shard_count (the total across processes)")
+            if not self.shard_ids or any(not 0 <= i < self.shard_count for i in self.shard_ids):
+                raise ValueError(f"shard_ids must lie in 0..{self.shard_count - 1}")
+        return self
     cooldown_rate: int = Field(default=3, ge=1)
     cooldown_seconds: float = Field(default=30.0, gt=0)
 
@@ -105,6 +125,16 @@ class BriefingSettings(_Section):
     misfire_grace_minutes: int = Field(default=60, ge=1, le=24 * 60)
     max_failures: int = Field(default=3, ge=1)
     fanout_concurrency: int = Field(default=5, ge=1, le=50)
+    #: Posts per second from this process (Discord allows 50 requests/s per token in all:
+    #: with N processes, give each at most 45/N).
+    send_rate: float = Field(default=45.0, gt=0, le=50)
+    send_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: A stable name per deployment slot (never shared by two live processes); unset: host-pid.
+    instance: str | None = None
+    lease_minutes: int = Field(default=5, ge=1, le=60)
+    claim_batch: int = Field(default=100, ge=1, le=1000)
+    compose_retry_minutes: int = Field(default=5, ge=1, le=60)
+    retention_days: int = Field(default=90, ge=1)
 
     @field_validator("default_timezone")
     @classmethod

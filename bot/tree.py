@@ -120,13 +120,26 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
     await interaction.followup.send(message, ephemeral=True)
 
 
+def _awaiting_deferred(interaction: discord.Interaction) -> bool:
+    """Deferred and nothing sent since: the answer should *edit* the deferred original.
+
+    An edit (``PATCH …/messages/@original``) is idempotent: discord.py retries a 502, and a
+    retried follow-up (``POST /webhooks/…``, which carries no nonce) would post twice.
+    """
+    deferred = interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+    return deferred and not interaction.extras.get(REPLIED)
+
+
 async def send_private(interaction: discord.Interaction, content: str | None = None, *,
                        embeds: list[discord.Embed] | None = None,
                        files: list[discord.File] | None = None) -> None:
     """A private (ephemeral) answer: the response, or a follow-up once responded or deferred
     (an ephemeral deferral's first follow-up replaces its placeholder)."""
     content, checked = limits.check_message(content, embeds or [])
-    if interaction.response.is_done():
+    if _awaiting_deferred(interaction):
+        await interaction.edit_original_response(content=content, embeds=checked,
+                                                 attachments=files or [])
+    elif interaction.response.is_done():
         await interaction.followup.send(content or discord.utils.MISSING, embeds=checked,
                                         files=files or [], ephemeral=True)
     else:
@@ -147,7 +160,9 @@ async def send_reply(interaction: discord.Interaction, *, embed: discord.Embed,
         embed.set_image(url=f"attachment://{filename}")
         files.append(discord.File(io.BytesIO(png), filename=filename))
     _, (embed,) = limits.check_message(None, [embed])
-    if interaction.response.is_done():
+    if _awaiting_deferred(interaction):  # idempotent under discord.py's 502 retry
+        await interaction.edit_original_response(embed=embed, attachments=files)
+    elif interaction.response.is_done():
         await interaction.followup.send(embed=embed, files=files)
     else:
         await interaction.response.send_message(embed=embed, files=files)

@@ -11,7 +11,9 @@ interaction_check` refuses a DM (or any interaction without a server) with a sen
 options carry Discord-side length bounds, checked again here before anything is parsed. A post
 Discord refuses (403, 404) is explained in a sentence naming the channel and what is missing.
 ``settings`` shows one field per subscription, spread over as many embeds and messages as
-Discord's limits need.
+Discord's limits need, with the last delivery and why a post was not made (refused, data
+unavailable, being checked). ``subscribe`` also checks Read Message History: the bot reads the
+channel to find its own post after an outage. Database calls run in a worker thread.
 """
 
 from __future__ import annotations
@@ -26,11 +28,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.briefing_service import BriefingService, build_briefing_service
-from bot.delivery import ChannelError
-from bot.errors import BadInput, UserFacingError
-from bot.scheduler import next_slot
-from bot.subscriptions import (
+from bot.briefing.models import (
     SECTIONS,
     BriefingOptions,
     Delivery,
@@ -40,6 +38,10 @@ from bot.subscriptions import (
     parse_sections,
     parse_timezone,
 )
+from bot.briefing.schedule import next_slot
+from bot.briefing.sender import ChannelError
+from bot.briefing.service import BriefingService, build_briefing_service
+from bot.errors import BadInput, UserFacingError
 from bot.tree import send_private
 from bot.ui import limits
 from bot.validate import check_length
@@ -50,14 +52,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: What the bot needs in a channel to post the briefing.
-NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files")
+#: Read Message History lets the bot find its own post after an outage (exactly-once).
+NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files",
+          "read_message_history")
 #: Length bounds of the string options (Discord enforces them; checked again in the command).
 TIME_LENGTH = (4, 5)  # "8:30" … "08:30"
 ZONE_LENGTH = (2, 40)  # "NZ" … "America/Argentina/ComodRivadavia" (32)
 SECTIONS_LENGTH = (4, 80)  # "leadership, records, history, drivers" is 37
 #: At most this many messages for ``/briefing settings`` (about 20 subscriptions each).
 MAX_SETTINGS_MESSAGES = 10
-STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ failed", "sending": "⏳ posting",
+STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ not posted", "sending": "⏳ posting",
+                "unknown": "⏳ checking the channel (Discord did not confirm)",
+                "skipped": "⚠️ not posted",
                 "interrupted": "⚠️ interrupted (may not have been posted)",
                 "missed": "⚠️ missed (bot was down)"}
 
@@ -155,11 +161,11 @@ class Briefing(commands.Cog):
         tz = parse_timezone(timezone) if timezone else defaults.default_timezone
         options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
-        sub = self.service.subscriptions.upsert(
-            guild_id=_guild_id(interaction), channel_id=channel.id, local_time=at, timezone=tz,
-            options=options, created_by=interaction.user.id,
-            now=self.service.runtime.clock())
-        self.service.refresh_slots()
+        sub = await asyncio.to_thread(
+            self.service.subscriptions.upsert, guild_id=_guild_id(interaction),
+            channel_id=channel.id, local_time=at, timezone=tz, options=options,
+            created_by=interaction.user.id, now=self.service.runtime.clock())
+        await self.service.refresh_slots()
         log.info("guild %s subscribed channel %s at %s %s", sub.guild_id, sub.channel_id,
                  format_time(at), tz)
         await send_private(
@@ -173,15 +179,16 @@ class Briefing(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def unsubscribe(self, interaction: discord.Interaction,
                           channel: discord.TextChannel | None = None) -> None:
-        sub = self._pick(interaction, channel)
-        self.service.subscriptions.delete(sub.id)
-        self.service.refresh_slots()
+        sub = await self._pick(interaction, channel)
+        await asyncio.to_thread(self.service.subscriptions.delete, sub.id)
+        await self.service.refresh_slots()
         await send_private(interaction,
                            f"Unsubscribed <#{sub.channel_id}>: no more briefings there.")
 
-    def _pick(self, interaction: discord.Interaction,
-              channel: discord.abc.Snowflake | None) -> Subscription:
-        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
+    async def _pick(self, interaction: discord.Interaction,
+                    channel: discord.abc.Snowflake | None) -> Subscription:
+        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+                                       _guild_id(interaction))
         if channel is not None:
             found = [s for s in subs if s.channel_id == channel.id]
             if not found:
@@ -197,16 +204,18 @@ class Briefing(commands.Cog):
     @briefing.command(name="settings", description="This server's briefing subscriptions, "
                                                    "next run and last delivery")
     async def settings(self, interaction: discord.Interaction) -> None:
-        subs = self.service.subscriptions.for_guild(_guild_id(interaction))
+        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+                                       _guild_id(interaction))
         if not subs:
             await send_private(
                 interaction, "No channel here is subscribed. An admin can use "
                              "`/briefing subscribe`.")
             return
         now = self.service.runtime.clock()
-        fields = [(f"#{self._channel_name(sub.channel_id)}",
-                   self._describe(sub, self.service.deliveries.last(sub.id), now))
-                  for sub in subs]
+        last = await asyncio.to_thread(
+            lambda: [self.service.deliveries.last(sub.id) for sub in subs])
+        fields = [(f"#{self._channel_name(sub.channel_id)}", self._describe(sub, row, now))
+                  for sub, row in zip(subs, last, strict=True)]
         pages = limits.paginate(fields, title="Morning briefing settings", colour=0x5865F2,
                                 footer=f"{len(subs)} subscribed channel"
                                        f"{'' if len(subs) == 1 else 's'}")
@@ -254,15 +263,16 @@ class Briefing(commands.Cog):
         if channel is not None:
             self._check_channel(interaction, channel)
             target_id, options = channel.id, BriefingOptions()
-            sub = self.service.subscriptions.for_channel(channel.id)
+            sub = await asyncio.to_thread(self.service.subscriptions.for_channel, channel.id)
             if sub is not None:
                 options = sub.options
         else:
-            sub = self._pick(interaction, None)
+            sub = await self._pick(interaction, None)
             target_id, options = sub.channel_id, sub.options
         await interaction.response.defer(ephemeral=True, thinking=True)
         post = await self.service.runtime.compose_now(options)
         try:
+            await self.service.runtime.limiter.acquire()
             message_id = await self.service.runtime.sender.send(target_id, post)
         except ChannelError as exc:
             log.warning("send-now by %s to channel %s refused: %s", interaction.user.id,

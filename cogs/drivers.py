@@ -121,7 +121,7 @@ class Drivers(commands.Cog):
         if self._quotes is None or self._quotes.replay != (source != "yahoo"):
             engine = None
             if source == "yahoo":
-                from bot.briefing_service import storage_engine
+                from bot.briefing.service import storage_engine
 
                 engine = await asyncio.to_thread(storage_engine, self.bot.services)
             self._quotes = reader_for(source, engine)

@@ -66,23 +66,28 @@ def test_bot_never_imports_cogs() -> None:
 
 #: Inside ``bot/``, bottom to top: a module may import from its own layer or any layer below,
 #: never above. Every module under ``bot/`` must be placed here (the longest matching prefix
-#: wins), so a new module is put in the stack on purpose. See docs/architecture.md.
+#: wins), so a new module is put in the stack on purpose. See docs/architecture.md. Imports under
+#: ``if TYPE_CHECKING:`` (types only) do not count.
 BOT_LAYERS: tuple[tuple[str, ...], ...] = (
-    # foundation: errors, configuration, formatting, the bar-frame format, metric counters
+    # foundation: errors, configuration, the bar-frame format, metric counters, plain models
     ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
-     "bot.subscriptions", "bot.market_data.frames", "bot.singleflight"),
+     "bot.briefing.models", "bot.market_data.frames", "bot.singleflight"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
     # building blocks: the data's age (NYSE calendar) and every text surface, then the rest
     ("bot.data_age",),
     ("bot.ui",),
-    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.scheduler",
+    ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.briefing.schedule",
      "bot.alerts.params"),
-    ("bot.briefing_post", "bot.briefing_compose", "bot.briefing_files", "bot.delivery",
-     "bot.alerts"),
-    ("bot.services", "bot.health", "bot.tree", "bot.briefing_service"),  # the running process
+    ("bot.briefing", "bot.alerts"),                     # the morning post and the alerts
+    ("bot.services", "bot.health", "bot.tree", "bot.briefing.service"),  # the running process
     ("bot.client",),
     ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points
+)
+#: Inside ``bot/briefing``, bottom to top (the same rule, one package).
+BRIEFING_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("models",), ("schedule", "post", "store"), ("compose", "sender"), ("fanout", "files"),
+    ("service",),
 )
 #: Upward imports tolerated for now (none: keep it that way).
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
@@ -93,21 +98,30 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _layer(module: str) -> int | None:
+def _layer(module: str, layers: tuple[tuple[str, ...], ...] = BOT_LAYERS,
+           prefix: str = "") -> int | None:
     best: tuple[int, int] | None = None  # (prefix length, layer)
-    for index, names in enumerate(BOT_LAYERS):
+    for index, names in enumerate(layers):
         for name in names:
-            matches = module == name or module.startswith(name + ".")
-            if matches and (best is None or len(name) > best[0]):
-                best = (len(name), index)
+            full = prefix + name
+            matches = module == full or module.startswith(full + ".")
+            if matches and (best is None or len(full) > best[0]):
+                best = (len(full), index)
     return None if best is None else best[1]
 
 
 def _bot_imports(path: Path) -> list[str]:
-    """``bot.*`` modules imported by ``path`` (``from bot import x`` counts as ``bot.x``)."""
+    """``bot.*`` modules imported by ``path`` (``from bot import x`` counts as ``bot.x``),
+    leaving out imports under ``if TYPE_CHECKING:``."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for child in node.body for n in ast.walk(child)}
     names: list[str] = []
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             names.extend(a.name for a in node.names if _top(a.name) == "bot")
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -127,7 +141,8 @@ def test_every_bot_module_has_a_layer() -> None:
 def test_imports_inside_bot_only_run_downward() -> None:
     upward = []
     for path in _sources("bot"):
-        here = _layer(_module(path))
+        me = _module(path)
+        here = _layer(me)
         if here is None:
             continue
         for name in _bot_imports(path):
@@ -135,6 +150,11 @@ def test_imports_inside_bot_only_run_downward() -> None:
             rel = path.relative_to(REPO).as_posix()
             if there is not None and there > here and (rel, name) not in KNOWN_UPWARD:
                 upward.append(f"{rel} (layer {here}) imports {name} (layer {there})")
+            if me.startswith("bot.briefing.") and name.startswith("bot.briefing."):
+                a = _layer(me, BRIEFING_LAYERS, "bot.briefing.")
+                b = _layer(name, BRIEFING_LAYERS, "bot.briefing.")
+                if a is not None and b is not None and b > a:
+                    upward.append(f"{rel} imports {name} (above it inside bot/briefing)")
     assert upward == []
 
 
@@ -148,6 +168,9 @@ def test_the_layer_check_catches_an_upward_import(tmp_path: Path) -> None:
     """The checker itself: storage importing the service layer is reported."""
     assert _layer("bot.storage.repositories") == 1
     assert _layer("bot.market_data.frames") == 0 and _layer("bot.market_data.cache") == 2
+    assert _layer("bot.briefing.models") == 0 and _layer("bot.briefing.service") > _layer(
+        "bot.briefing.fanout")  # type: ignore[operator]
     probe = tmp_path / "probe.py"
-    probe.write_text("from bot import services\nfrom bot.market_data.frames import x\n")
+    probe.write_text("from bot import services\nfrom bot.market_data.frames import x\n"
+                     "if TYPE_CHECKING:\n    from bot.client import y\n")
     assert _bot_imports(probe) == ["bot.services", "bot.market_data.frames"]

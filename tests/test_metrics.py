@@ -12,7 +12,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import metrics
-from bot.delivery import FanoutReport
+from bot.briefing.fanout import FanoutReport
 from bot.health import DataAge, health_report, measure_age
 
 

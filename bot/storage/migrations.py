@@ -159,10 +159,24 @@ def _m0005_bar_blocks(conn: Connection) -> None:
         "last_date = (SELECT max(date) FROM bars WHERE bars.symbol = fetch_state.symbol)"))
 
 
+def _m0006_ledger(conn: Connection) -> None:
+    """Delivery leases (owner token + expiry, so a restart reconciles instead of guessing and a
+    live process's rows survive a rolling restart) and the ledger's indexes: (session, status)
+    for the fan-out, (status, lease_until) for reconcile."""
+    stamp = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    conn.execute(sa.text("ALTER TABLE briefing_deliveries ADD COLUMN lease_owner VARCHAR(120)"))
+    conn.execute(sa.text(f"ALTER TABLE briefing_deliveries ADD COLUMN lease_until {stamp}"))
+    conn.execute(sa.text("CREATE INDEX ix_briefing_deliveries_session_status "
+                         "ON briefing_deliveries (session, status)"))
+    conn.execute(sa.text("CREATE INDEX ix_briefing_deliveries_status_lease "
+                         "ON briefing_deliveries (status, lease_until)"))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
     Migration(3, "fred", _m0003_fred),
     Migration(4, "valuations", _m0004_valuations),
     Migration(5, "bar_blocks", _m0005_bar_blocks),
+    Migration(6, "ledger", _m0006_ledger),
 ]

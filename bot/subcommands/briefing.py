@@ -18,7 +18,7 @@ import pandas as pd
 
 from analytics.briefing import Briefing
 from bot.asof import ResolvedAsof, parse_asof
-from bot.briefing_compose import briefing_for, with_premarket
+from bot.briefing.compose import briefing_for, with_premarket
 from bot.data_age import morning_of
 from bot.market_data.fred import with_vintage_note
 from bot.market_data.snapshot import MarketSnapshot
@@ -45,8 +45,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def build_briefing(market: MarketSnapshot, session: ResolvedAsof, settings: Settings, *,
                    fred: Mapping[str, pd.Series] | None = None) -> Briefing:
     """The briefing for the resolved session, composed exactly as the morning post composes it
-    (:func:`bot.briefing_compose.briefing_for`: drivers panel included when it can be computed,
-    labelled with the data's freshness; then :func:`~bot.briefing_compose.with_premarket`)."""
+    (:func:`bot.briefing.compose.briefing_for`: drivers panel included when it can be computed,
+    labelled with the data's freshness; then :func:`~bot.briefing.compose.with_premarket`)."""
     briefing = briefing_for(market, session.session, settings, fred)
     return asyncio.run(with_premarket(briefing, market))
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     session = resolve(market, requested)
     briefing = build_briefing(market, session, settings, fred=fred)
     if getattr(args, "out", None) is not None:
-        from bot.briefing_files import write_briefing_files
+        from bot.briefing.files import write_briefing_files
 
         for path in write_briefing_files(settings, market, briefing, args.out):
             print(f"wrote {path}", file=sys.stderr)

@@ -80,7 +80,7 @@ def preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> tuple[P
     ``summary.md``, a data summary of the universe (per symbol: group, first and last session,
     sessions held, last close, and whether it is stale or lags the as-of session), then the
     morning briefing for the latest session held: ``briefing.html`` (returned), ``briefing.md``
-    and the chart PNGs (:func:`bot.briefing_files.write_latest_preview`).
+    and the chart PNGs (:func:`bot.briefing.files.write_latest_preview`).
     """
     snap, data_dir = asyncio.run(_universe(settings, data_dir))
     groups = _groups(settings)
@@ -94,7 +94,7 @@ def preview(settings: Settings, data_dir: Path | None, out_dir: Path) -> tuple[P
         raise BadInput(f"cannot write the preview to {out_dir}: {exc.strerror or exc}; "
                        "choose a writable directory with --out DIR") from None
     os.replace(partial, path)  # never leave a half-written preview behind
-    from bot.briefing_files import write_latest_preview  # the real briefing preview
+    from bot.briefing.files import write_latest_preview  # the real briefing preview
 
     try:
         return write_latest_preview(settings, data_dir, out_dir, snapshot=snap), snap.source

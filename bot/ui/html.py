@@ -32,7 +32,7 @@ class _Image(Protocol):
 
 
 class PostView(Protocol):
-    """What the page needs of a post (:class:`bot.briefing_post.BriefingPost` fits); a
+    """What the page needs of a post (:class:`bot.briefing.post.BriefingPost` fits); a
     protocol, so ``ui`` does not import the briefing that is built on it."""
 
     @property

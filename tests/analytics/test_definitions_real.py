@@ -23,7 +23,7 @@ from analytics.formats import pct
 from analytics.leadership import calc_leadership_snapshot
 from analytics.returns import window_label
 from analytics.series import to_price
-from bot.briefing_compose import briefing_for
+from bot.briefing.compose import briefing_for
 from bot.cli import main
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data

@@ -19,11 +19,11 @@ from analytics.charts.inputs import Footnote
 from analytics.leadership import calc_leadership_snapshot, calc_relative_strength, to_ratio
 from analytics.series import to_price
 from analytics.verdict import Verdict, calc_verdict, calc_verdict_series, verdict_from_relative
-from bot.briefing_post import build_post
+from bot.briefing.models import BriefingOptions
+from bot.briefing.post import build_post
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.settings import load_settings
-from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import status_embed
 from bot.ui.text import render_briefing_text, to_jsonable, verdict_lines
 

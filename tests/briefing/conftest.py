@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.briefing_post import BriefingPost, PostImage
-from bot.delivery import BriefingRuntime, ChannelError
+from bot.briefing.fanout import BriefingRuntime
+from bot.briefing.models import BriefingOptions, Subscription
+from bot.briefing.post import BriefingPost, PostImage
+from bot.briefing.sender import ChannelError
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, Subscription
 
 NY = "America/New_York"
 
@@ -52,17 +53,28 @@ class CountingComposer:
 
 @dataclass
 class RecordingSender:
-    """Records (channel, session) per post; channels in ``errors`` raise ChannelError."""
+    """Records (channel, session) per post; channels in ``errors`` raise ChannelError;
+    :meth:`find` looks the marker up among the recorded posts."""
 
     sent: list[tuple[int, date]] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
+    markers: dict[tuple[int, str], int] = field(default_factory=dict)
 
-    async def send(self, channel_id: int, post: BriefingPost) -> int:
+    async def send(self, channel_id: int, post: BriefingPost, *, nonce: str | None = None
+                   ) -> int:
         if channel_id in self.errors:
             status = self.errors[channel_id]
             raise ChannelError(status, "forbidden" if status == 403 else "channel not found")
+        if nonce is not None and (channel_id, nonce) in self.markers:
+            return self.markers[(channel_id, nonce)]  # enforce_nonce: the first message
         self.sent.append((channel_id, post.session))
-        return 1000 + len(self.sent)
+        message_id = 1000 + len(self.sent)
+        if post.marker:
+            self.markers[(channel_id, post.marker)] = message_id
+        return message_id
+
+    async def find(self, channel_id: int, marker: str) -> int | None:
+        return self.markers.get((channel_id, marker))
 
 
 @pytest.fixture

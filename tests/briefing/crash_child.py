@@ -1,9 +1,19 @@
-"""A bot-like process for the crash test: start-up catch-up through the real discord.py client.
+"""A bot-like process for the kill -9 tests: start-up catch-up through the real discord.py client.
 
-``python -m tests.briefing.crash_child DB_URL API_BASE NOW_ISO`` logs in to the (fake) Discord
-at ``API_BASE``, runs :meth:`BriefingRuntime.catch_up` with the clock fixed at ``NOW_ISO`` and
-prints the report as JSON. With ``CAPBRIEF_TEST_CRASH_AFTER_SEND=after-send`` the process dies
-(``os._exit``) right after the first successful send, before the delivery is recorded.
+``python -m tests.briefing.crash_child DB_URL API_BASE NOW_ISO INSTANCE [KILL_AT [SHARDS
+[RATE]]]`` logs in to the (fake) Discord at ``API_BASE``, runs :meth:`BriefingRuntime.catch_up`
+(reconcile, then the fan-out) with the clock fixed at ``NOW_ISO`` as instance ``INSTANCE``, and
+prints the report as JSON. ``SHARDS`` is ``all`` or ``0,1/4`` (this process runs shards 0 and 1
+of 4: it delivers only to guilds on them); ``RATE`` caps its sends per second (0: none).
+``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the production
+objects *here*, in test code (production has no crash switch):
+
+- ``claim``: right after the first batch claim committed;
+- ``after-send``: right after the first send returned, before it is recorded;
+- ``reconcile``: right after reconcile read the channel, before it recorded what it found.
+
+Kills "while the send is in flight" and "during a 429 wait" come from the test itself, which
+watches the fake Discord and kills this process from outside.
 """
 
 from __future__ import annotations
@@ -11,37 +21,84 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 
-from bot.briefing_service import DiscordSender
-from bot.delivery import BriefingRuntime
+from bot.briefing.fanout import BriefingRuntime
+from bot.briefing.models import shard_of
+from bot.briefing.sender import DiscordSender, SendLimiter
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 from tests.briefing.conftest import CountingComposer
 
 
-async def main(db_url: str, api_base: str, now_iso: str) -> int:
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillingDeliveries(DeliveryRepository):
+    def claim(self, *args: Any, **kwargs: Any) -> list[int]:
+        won = super().claim(*args, **kwargs)
+        if won:
+            _die()
+        return won
+
+
+class KillingSender(DiscordSender):
+    def __init__(self, client: discord.Client, kill_at: str, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self.kill_at = kill_at
+
+    async def send(self, channel_id: int, post: Any, *, nonce: str | None = None) -> int:
+        message_id = await super().send(channel_id, post, nonce=nonce)
+        if self.kill_at == "after-send":
+            _die()
+        return message_id
+
+    async def find(self, channel_id: int, marker: str) -> int | None:
+        found = await super().find(channel_id, marker)
+        if self.kill_at == "reconcile":
+            _die()
+        return found
+
+
+def owner_of(spec: str) -> Any:
+    if spec in ("", "all"):
+        return None
+    ids, count = spec.split("/")
+    mine = {int(i) for i in ids.split(",")}
+    return lambda guild_id: shard_of(guild_id, int(count)) in mine
+
+
+async def main(db_url: str, api_base: str, now_iso: str, instance: str,
+               kill_at: str = "", shards: str = "all", rate: str = "0") -> int:
     discord.http.Route.BASE = api_base
     now = datetime.fromisoformat(now_iso)
     client = discord.Client(intents=discord.Intents.none())
     await client.login("crash-test-token")
     engine = create_engine(db_url)
-    runtime = BriefingRuntime(SubscriptionRepository(engine), DeliveryRepository(engine),
-                              CountingComposer(), DiscordSender(client),
-                              grace=timedelta(minutes=60), concurrency=1, clock=lambda: now)
+    deliveries = KillingDeliveries(engine) if kill_at == "claim" else DeliveryRepository(engine)
+    runtime = BriefingRuntime(SubscriptionRepository(engine), deliveries, CountingComposer(),
+                              KillingSender(client, kill_at, timeout=2.0),
+                              grace=timedelta(minutes=60), concurrency=1 if not float(rate)
+                              else 5, clock=lambda: now, instance=instance,
+                              throttle_backoff=0.2, owns=owner_of(shards),
+                              limiter=SendLimiter(float(rate) or None))
     try:
         reports = await runtime.catch_up()
     finally:
         await client.close()
         engine.dispose()
-    print(json.dumps([{"sent": r.sent, "skipped": r.skipped, "missed": r.missed}
-                      for r in reports]))
+    print(json.dumps([{"sent": r.sent, "skipped": r.skipped, "reconciled": r.reconciled,
+                       "unknown": r.unknown, "not_owned": r.not_owned} for r in reports]))
     return 0
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    raise SystemExit(asyncio.run(main(*sys.argv[1:4])))
+    raise SystemExit(asyncio.run(main(*sys.argv[1:8])))

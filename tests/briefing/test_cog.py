@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.briefing_service import BriefingService
+from bot.briefing.models import BriefingOptions
+from bot.briefing.service import BriefingService
 from bot.client import CapbriefBot
 from bot.market_data.demo import demo_label
 from bot.services import Services
 from bot.settings import Settings
-from bot.subscriptions import BriefingOptions
 from tests.conftest import market_data_dir
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_api import FakeDiscord, Recorded
@@ -25,6 +25,7 @@ from tests.fakes.discord_spec import embed_chars
 
 OPEN = 1_600_000_000_000_000_001
 LOCKED = 1_600_000_000_000_000_002
+UNREAD = 1_600_000_000_000_000_003  # the bot may post there but not read the history
 ADMIN = P.MEMBER_PERMISSIONS | P.MANAGE_GUILD
 EPHEMERAL = 64
 
@@ -74,8 +75,7 @@ def text_of(rec: Recorded) -> str:
 
 
 def flags_of(rec: Recorded) -> int:
-    body = rec.json.get("data", rec.json) if isinstance(rec.json, dict) else {}
-    return int(body.get("flags") or 0)
+    return rec.flags
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -87,6 +87,7 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot
     fake = FakeDiscord()
     fake.add_channel(OPEN, "briefing")
     fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
+    fake.add_channel(UNREAD, "unread", deny_bot=P.READ_MESSAGE_HISTORY)
     await fake.start()
     fake.install()
     services = Services.build(settings, data_dir, pool_size=1)
@@ -142,6 +143,14 @@ async def test_channel_where_the_bot_cannot_attach_files_is_refused(harness: Bot
     reply, _ = await harness.run("subscribe", [channel(LOCKED)], channels=(LOCKED,))
     text = text_of(reply)
     assert "Attach Files" in text and "Send Messages" not in text and "Nothing was changed" in text
+    assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
+
+
+async def test_channel_without_read_message_history_is_refused(harness: Bot) -> None:
+    """Reconcile reads the channel to find a post after an outage: subscribe checks for it."""
+    reply, _ = await harness.run("subscribe", [channel(UNREAD)], channels=(UNREAD,))
+    text = text_of(reply)
+    assert "Read Message History" in text and "Nothing was changed" in text
     assert harness.service.subscriptions.for_guild(P.GUILD_ID) == []
 
 

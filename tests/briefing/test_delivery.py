@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import BriefingOptions, DeliveryStatus
+from bot.briefing.models import BriefingOptions, DeliveryStatus
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from tests.briefing.conftest import (
     NY,
     Clock,
@@ -65,7 +65,7 @@ async def test_up_at_1000_with_60_min_grace_no_post_and_miss_logged(
     add_sub(subs, 11)
     sender = RecordingSender()
     runtime = make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender)
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         await runtime.catch_up()
     assert sender.sent == []
     assert any("MISSED" in r.getMessage() and "2026-11-24" in r.getMessage()
@@ -75,7 +75,7 @@ async def test_up_at_1000_with_60_min_grace_no_post_and_miss_logged(
     assert row.last_error is not None and "60-min grace" in row.last_error
     # A second restart the same morning neither posts nor logs the miss again.
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 30)), sender).catch_up()
     assert sender.sent == [] and not [r for r in caplog.records if "MISSED" in r.getMessage()]
 
@@ -169,22 +169,52 @@ async def test_a_success_resets_consecutive_failures(subs: SubscriptionRepositor
     assert subs.get(sub.id).consecutive_failures == 0  # type: ignore[union-attr]
 
 
-def test_claim_is_exclusive_and_stale_sending_becomes_interrupted(
+def _claim(deliveries: DeliveryRepository, sub_id: int, day: date, now: datetime,
+           owner: str = "a/1/1", minutes: int = 5) -> bool:
+    return deliveries.claim([sub_id], day, owner=owner, now=now,
+                            lease_until=now + timedelta(minutes=minutes)) == [sub_id]
+
+
+def test_claim_is_exclusive_and_leases_decide_who_reconciles(
         subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
     sub = add_sub(subs, 5)
     now = utc(TUE, 13, 30)
-    assert deliveries.claim(sub.id, TUE, now)
-    assert not deliveries.claim(sub.id, TUE, now)  # in flight
-    stale = deliveries.interrupt_stale(now)
-    assert [(d.subscription_id, d.status) for d in stale] == [(sub.id, DeliveryStatus.SENDING)]
-    row = deliveries.get(sub.id, TUE)
-    assert row is not None and row.status == DeliveryStatus.INTERRUPTED
-    assert not deliveries.claim(sub.id, TUE, now)  # never re-sent
-    # A failed row may be claimed again, counting the attempt.
-    assert deliveries.claim(sub.id, date(2026, 11, 25), now)
-    deliveries.mark_failed(sub.id, date(2026, 11, 25), "boom", now)
-    assert deliveries.claim(sub.id, date(2026, 11, 25), now)
-    assert deliveries.get(sub.id, date(2026, 11, 25)).attempts == 2  # type: ignore[union-attr]
+    assert _claim(deliveries, sub.id, TUE, now, owner="a/1/1")
+    assert not _claim(deliveries, sub.id, TUE, now, owner="b/1/1")  # in flight elsewhere
+    # A live process (instance b) may not take instance a's unexpired lease ...
+    assert deliveries.take_unresolved(owner="b/2/1", instance="b", boot="2", now=now,
+                                      lease_until=now + timedelta(minutes=5)) == []
+    # ... a restart of instance a (new boot) takes it at once ...
+    taken = deliveries.take_unresolved(owner="a/2/1", instance="a", boot="2", now=now,
+                                       lease_until=now + timedelta(minutes=5))
+    assert [(d.subscription_id, d.status, d.lease_owner) for d in taken] == [
+        (sub.id, DeliveryStatus.SENDING, "a/2/1")]
+    # ... and anyone may once the lease has expired.
+    later = now + timedelta(minutes=6)
+    assert len(deliveries.take_unresolved(owner="b/2/2", instance="b", boot="2", now=later,
+                                          lease_until=later)) == 1
+    # A failed row (Discord holds no post) may be claimed again, counting the attempt.
+    wed = date(2026, 11, 25)
+    assert _claim(deliveries, sub.id, wed, now)
+    deliveries.mark_failed(sub.id, wed, "boom", now)
+    assert _claim(deliveries, sub.id, wed, now, owner="a/1/2")
+    assert deliveries.get(sub.id, wed).attempts == 2  # type: ignore[union-attr]
+    # An unknown row is never claimed; it waits for reconcile.
+    deliveries.mark_unknown(sub.id, wed, "502", now)
+    assert not _claim(deliveries, sub.id, wed, now, owner="a/1/3")
+
+
+def test_claims_come_in_batches_and_retention_purges(
+        subs: SubscriptionRepository, deliveries: DeliveryRepository) -> None:
+    ids = [add_sub(subs, 100 + i).id for i in range(7)]
+    now = utc(TUE, 13, 30)
+    assert deliveries.claim(ids[:4], TUE, owner="a/1/1", now=now, lease_until=now) == ids[:4]
+    assert deliveries.claim(ids, TUE, owner="a/1/2", now=now, lease_until=now) == ids[4:]
+    assert deliveries.counts(TUE) == {"sending": 7}
+    old = date(2026, 8, 1)
+    deliveries.claim(ids, old, owner="a/1/3", now=now, lease_until=now)
+    assert deliveries.purge(TUE - timedelta(days=90)) == 7
+    assert deliveries.for_session(old) == [] and len(deliveries.for_session(TUE)) == 7
 
 
 async def test_late_evening_slot_run_after_midnight_serves_its_own_day(
@@ -203,7 +233,7 @@ async def test_job_beyond_grace_records_and_logs_the_miss(
         caplog: pytest.LogCaptureFixture) -> None:
     add_sub(subs, 11)
     sender = RecordingSender()
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.fanout"):
         report = await make_runtime(subs, deliveries, Clock(utc(TUE, 15, 0)), sender
                                     ).run_slot(AT, NY)
     assert report is not None and report.missed == [1] and sender.sent == []
@@ -235,6 +265,6 @@ def test_concurrent_claims_on_sqlite_let_exactly_one_through(
 
     sub = add_sub(subs, 5)
     with ThreadPoolExecutor(8) as pool:
-        won = list(pool.map(lambda _: deliveries.claim(sub.id, TUE, utc(TUE, 13, 30)),
-                            range(16)))
+        won = list(pool.map(lambda n: _claim(deliveries, sub.id, TUE, utc(TUE, 13, 30),
+                                             owner=f"p{n}/1/1"), range(16)))
     assert won.count(True) == 1

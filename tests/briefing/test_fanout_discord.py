@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, time
 import discord
 import pytest_asyncio
 
-from bot.briefing_service import DiscordSender
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
-from bot.subscriptions import DeliveryStatus
+from bot.briefing.models import DeliveryStatus
+from bot.briefing.service import DiscordSender
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from tests.briefing.conftest import NY, Clock, CountingComposer, add_sub, make_runtime
 from tests.fakes.discord_api import FakeDiscord
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bot.briefing_files import write_post
-from bot.briefing_post import BriefingPost, PostField, PostImage, early_close_notice
+from bot.briefing.files import write_post
+from bot.briefing.post import BriefingPost, PostField, PostImage, early_close_notice
 from bot.cli import main
 from bot.ui.html import discord_markdown, render_post_html
 
@@ -92,12 +92,12 @@ async def test_scheduled_post_on_2026_11_27_notes_the_early_close(market_dir: Pa
                                                                    tmp_path: Path) -> None:
     from datetime import UTC, datetime, time, timedelta
 
-    from bot.briefing_compose import BriefingComposer
-    from bot.delivery import BriefingRuntime
+    from bot.briefing.compose import BriefingComposer
+    from bot.briefing.fanout import BriefingRuntime
+    from bot.briefing.store import DeliveryRepository, SubscriptionRepository
     from bot.market_data.service import build_market_data
     from bot.settings import Settings
     from bot.storage.db import create_engine, migrate
-    from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
     from tests.briefing.conftest import NY, add_sub
 
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
@@ -113,9 +113,13 @@ async def test_scheduled_post_on_2026_11_27_notes_the_early_close(market_dir: Pa
     posts: list[BriefingPost] = []
 
     class Sender:
-        async def send(self, channel_id: int, post: BriefingPost) -> int:
+        async def send(self, channel_id: int, post: BriefingPost, *,
+                       nonce: str | None = None) -> int:
             posts.append(post)
             return 1
+
+        async def find(self, channel_id: int, marker: str) -> int | None:
+            return None
 
     composer = BriefingComposer(settings, snap)  # type: ignore[arg-type]
     runtime = BriefingRuntime(subs, DeliveryRepository(engine), composer, Sender(),

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduler import (
+from bot.briefing.schedule import (
     build_trigger,
     classify,
     data_asof,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.scheduler import BriefingScheduler, run_slot_job
+from bot.briefing.schedule import BriefingScheduler, run_slot_job
 
 
 class Runner:
@@ -55,7 +55,7 @@ async def test_jobs_have_stable_ids_zones_grace_and_fire_the_runtime() -> None:
 
 async def test_job_for_an_unknown_runtime_is_a_logged_no_op(
         caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.briefing.schedule"):
         await run_slot_job("nobody-home", "08:30", "America/New_York")
     assert "no runtime 'nobody-home'" in caplog.text
 

@@ -26,14 +26,15 @@ async def logged_after(harness: Harness, start: int, needle: str, within: float 
     raise AssertionError(f"{needle!r} never logged:\n" + "\n".join(harness.logs.lines[start:]))
 
 
-@pytest.mark.parametrize(("route", "code", "message"), [
-    (r"/interactions/\d+/[^/]+/callback", 10062, "Unknown interaction"),
-    (r"/webhooks/\d+/[^/]+$", 10015, "Unknown Webhook"),
+@pytest.mark.parametrize(("method", "route", "code", "message"), [
+    ("POST", r"/interactions/\d+/[^/]+/callback", 10062, "Unknown interaction"),
+    # the answer edits the deferred original (idempotent), so that is what expires
+    ("PATCH", r"/webhooks/\d+/[^/]+/messages/@original$", 10015, "Unknown Webhook"),
 ], ids=["deferral-10062", "followup-10015"])
 async def test_expired_interaction_is_a_warning_without_traceback(
-        harness: Harness, route: str, code: int, message: str) -> None:
+        harness: Harness, method: str, route: str, code: int, message: str) -> None:
     start = len(harness.logs.lines)
-    harness.fake.fail("POST", route, 404, code=code, message=message)
+    harness.fake.fail(method, route, 404, code=code, message=message)
     ix = await harness.fake.interact("about", user_id=P.snowflake())
     text = await logged_after(harness, start, "the interaction expired")
     line = next(ln for ln in text.splitlines() if "the interaction expired" in ln)
@@ -47,7 +48,7 @@ async def test_expired_interaction_is_a_warning_without_traceback(
 
 async def test_forbidden_becomes_a_sentence_not_something_went_wrong(harness: Harness) -> None:
     start = len(harness.logs.lines)
-    harness.fake.fail("POST", r"/webhooks/\d+/[^/]+$", 403)  # the answer is refused once
+    harness.fake.fail("PATCH", r"/webhooks/\d+/[^/]+/messages/@original$", 403)  # refused once
     ix, callback = await harness.run("about")
     assert callback.json["type"] == 5
     error = await ix.followup(index=1)  # the refused answer, then the explanation
@@ -81,3 +82,17 @@ async def test_every_string_option_is_bounded(harness: Harness) -> None:
         assert 1 <= o.get("min_length", 0) <= o["max_length"] <= 100, where
     asof = [o for where, o in options if where.endswith(" asof")]
     assert asof and all((o["min_length"], o["max_length"]) == (8, 10) for o in asof)
+
+
+async def test_a_502_on_the_answer_is_retried_without_a_second_message(
+        harness: Harness) -> None:
+    """The answer edits the deferred original: discord.py's retry after a 502 (Discord had
+    stored it) edits the same message again instead of posting a second follow-up."""
+    harness.fake.fail("PATCH", r"/webhooks/\d+/[^/]+/messages/@original$", 502,
+                      after_store=True)
+    ix, callback = await harness.run("about")
+    assert callback.json["type"] == 5
+    retried = await ix.followup(index=1)
+    assert retried.method == "PATCH" and retried.status == 200
+    posted = [r for r in ix.responses() if r.method == "POST" and "/webhooks/" in r.path]
+    assert posted == []  # no follow-up message at all: one answer, edited twice

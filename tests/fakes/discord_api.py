@@ -17,7 +17,11 @@ What it serves (every response is ``Content-Type: application/json`` exactly):
   in :attr:`FakeDiscord.synced`, keyed ``"global"`` or the guild id; ids are assigned);
 - ``POST /interactions/{id}/{token}/callback?with_response=1`` → ``{"interaction", "resource"}``;
 - ``POST /webhooks/{app}/{token}`` (follow-ups), ``GET|PATCH|DELETE …/messages/@original``;
-- ``POST /channels/{id}/messages`` (kept in :attr:`FakeDiscord.channel_messages`),
+- ``POST /channels/{id}/messages`` (every accepted post is kept in
+  :attr:`FakeDiscord.channel_messages`; a repeated ``nonce`` with ``enforce_nonce`` answers the
+  first message without posting, as Discord does), ``GET /channels/{id}/messages`` (the
+  channel's visible messages, newest first, with ``limit``, ``before``, ``after``),
+  ``DELETE /channels/{id}/messages/{mid}`` and :meth:`FakeDiscord.delete_message` (a moderator);
   ``GET /channels/{id}`` (404 unless the channel was added with :meth:`add_channel`);
 - anything else: 200 ``{}`` (and recorded), so an unexpected call shows up in :attr:`requests`.
 - The gateway at ``/gateway``: HELLO, heartbeat ACK, IDENTIFY → READY (``shard``,
@@ -44,7 +48,9 @@ Control:
   list of option dicts for nesting; ``subcommand=`` wraps them; ``permissions`` a bit set);
 - :meth:`fail` injects faults on a route (``status`` 429 with ``retry_after``, 403, 404, 5xx;
   ``code``/``message`` override the JSON error, e.g. 10015 Unknown Webhook) for the next
-  ``times`` matching requests; :meth:`delay` slows a route down;
+  ``times`` matching requests; ``after_store=True`` handles the request first (the message is
+  posted) and then answers the fault; :meth:`hang` holds the answer (after or before storing)
+  so the client times out; :meth:`delay` slows a route down;
 - ``reject_login = True`` makes login fail (401), as with a revoked token;
 - :meth:`drop_gateway` closes the socket (code 1000 or 4000 → the client RESUMEs),
   :meth:`invalidate_session` sends op 9 (→ fresh IDENTIFY); counters :attr:`identifies`,
@@ -113,6 +119,11 @@ class Recorded:
 
     @property
     def flags(self) -> int:
+        """The message's flags: as sent, or for an edit of the deferred original (which keeps
+        the deferral's flags) as the answer shows them."""
+        if self.method == "PATCH" and isinstance(self.response, dict) and \
+                "flags" in self.response:
+            return int(self.response["flags"] or 0)
         data = self.json.get("data", self.json) if isinstance(self.json, dict) else {}
         return int(data.get("flags") or 0)
 
@@ -127,6 +138,7 @@ class _Fault:
     is_global: bool
     code: int | None = None
     message: str | None = None
+    after_store: bool = False
 
 
 @dataclass
@@ -146,9 +158,11 @@ class Interaction:
         return await self.fake.wait_for(self._mine(f"/{self.token}/callback"), within)
 
     async def followup(self, within: float = 30.0, index: int = 0) -> Recorded:
-        """The ``index``-th follow-up message (``POST /webhooks/{app}/{token}``)."""
-        pred = self._mine(f"/webhooks/{P.APP_ID}/{self.token}")
-        return await self.fake.wait_for(pred, within, index=index)
+        """The ``index``-th message after the callback: a follow-up (``POST /webhooks/{app}/
+        {token}``) or the edit of the deferred original (``PATCH …/messages/@original``)."""
+        post = self._mine(f"/webhooks/{P.APP_ID}/{self.token}")
+        edit = self._mine(f"/webhooks/{P.APP_ID}/{self.token}/messages/@original", "PATCH")
+        return await self.fake.wait_for(lambda r: post(r) or edit(r), within, index=index)
 
     async def reply(self, within: float = 30.0) -> Recorded:
         """The first message-bearing response: a type-4 callback, a follow-up or an edit."""
@@ -185,6 +199,12 @@ class FakeDiscord:
         self.requests: list[Recorded] = []
         self.synced: dict[str, list[dict[str, Any]]] = {}
         self.channel_messages: dict[int, list[Recorded]] = {}
+        #: Visible messages per channel (oldest first); a moderator's delete removes one.
+        self.visible: dict[int, list[dict[str, Any]]] = {}
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        #: How long a nonce is remembered (Discord: "a few minutes"); 0 forgets at once.
+        self.nonce_window = 300.0
+        self._hangs: list[tuple[re.Pattern[str], float, bool, list[int]]] = []
         self.reject_login = False  # True: GET /users/@me answers 401 (a revoked token)
         self.identifies = 0
         self.resumes = 0
@@ -259,7 +279,7 @@ class FakeDiscord:
 
     def fail(self, method: str, path_regex: str, status: int, *, times: int = 1,
              retry_after: float = 0.05, is_global: bool = False, code: int | None = None,
-             message: str | None = None) -> None:
+             message: str | None = None, after_store: bool = False) -> None:
         """Answer the next ``times`` requests whose path matches ``path_regex`` with ``status``.
 
         Paths have no /api/v10 prefix, e.g. ``r"/channels/\\d+/messages"``. A 429 carries
@@ -269,7 +289,23 @@ class FakeDiscord:
         Permissions, 404 → 10003 Unknown Channel).
         """
         self._faults.append(_Fault(method.upper(), re.compile(path_regex), status, times,
-                                   retry_after, is_global, code, message))
+                                   retry_after, is_global, code, message, after_store))
+
+    def hang(self, path_regex: str, seconds: float, *, after_store: bool, times: int = 1
+             ) -> None:
+        """Hold the answer to the next ``times`` POSTs matching ``path_regex`` for ``seconds``
+        (a client timeout), having stored the message first or not (then it is stored late,
+        only if the client is still waiting: never, after a timeout)."""
+        self._hangs.append((re.compile(path_regex), seconds, after_store, [times]))
+
+    def delete_message(self, channel_id: int, message_id: int) -> None:
+        """A moderator deletes a message (it disappears from GET; the post stays recorded)."""
+        self.visible[channel_id] = [m for m in self.visible.get(channel_id, [])
+                                    if int(m["id"]) != message_id]
+
+    def posts(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages visible in ``channel_id`` now, oldest first."""
+        return list(self.visible.get(channel_id, []))
 
     def limit_route(self, method: str, path_regex: str, limit: int, per: float) -> None:
         """Enforce ``limit`` requests per ``per`` seconds per bucket (major id) on matching
@@ -457,6 +493,17 @@ class FakeDiscord:
         for rx, seconds in self._delays:
             if rx.search(path):
                 await asyncio.sleep(seconds)
+        hang = self._take_hang(rec)
+        if hang is not None:
+            seconds, after_store = hang
+            if after_store and self._refuse(rec, request.headers.get("Content-Type", "")) \
+                    is None:
+                self._answer(rec)
+            self.requests.append(rec)
+            self._notify(rec)
+            await asyncio.sleep(seconds)
+            return web.Response(status=504, body=b'{"message": "timeout", "code": 0}',
+                                headers={"Content-Type": JSON})
         refused = self._refuse(rec, request.headers.get("Content-Type", ""))
         limited, bucket_headers = self._rate_limit(rec) if refused is None else (None, {})
         fault = self._take_fault(rec) if refused is None and limited is None else None
@@ -465,6 +512,8 @@ class FakeDiscord:
         elif limited is not None:
             status, data, headers = limited
         elif fault is not None:
+            if fault.after_store:
+                self._answer(rec)
             status, data, headers = _fault_response(fault)
         else:
             status, data, headers = self._answer(rec)
@@ -513,6 +562,13 @@ class FakeDiscord:
                     return L.too_many(wait, is_global=False, bucket=limit.name), {}
         return None, headers
 
+    def _take_hang(self, rec: Recorded) -> tuple[float, bool] | None:
+        for rx, seconds, after_store, left in self._hangs:
+            if rec.method == "POST" and left[0] > 0 and rx.search(rec.path):
+                left[0] -= 1
+                return seconds, after_store
+        return None
+
     def _take_fault(self, rec: Recorded) -> _Fault | None:
         for fault in self._faults:
             if fault.times > 0 and fault.method == rec.method and fault.pattern.search(rec.path):
@@ -541,7 +597,18 @@ class FakeDiscord:
         if m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(/messages/@original)?", path):
             return self._webhook(m.group(2), bool(m.group(3)), rec)
         if m := re.fullmatch(r"/channels/(\d+)/messages", path):
+            if method == "GET":
+                return 200, self._channel_read(int(m.group(1)), rec.query), {}
             return 200, self._channel_post(int(m.group(1)), rec), {}
+        if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
+            if method == "DELETE":
+                self.delete_message(int(m.group(1)), int(m.group(2)))
+                return 204, None, {}
+            found = [x for x in self.visible.get(int(m.group(1)), [])
+                     if x["id"] == m.group(2)]
+            if not found:
+                return 404, {"message": "Unknown Message", "code": 10008}, {}
+            return 200, found[0], {}
         if m := re.fullmatch(r"/channels/(\d+)", path):
             channel = self._channels.get(int(m.group(1)))
             if channel is None:
@@ -602,12 +669,33 @@ class FakeDiscord:
         return 200, msg, {}
 
     def _channel_post(self, channel_id: int, rec: Recorded) -> dict[str, Any]:
-        self.channel_messages.setdefault(channel_id, []).append(rec)
         body = rec.json if isinstance(rec.json, dict) else {}
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and time.monotonic() - seen[0] < self.nonce_window:
+                return seen[1]  # Discord: the earlier message, nothing posted
+        self.channel_messages.setdefault(channel_id, []).append(rec)
         guild = self._channels.get(channel_id, {}).get("guild_id")
-        return P.message(channel_id=channel_id, content=body.get("content") or "",
-                         embeds=body.get("embeds"), guild_id=int(guild) if guild else None,
-                         attachments=P.attachment_objects(body, _sizes(rec)))
+        msg = P.message(channel_id=channel_id, content=body.get("content") or "",
+                        embeds=body.get("embeds"), guild_id=int(guild) if guild else None,
+                        attachments=P.attachment_objects(body, _sizes(rec)))
+        if nonce is not None:
+            msg["nonce"] = nonce
+            self._nonces[(channel_id, str(nonce))] = (time.monotonic(), msg)
+        self.visible.setdefault(channel_id, []).append(msg)
+        return msg
+
+    def _channel_read(self, channel_id: int, query: Mapping[str, str]
+                      ) -> list[dict[str, Any]]:
+        """Newest first; ``before``/``after`` by id, at most ``limit`` (default 50)."""
+        found = list(reversed(self.visible.get(channel_id, [])))
+        if "before" in query:
+            found = [m for m in found if int(m["id"]) < int(query["before"])]
+        if "after" in query:
+            found = [m for m in found if int(m["id"]) > int(query["after"])]
+            found.reverse()  # Discord pages forward from ``after``
+        return found[:int(query.get("limit", 50))]
 
 
 def _sizes(rec: Recorded) -> list[tuple[str, int]]:

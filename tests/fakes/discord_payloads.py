@@ -22,10 +22,11 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
 USE_APPLICATION_COMMANDS = 1 << 31
 #: What an ordinary member may do in a channel (no Manage Server).
 MEMBER_PERMISSIONS = (VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
-                      | USE_APPLICATION_COMMANDS)
+                      | READ_MESSAGE_HISTORY | USE_APPLICATION_COMMANDS)
 
 _ids = itertools.count(1_500_000_000_000_000_001)
 

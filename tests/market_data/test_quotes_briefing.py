@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pandas as pd
 
-from bot.briefing_compose import BriefingComposer
-from bot.briefing_post import BriefingPost
+from bot.briefing.compose import BriefingComposer
+from bot.briefing.models import BriefingOptions
+from bot.briefing.post import BriefingPost
 from bot.market_data import calendar
 from bot.market_data.quotes import QuoteReader
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subscriptions import BriefingOptions
 from bot.ui.text import render_briefing_markdown, render_briefing_text
 from tests.analytics._frames import bars, trending
 from tests.fakes.yahoo_api import FakeYahoo
@@ -72,7 +72,7 @@ def test_replay_post_and_text_say_there_are_no_premarket_quotes(yahoo_fake: Fake
         "Pre-market", "no pre-market quotes in replay")
     assert yahoo_fake.requests == []
 
-    from bot.briefing_compose import briefing_for, with_premarket
+    from bot.briefing.compose import briefing_for, with_premarket
 
     assert market.asof is not None
     brief = asyncio.run(with_premarket(briefing_for(market, market.asof, Settings()), market))

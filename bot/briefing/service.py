@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,47 +20,31 @@ from typing import Any
 import discord
 from sqlalchemy.engine import Engine
 
-from bot.briefing_compose import BriefingComposer, render_inline
-from bot.briefing_post import BriefingPost
+from bot.briefing.compose import BriefingComposer, render_inline
+from bot.briefing.fanout import BriefingRuntime
+from bot.briefing.models import shard_of
+from bot.briefing.schedule import BriefingScheduler, Clock
+from bot.briefing.sender import DiscordSender, SendLimiter
+from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.clock import utc_now
-from bot.delivery import BriefingRuntime, ChannelError, Throttled
 from bot.market_data import calendar
-from bot.scheduler import BriefingScheduler, Clock
 from bot.services import Services
 from bot.storage.db import create_engine, migrate
-from bot.storage.repositories import DeliveryRepository, SubscriptionRepository
 
 log = logging.getLogger(__name__)
-#: Render-cache params of the briefing's charts (fixed windows; see ``bot.briefing_compose``).
+#: Render-cache params of the briefing's charts (fixed windows; see ``bot.briefing.compose``).
 BRIEFING_PARAMS = {"use": "briefing"}
 
 
-class DiscordSender:
-    """Posts a :class:`BriefingPost` with the bot's REST client.
+def shard_owner(client: discord.Client) -> Callable[[int], bool]:
+    """``owns(guild_id)``: is the guild on a shard this process runs? ``(guild_id >> 22) %
+    shard_count`` in the client's ``shard_ids`` (all shards when it runs them all)."""
+    def owns(guild_id: int) -> bool:
+        count = getattr(client, "shard_count", None) or 1
+        ids = getattr(client, "shard_ids", None)
+        return ids is None or shard_of(guild_id, count) in ids
 
-    discord.py's HTTP client already waits out 429s (``retry-after``, per-route buckets) and
-    retries 5xx a few times; 403 and 404 become :class:`ChannelError`.
-    """
-
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
-        self.sent = 0
-
-    async def send(self, channel_id: int, post: BriefingPost) -> int:
-        channel = self.client.get_partial_messageable(channel_id)
-        try:
-            message = await channel.send(embeds=post.embeds(), files=post.files())
-        except discord.Forbidden as exc:
-            raise ChannelError(403, "the bot may not post there (missing View Channel, Send "
-                                    f"Messages, Embed Links or Attach Files): {exc.text}") from exc
-        except discord.NotFound as exc:
-            raise ChannelError(404, f"the channel no longer exists: {exc.text}") from exc
-        except discord.HTTPException as exc:
-            if exc.status == 429:
-                raise Throttled(f"429 after discord.py's retries: {exc.text}") from exc
-            raise
-        self.sent += 1
-        return message.id
+    return owns
 
 
 @dataclass
@@ -71,6 +56,7 @@ class BriefingService:
     runtime: BriefingRuntime
     scheduler: BriefingScheduler
     composer: BriefingComposer
+    retention_days: int = 90
     _catch_up: asyncio.Task[Any] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -84,6 +70,7 @@ class BriefingService:
         try:
             # Building the NYSE calendar takes ~0.5 s: do it in a thread, not on the loop.
             await asyncio.to_thread(calendar.is_session, self.runtime.clock().date())
+            await self.runtime.purge(self.retention_days)
             await self.runtime.catch_up()
         except Exception:
             log.exception("briefing catch-up failed")
@@ -98,10 +85,11 @@ class BriefingService:
         self.scheduler.shutdown()
         self.runtime.close()
 
-    def refresh_slots(self) -> None:
-        """After a subscription change: jobs exactly for the slots in use."""
+    async def refresh_slots(self) -> None:
+        """After a subscription change: jobs exactly for the slots in use (the slots are read
+        in a thread; the jobs are changed on the loop)."""
         if self.scheduler.running:
-            self.scheduler.sync(self.subscriptions.slots())
+            self.scheduler.sync(await asyncio.to_thread(self.subscriptions.slots))
 
 
 def storage_engine(services: Services) -> Engine:
@@ -160,12 +148,17 @@ def build_briefing_service(services: Services, client: discord.Client, *,
     composer = BriefingComposer(services.settings, snapshot, _renderer_fn(services),
                                 fred=_fred(services))
     runtime = BriefingRuntime(
-        subs, deliveries, composer, sender or DiscordSender(client),
+        subs, deliveries, composer,
+        sender or DiscordSender(client, timeout=settings.send_timeout_seconds),
         grace=timedelta(minutes=settings.misfire_grace_minutes),
         max_failures=settings.max_failures, concurrency=settings.fanout_concurrency,
-        clock=clock)
+        clock=clock, limiter=SendLimiter(settings.send_rate), instance=settings.instance,
+        lease=timedelta(minutes=settings.lease_minutes), claim_batch=settings.claim_batch,
+        compose_retry=timedelta(minutes=settings.compose_retry_minutes),
+        owns=shard_owner(client))
     scheduler = BriefingScheduler(runtime, grace_minutes=settings.misfire_grace_minutes,
                                   runtime_key=f"bot-{id(client)}")
-    service = BriefingService(subs, deliveries, runtime, scheduler, composer)
+    service = BriefingService(subs, deliveries, runtime, scheduler, composer,
+                              retention_days=settings.retention_days)
     services.scheduler = service
     return service

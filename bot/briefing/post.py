@@ -10,6 +10,7 @@ the first inside the main embed, the others in image-only embeds of the same col
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from collections.abc import Sequence
@@ -21,10 +22,10 @@ from zoneinfo import ZoneInfo
 import discord
 
 from analytics.verdict import verdict_from_relative
+from bot.briefing.models import BriefingOptions
 from bot.market_data import calendar
 from bot.market_data.demo import banner, is_demo
 from bot.market_data.fred import VINTAGE_FOOTER
-from bot.subscriptions import BriefingOptions
 from bot.ui.embeds import fit, footer_text, leader_colour
 from bot.ui.text import briefing_title, fmt_level, fmt_pct, verdict_lines, window_header
 
@@ -64,6 +65,23 @@ class BriefingPost:
     images: tuple[PostImage, ...] = ()
     early_close: bool = False
     notice: str | None = None  # e.g. the early-close line, shown first
+    stale: bool = False  # composed from data the source could not refresh
+    marker: str = ""  # the delivery's nonce, printed in the footer (reconcile looks for it)
+
+    def marked(self, marker: str) -> BriefingPost:
+        """This post carrying ``marker`` (``ref cb12-20261124`` at the end of the footer)."""
+        return dataclasses.replace(self, marker=marker)
+
+    def as_stale(self, reason: str) -> BriefingPost:
+        """An older composition re-labelled: today's data could not be loaded."""
+        label = (f"⚠️ STALE: today's data could not be loaded ({reason[:200]}); this is the "
+                 f"briefing with data as of {self.asof:%a %d %b %Y}.")
+        return dataclasses.replace(self, stale=True, description=f"{label}\n\n{self.description}")
+
+    @property
+    def footer_text(self) -> str:
+        ref = f"ref {self.marker}" if self.marker else ""
+        return " · ".join(p for p in (self.footer, ref) if p)
 
     @property
     def body(self) -> str:
@@ -77,8 +95,10 @@ class BriefingPost:
                              colour=self.color)
         for f in self.fields[:MAX_FIELDS]:
             main.add_field(name=f.name[:256], value=f.value[:MAX_FIELD] or "—", inline=f.inline)
-        if self.footer:
-            main.set_footer(text=self.footer[:2048])
+        if self.footer_text:  # the marker is kept whole at the end
+            ref = f" · ref {self.marker}" if self.marker and self.footer else ""
+            main.set_footer(text=(self.footer[:2048 - len(ref)] + ref) if ref
+                            else self.footer_text[:2048])
         images = self.images[:MAX_IMAGES]
         if images:
             main.set_image(url=f"attachment://{images[0].filename}")
@@ -195,6 +215,6 @@ def build_post(briefing: Briefing, *, session: date, options: BriefingOptions,
         description=description, color=leader_colour(briefing.leader).value,
         fields=tuple(fields), footer=footer_text(briefing.asof, source, extra),
         images=tuple(images) if options.charts else (),
-        early_close=early_close_notice(session) is not None,
+        early_close=early_close_notice(session) is not None, stale=briefing.stale,
         notice=early_close_notice(session),
     )

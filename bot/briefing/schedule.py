@@ -33,8 +33,8 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.briefing.models import format_time, parse_local_time
 from bot.market_data import calendar
-from bot.subscriptions import format_time, parse_local_time
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def job_id(at: time, tz: str) -> str:
 
 
 class SlotRunner(Protocol):
-    """What a job calls: deliver every due subscription of a slot (``bot.delivery``)."""
+    """What a job calls: deliver every due subscription of a slot (``bot.briefing.fanout``)."""
 
     async def run_slot(self, at: time, tz: str) -> object: ...
 

@@ -1,7 +1,7 @@
 """Briefing subscriptions and deliveries as plain values, plus validation of user input.
 
 A subscription is one channel's morning post: its local time and IANA zone, whether charts are
-attached and which sections are shown. Storage (``bot/storage/repositories.py``) returns these
+attached and which sections are shown. Storage (``bot/briefing/store.py``) returns these
 dataclasses; the scheduler, the fan-out and the cog only ever see them.
 """
 
@@ -24,16 +24,40 @@ _HHMM = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 class DeliveryStatus(StrEnum):
     """The life of one (subscription, session) delivery row.
 
-    ``sending`` is claimed but not yet confirmed; ``interrupted`` is a ``sending`` row found on
-    start-up (the process died between claim and record: at most once, never re-sent);
-    ``missed`` means the slot passed outside the grace window while the bot was down.
+    - ``sending``: claimed under a lease (owner + expiry); the post may be in flight.
+    - ``unknown``: the send ended in a 5xx or a timeout, so Discord may or may not hold the post;
+      it is reconciled (the channel is read for the post's marker) before anything is re-sent.
+    - ``sent``: the post was seen (send answered, or found in the channel); never sent again,
+      even if a moderator deletes it later.
+    - ``failed``: Discord did not take the post (403/404, a 429 that outlasted the retries, or
+      the composition failed); it may be claimed again within the grace window.
+    - ``skipped``: the grace window ran out with no data to compose from ("data unavailable").
+    - ``missed``: the slot passed outside the grace window while the bot was down.
+    - ``interrupted``: written by versions before leases (at-most-once); kept for old rows.
     """
 
     SENDING = "sending"
+    UNKNOWN = "unknown"
     SENT = "sent"
     FAILED = "failed"
-    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"
     MISSED = "missed"
+    INTERRUPTED = "interrupted"
+
+
+#: Rows whose post may or may not be in the channel: reconciled before any re-send.
+UNRESOLVED = (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN)
+#: Rows Discord certainly does not hold a post for: they may be claimed again.
+RETRYABLE = (DeliveryStatus.FAILED,)
+
+
+def nonce_for(subscription_id: int, session: date) -> str:
+    """The one nonce of (subscription, session): ``"cb12-20261124"`` (Discord allows 25 chars).
+
+    Sent with ``enforce_nonce``, so a repeat within Discord's window returns the first message;
+    it doubles as the marker printed in the post's footer, which reconcile looks for.
+    """
+    return f"cb{subscription_id}-{session:%Y%m%d}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,18 @@ class Delivery:
     attempts: int = 0
     last_error: str | None = None
     updated_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    created_at: datetime | None = None
+
+    @property
+    def nonce(self) -> str:
+        return nonce_for(self.subscription_id, self.session)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The gateway shard of a guild: ``(guild_id >> 22) % shard_count`` (Discord's rule)."""
+    return (guild_id >> 22) % max(1, shard_count)
 
 
 def format_time(value: time) -> str:

@@ -1,6 +1,6 @@
 """Compose the morning post: market snapshot → :class:`~analytics.briefing.Briefing` → charts →
-:class:`~bot.briefing_post.BriefingPost`. The fan-out (``bot/delivery.py``) calls this once per
-(session, options variant) and sends the result to every subscriber.
+:class:`~bot.briefing.post.BriefingPost`. The fan-out (``bot/briefing/fanout.py``) calls this
+once per (session, options variant) and sends the result to every subscriber.
 
 The briefing is computed in a thread (pandas work, ~100 ms); charts go through ``render`` (the
 bot passes the warmed process-pool renderer; the CLI renders inline). ``asof`` is capped at the
@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time as _time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -27,14 +28,14 @@ from analytics.charts.inputs import window_label
 from analytics.drivers import calc_drivers
 from analytics.leadership import InsufficientData
 from analytics.series import to_price
-from bot.briefing_post import BriefingPost, PostImage, build_post
+from bot.briefing.models import BriefingOptions
+from bot.briefing.post import BriefingPost, PostImage, build_post
 from bot.data_age import data_age_line
 from bot.errors import DataUnavailable
 from bot.market_data.inception import INCEPTIONS, inception_of
 from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subscriptions import BriefingOptions
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,72 @@ def chart_inputs(market: MarketSnapshot, briefing: Briefing, settings: Settings
     return out
 
 
+class Composer(Protocol):
+    """Builds the post for a session (data as of ``asof``) and one options variant."""
+
+    async def compose(self, session: date, asof: date, options: BriefingOptions
+                      ) -> BriefingPost: ...
+
+
+class ComposeCache:
+    """Single-flight composition keyed by (session, asof, variant); counts real compositions.
+
+    Concurrent callers for the same key await the same task; only the last few sessions are
+    kept. A failed composition is not cached (the next caller tries again), and a post composed
+    from stale data is kept only ``stale_ttl`` seconds, so a recovered source is used at once.
+    The last good post per variant is remembered as the stale fallback.
+    """
+
+    def __init__(self, composer: Composer, keep_sessions: int = 3,
+                 stale_ttl: float = 60.0) -> None:
+        self._composer = composer
+        self._keep = keep_sessions
+        self.stale_ttl = stale_ttl
+        self._tasks: dict[tuple[date, date, str], asyncio.Task[BriefingPost]] = {}
+        self._stale_since: dict[tuple[date, date, str], float] = {}
+        self.last_good: dict[str, BriefingPost] = {}
+        self.compositions = 0
+
+    async def get(self, session: date, asof: date, options: BriefingOptions) -> BriefingPost:
+        key = (session, asof, options.variant)
+        task = self._tasks.get(key)
+        born = self._stale_since.get(key)
+        if task is not None and born is not None and _time.monotonic() - born > self.stale_ttl:
+            del self._tasks[key]
+            task = None
+        if task is None:
+            task = asyncio.ensure_future(self._compose(session, asof, options))
+            self._tasks[key] = task
+            self._stale_since.pop(key, None)
+            self._trim()
+        try:
+            post = await asyncio.shield(task)
+        except Exception:
+            if self._tasks.get(key) is task:
+                del self._tasks[key]
+            raise
+        if post.stale:
+            self._stale_since.setdefault(key, _time.monotonic())
+        else:
+            self.last_good[options.variant] = post
+        return post
+
+    async def _compose(self, session: date, asof: date, options: BriefingOptions
+                       ) -> BriefingPost:
+        self.compositions += 1
+        log.info("composing briefing for %s (data as of %s), %s", session, asof, options.variant)
+        return await self._composer.compose(session, asof, options)
+
+    def _trim(self) -> None:
+        sessions = sorted({k[0] for k in self._tasks})
+        for old in sessions[:-self._keep]:
+            for key in [k for k in self._tasks if k[0] == old]:
+                del self._tasks[key]
+                self._stale_since.pop(key, None)
+
+
 class BriefingComposer:
-    """Implements :class:`bot.delivery.Composer`; counts compositions and renders."""
+    """Implements :class:`Composer`; counts compositions and renders."""
 
     def __init__(self, settings: Settings, snapshot: SnapshotFn,
                  render: RenderFn = render_inline, *,

@@ -2,7 +2,7 @@
 
 Used by ``python -m bot briefing --out DIR`` and by ``python -m bot run`` without a token. The
 post is the one subscribers get the morning after ``asof`` (the next NYSE session), composed by
-the same :class:`~bot.briefing_compose.BriefingComposer` the scheduler uses. Every file is written
+the same :class:`~bot.briefing.compose.BriefingComposer` the scheduler uses. Every file is written
 to a temporary name and renamed, so a failure never leaves a half-written file.
 """
 
@@ -14,13 +14,13 @@ from datetime import date
 from pathlib import Path
 
 from analytics.briefing import Briefing
-from bot.briefing_compose import BriefingComposer
-from bot.briefing_post import BriefingPost
+from bot.briefing.compose import BriefingComposer
+from bot.briefing.models import BriefingOptions
+from bot.briefing.post import BriefingPost
 from bot.data_age import morning_of
 from bot.market_data.fred import FredReadings
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
-from bot.subscriptions import BriefingOptions
 from bot.ui.html import render_post_html
 
 
@@ -77,7 +77,7 @@ def write_latest_preview(settings: Settings, data_dir: Path | None, out_dir: Pat
     FRED series for the drivers line come through the one data path
     (:meth:`~bot.market_data.service.MarketData.fred`).
     """
-    from bot.briefing_compose import briefing_for, with_premarket
+    from bot.briefing.compose import briefing_for, with_premarket
     from bot.market_data.service import build_market_data
 
     async def load(held: MarketSnapshot | None) -> tuple[MarketSnapshot, FredReadings]:
