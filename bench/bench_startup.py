@@ -4,7 +4,9 @@
   capbrief (:class:`bot.client.CapbriefBot`, CSV replay, cogs loaded, commands synced) vs a bare
   ``discord.Client`` on the same fake (``bench/startup_child.py``); per pair the ratio, then the
   median ratio with its min-max. Also capbrief's first ``/about`` answered, and the background
-  render-pool warm-up finishing (after ready: the first render may wait for it).
+  render-pool warm-up finishing (after ready: the first render may wait for it). A diagnostic
+  beside it: capbrief without the ``cogs.briefing`` extension, in the same rotation (what the
+  briefing cog's imports cost; the target is on the full bot).
 - idle RSS: once settled, the resident memory of each process tree (capbrief: main process,
   fork server and render workers; bare: one process), Linux ``/proc``; capbrief's main process
   alone too.
@@ -117,16 +119,21 @@ def run(ctx: Any) -> dict[str, Any]:
     env_ok = sys.platform.startswith("linux") and os.path.isdir("/proc")
     out: dict[str, Any] = {}
 
-    bare: list[dict[str, float]] = []
-    capbrief: list[dict[str, float]] = []
-    for i in range(PAIRS_READY):  # alternate which goes first
-        order = ("bare", "capbrief") if i % 2 == 0 else ("capbrief", "bare")
-        for mode in order:
-            (bare if mode == "bare" else capbrief).append(one_start(mode, data_dir, workdir))
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "capbrief": [],
+                                               "capbrief-no-briefing": []}
+    for i in range(PAIRS_READY):  # rotate which goes first
+        modes = list(runs)
+        for mode in modes[i % 3:] + modes[:i % 3]:
+            runs[mode].append(one_start(mode, data_dir, workdir))
+    bare, capbrief = runs["bare"], runs["capbrief"]
     ready_ratio = [c["READY"] / b["READY"] for b, c in zip(bare, capbrief, strict=True)]
+    lean = runs["capbrief-no-briefing"]
     out["ready_s"] = {"capbrief": _s([c["READY"] for c in capbrief]),
                       "bare_client": _s([b["READY"] for b in bare])}
     out["ready_ratio_vs_bare"] = _ratio_stats(ready_ratio)
+    out["ready_no_briefing_cog_s"] = _s([c["READY"] for c in lean])
+    out["ready_no_briefing_cog_ratio_vs_bare"] = _ratio_stats(
+        [c["READY"] / b["READY"] for b, c in zip(bare, lean, strict=True)])
     out["capbrief_first_answer_s"] = _s([c["ANSWERED"] for c in capbrief])
     out["capbrief_pool_warm_s"] = _s([c["WARM"] for c in capbrief])
     if env_ok:

@@ -1,11 +1,13 @@
 """One process of ``bench_startup``: start a Discord client against the loopback fake Discord and
 report, on stdout, when it is ready. The parent times it from before the process was spawned.
 
-``python -m bench.startup_child bare|capbrief DATA_DIR WORKDIR``
+``python -m bench.startup_child bare|capbrief|capbrief-no-briefing DATA_DIR WORKDIR``
 
 - ``bare``: a plain ``discord.Client`` (guilds intent), the baseline;
 - ``capbrief``: the real :class:`bot.client.CapbriefBot` replaying ``DATA_DIR`` (services,
-  cogs, command sync; the render pool warms in the background).
+  cogs, command sync; the render pool warms in the background once the gateway is live);
+- ``capbrief-no-briefing``: the same without the ``cogs.briefing`` extension (a diagnostic: what
+  the briefing cog's imports cost the start).
 
 Lines: ``READY`` (gateway session live: the fake got IDENTIFY and sent READY), ``ANSWERED`` (a
 ``/about`` interaction got its response; capbrief only), ``WARM`` (render pool warmed; capbrief
@@ -40,13 +42,16 @@ async def _bare(fake: FakeDiscord) -> tuple[Any, Any]:
     return client, task
 
 
-async def _capbrief(fake: FakeDiscord, data_dir: Path, workdir: Path) -> tuple[Any, Any]:
-    from bot.client import CapbriefBot
+async def _capbrief(fake: FakeDiscord, data_dir: Path, workdir: Path, *,
+                    briefing: bool = True) -> tuple[Any, Any]:
+    from bot.client import EXTENSIONS, CapbriefBot
     from bot.settings import Settings
 
     settings = Settings(data={"provider": "csv", "csv_dir": data_dir},  # type: ignore[arg-type]
                         storage={"url": f"sqlite:///{workdir / 'bench_startup.sqlite3'}"})  # type: ignore[arg-type]
-    bot = CapbriefBot(settings, data_dir=data_dir, guild_ready_timeout=0.05)
+    extensions = EXTENSIONS if briefing else tuple(e for e in EXTENSIONS if e != "cogs.briefing")
+    bot = CapbriefBot(settings, data_dir=data_dir, guild_ready_timeout=0.05,
+                      extensions=extensions)
     await bot.login("bench-token")
     task = asyncio.create_task(bot.connect())
     await fake.wait_ready(60)
@@ -62,7 +67,8 @@ async def _capbrief(fake: FakeDiscord, data_dir: Path, workdir: Path) -> tuple[A
 async def main(mode: str, data_dir: Path, workdir: Path) -> None:
     fake = await FakeDiscord().start()
     fake.install()
-    client, task = await (_bare(fake) if mode == "bare" else _capbrief(fake, data_dir, workdir))
+    client, task = await (_bare(fake) if mode == "bare" else _capbrief(
+        fake, data_dir, workdir, briefing=mode != "capbrief-no-briefing"))
     await asyncio.sleep(1.0)  # settle before the parent samples idle memory
     say("IDLE")
     await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin

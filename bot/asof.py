@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from bot.errors import BadInput, DataUnavailable
 from bot.ui.format import shown
+
+if TYPE_CHECKING:  # parse_asof needs no pandas (commands validate before it is loaded)
+    import pandas as pd
 
 REQUIRED = ("^RUT", "^GSPC")
 
@@ -56,6 +58,8 @@ def parse_asof(text: object, *, today: date | None = None, option: str = "--asof
 def resolve_asof(bars: Mapping[str, pd.DataFrame], requested: date | None, *,
                  today: date) -> ResolvedAsof:
     """Pick the session to answer for (see module doc). DataUnavailable without ^RUT/^GSPC."""
+    import pandas as pd
+
     absent = [s for s in REQUIRED if s not in bars or bars[s].empty]
     if absent:
         raise DataUnavailable(f"no market data for {', '.join(absent)}")

@@ -11,16 +11,17 @@ and every series is cut to the period on a common base session (:func:`custom_in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from analytics.charts.build import custom_input
-from analytics.charts.inputs import CUSTOM_KINDS, CustomInput, Footnote
-from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
-from analytics.series import to_price
+from analytics.charts.choices import CUSTOM_KINDS, WINDOW_LABELS
 from bot.errors import BadInput
-from bot.market_data.snapshot import MarketSnapshot
 from bot.validate import check_choice, check_known, parse_symbols
 
-PERIODS: tuple[str, ...] = tuple(CHART_WINDOWS)
+if TYPE_CHECKING:  # parsing needs no pandas; building the input imports it
+    from analytics.charts.inputs import CustomInput
+    from bot.market_data.snapshot import MarketSnapshot
+
+PERIODS: tuple[str, ...] = tuple(WINDOW_LABELS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ def check_symbols_held(request: ChartRequest, snap: MarketSnapshot) -> None:
 
 def build_chart_input(request: ChartRequest, snap: MarketSnapshot) -> CustomInput:
     """The chart input for ``request`` from ``snap`` (CPU work: run it off the event loop)."""
+    from analytics.charts.build import custom_input
+    from analytics.charts.inputs import Footnote
+    from analytics.series import to_price
+
     check_symbols_held(request, snap)
     wanted = request.symbols
     ends = {s: snap.bars[s].index[-1].date() for s in wanted}

@@ -1,11 +1,17 @@
 """The bot process: :class:`CapbriefBot` (an AutoShardedBot) and :func:`run_bot`.
 
 ``setup_hook`` (runs once, in ``login``, before the gateway connects): build and start the
-:class:`~bot.services.Services` (market data, warmed render pool, storage), load the fixed tuple
+:class:`~bot.services.Services` (market data, render pool, storage), load the fixed tuple
 of extensions, sync the slash commands (to ``settings.discord.dev_guild_id`` when set, else
 globally), then start background work (the briefing scheduler). ``on_ready`` fires again after
-every reconnect, so nothing is started there. ``close()`` stops the scheduler, disconnects, then
-closes the services.
+every reconnect; its first run starts warming the render pool and :func:`warm_imports` in a
+worker thread. ``close()``
+stops the scheduler, disconnects, then closes the services.
+
+Start-up imports no pandas, analytics or SQLAlchemy: the cogs declare their commands with
+``discord`` alone and import what a command needs when it first runs. Once the gateway is live,
+:data:`WARM_IMPORTS` and the market data's history files are loaded in a worker thread, so the
+first command rarely waits for them (one that arrives sooner waits for the import, once).
 
 Intents: guilds only (no message content, no members): every feature is a slash command.
 The token is only handed to discord.py; it is never logged or put in an error message.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from pathlib import Path
@@ -37,6 +44,31 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about", "cogs.briefing",
     "cogs.alerts",
 )
+
+#: What the commands import on first use, loaded off the loop once the gateway is live.
+WARM_IMPORTS: tuple[str, ...] = (
+    "pandas", "bot.market_data.csvdir", "bot.asof", "analytics.leadership",
+    "analytics.charts.build", "bot.ui.embeds", "bot.ui.study_embeds", "analytics.drivers",
+    "bot.market_data.fred", "analytics.studies.breakouts", "analytics.studies.cycles",
+    "analytics.studies.droughts", "analytics.studies.rates", "analytics.studies.analogs",
+    "analytics.studies.drivers_forward", "analytics.studies.track_record", "bot.data_age",
+    "bot.ui.drivers_forward",
+)
+
+
+def warm_imports(services: Services | None) -> None:
+    """Import :data:`WARM_IMPORTS` and load the market data's history files (a worker thread).
+    A failure is logged: the command that needs the module reports it properly."""
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            log.warning("warm import of %s failed", name, exc_info=True)
+    if services is not None and hasattr(services.market, "preload"):
+        try:
+            services.market.preload()
+        except Exception:
+            log.warning("market data preload failed", exc_info=True)
 
 
 #: What the bot asks for when invited: post the briefing (View Channel, Send Messages, Embed
@@ -80,6 +112,7 @@ class CapbriefBot(commands.AutoShardedBot):
         self._services = services
         self.synced: list[discord.app_commands.AppCommand] = []
         self.health: HealthServer | None = None
+        self.warmed: asyncio.Future[None] | None = None  # warm_imports, from the first READY
 
     @property
     def services(self) -> Services:
@@ -90,7 +123,7 @@ class CapbriefBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         if self._services is None:
             self._services = Services.build(self.settings, self.data_dir)
-        await self._services.start()
+        await self._services.start(warm_later=True)  # warmed from the first READY
         self.health = await start_health(self)  # /healthz and /metrics when [health] enabled
         for name in self.extension_names:
             await self.load_extension(name)
@@ -116,6 +149,10 @@ class CapbriefBot(commands.AutoShardedBot):
         metrics.command_finished(interaction.id, interaction.extras, "ok")
 
     async def on_ready(self) -> None:
+        if self.warmed is None:
+            if self._services is not None:
+                self._services.warm_renderer()
+            self.warmed = asyncio.ensure_future(asyncio.to_thread(warm_imports, self._services))
         log.info("connected as %s (%s guilds, %s shards, running %s); invite: %s", self.user,
                  len(self.guilds), self.shard_count, self.shard_ids or "all",
                  invite_url(self.application_id or 0))

@@ -28,7 +28,6 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.market_data import calendar
 from bot.metrics import registry_for
 from bot.settings import HealthSettings
 
@@ -49,6 +48,8 @@ class DataAge:
 def measure_age(last_bar: Mapping[str, date | None], now: datetime) -> DataAge:
     """Age in sessions of each symbol's last bar, against the last session completed at
     ``now``. Symbols with no bar are left out (the health check counts them as failing)."""
+    from bot.market_data import calendar  # exchange_calendars + pandas: not needed to start
+
     done = calendar.last_completed_session(now)
     held = {s: d for s, d in last_bar.items() if d is not None}
     ages = {s: len(calendar.sessions(d + timedelta(days=1), done)) for s, d in held.items()}

@@ -35,16 +35,16 @@ from collections.abc import Hashable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from analytics.charts import KINDS, ChartInputError, Footnote
-from analytics.charts.inputs import CustomInput
+from analytics.charts import KINDS, ChartInputError
 from bot.errors import DataUnavailable
-from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
+
+if TYPE_CHECKING:  # pandas-backed; imported where used, so the bot starts without pandas
+    from analytics.charts.inputs import Footnote
+    from bot.market_data.snapshot import MarketSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ class ChartUnavailable(DataUnavailable):
 
 def footnote_for(snapshot: MarketSnapshot, asof: date | None = None) -> Footnote:
     """The chart footnote of ``snapshot`` (as-of session, stale flag, source)."""
+    from analytics.charts.inputs import Footnote
+
     return Footnote(asof=asof or snapshot.asof, stale=snapshot.stale, source=snapshot.source)
 
 
@@ -101,7 +103,10 @@ def render_job(kind: str, data: Any, theme: str) -> bytes:
 def warm_job(theme: str) -> tuple[int, str]:
     """Worker side: render a tiny chart (imports, fonts and caches get loaded); the worker's pid
     and the render path it uses."""
+    import pandas as pd
+
     from analytics.charts import render_png
+    from analytics.charts.inputs import CustomInput, Footnote
     from analytics.charts.raster import render_path
 
     index = pd.date_range("2024-01-01", periods=40, freq="B")

@@ -3,11 +3,16 @@
 - ``market``: :class:`~bot.market_data.service.MarketData` (the one data path);
 - ``renderer``: :class:`bot.render.Renderer` (warmed process pool + single-flight render cache);
 - ``memo``: :class:`AsyncMemo`, single-flight cache of analysis results keyed by data version;
+- :meth:`Services.compute`: the lane where commands run their analysis (pandas, CPU-bound):
+  :data:`ANALYSIS_THREADS` threads, so a burst of commands puts at most that many CPU-bound
+  threads against the event loop for the GIL (``asyncio.to_thread`` would use up to six on two
+  cores). I/O and long jobs (minutes) stay on ``asyncio.to_thread``;
 - ``storage`` and ``scheduler``: slots for the briefing (filled by the briefing wiring; ``None``
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
 Life cycle (driven by :class:`bot.client.CapbriefBot`): :meth:`Services.build` (cheap, no I/O) →
-``await start()`` in ``setup_hook`` (begins warming the render pool in the background) → the
+``await start()`` in ``setup_hook`` (begins warming the render pool in the background, or
+leaves that to :meth:`warm_renderer`) → the
 cogs load and the commands sync → :meth:`start_background` (starts the scheduler: the loop is
 running) → ``await close()`` in ``Bot.close()`` (scheduler first, then renderer, storage, market
 data, in reverse order of start). Extra clean-ups can be registered with :meth:`on_close`.
@@ -16,19 +21,28 @@ data, in reverse order of start). Extra clean-ups can be registered with :meth:`
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from bot.market_data.service import MarketData, build_market_data
-from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
 
+if TYPE_CHECKING:
+    from bot.market_data.service import MarketData
+    from bot.market_data.snapshot import MarketSnapshot
+
 log = logging.getLogger(__name__)
+
+#: Threads of the analysis lane (:meth:`Services.compute`).
+ANALYSIS_THREADS = 2
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class AsyncMemo:
@@ -74,6 +88,7 @@ class Services:
     _snapshots: SingleFlight[tuple[str, ...], MarketSnapshot] = field(
         default_factory=SingleFlight)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _lane: ThreadPoolExecutor | None = None
     _checks: asyncio.Future[Any] | None = None
     _started: bool = False
 
@@ -81,7 +96,10 @@ class Services:
     def build(cls, settings: Settings, data_dir: Path | None = None, *,
               pool_size: int | None = None) -> Services:
         """Services for ``settings``; ``data_dir`` forces CSV replay; ``pool_size`` overrides
-        ``settings.render.pool_size`` (tests use 1)."""
+        ``settings.render.pool_size`` (tests use 1). Imports no pandas: the bot starts
+        without it."""
+        from bot.market_data.service import build_market_data
+
         return cls(settings=settings, market=build_market_data(settings, data_dir),
                    renderer=_build_renderer(settings, pool_size))
 
@@ -91,21 +109,38 @@ class Services:
         return await self._snapshots.run(tuple(symbols),
                                          lambda: self.market.snapshot(list(symbols)))
 
+    async def compute(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args, **kwargs)`` in the analysis lane (see the module docstring), off the
+        loop; its exception propagates. For CPU work of up to a few seconds."""
+        if self._lane is None:
+            self._lane = ThreadPoolExecutor(ANALYSIS_THREADS, thread_name_prefix="analysis")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lane, functools.partial(fn, *args, **kwargs))
+
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""
         self._closers.append(closer)
 
-    async def start(self) -> None:
+    async def start(self, *, warm_later: bool = False) -> None:
         """Start warming the render pool in the background (~1-4 s off the loop) and return:
         commands answer meanwhile, and the first render waits for the warm-up. A renderer
-        without ``start_background`` is started and awaited."""
+        without ``start_background`` is started and awaited. ``warm_later``: leave the warm-up
+        to :meth:`warm_renderer` (the bot calls it once the gateway is live, so the workers'
+        imports do not compete with its own start on a small machine)."""
         if self._started:
             return
         if self.renderer is not None and hasattr(self.renderer, "start_background"):
-            self.renderer.start_background()
+            if not warm_later:
+                self.renderer.start_background()
         elif self.renderer is not None and hasattr(self.renderer, "start"):
             await self.renderer.start()
         self._started = True
+
+    def warm_renderer(self) -> None:
+        """Begin warming the render pool in the background now (idempotent; a render that
+        comes first starts the pool itself)."""
+        if self.renderer is not None and hasattr(self.renderer, "start_background"):
+            self.renderer.start_background()
 
     def start_background(self) -> None:
         """Start the scheduler (needs the running loop; called at the end of ``setup_hook``) and
@@ -144,6 +179,9 @@ class Services:
         if self.storage is not None and hasattr(self.storage, "dispose"):
             self.storage.dispose()
         await _quietly(self.market.close, "market data")
+        if self._lane is not None:
+            self._lane.shutdown(wait=False, cancel_futures=True)
+            self._lane = None
         self._started = False
 
 

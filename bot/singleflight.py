@@ -1,9 +1,10 @@
 """Single-flight: concurrent callers asking for the same key share one piece of async work.
 
 The one helper behind the render cache (:class:`bot.render.Renderer`), the analysis memo
-(:class:`bot.services.AsyncMemo`) and the joined market snapshots
-(:meth:`bot.services.Services.snapshot`). It only joins work in flight; keeping results after
-they finish (an LRU, say) is up to the caller.
+(:class:`bot.services.AsyncMemo`), the joined market snapshots
+(:meth:`bot.services.Services.snapshot`) and the bar cache's refresh
+(:meth:`bot.market_data.cache.BarCache.refresh`). It only joins work in flight; keeping results
+after they finish (an LRU, say) is up to the caller.
 
 - The work runs in its own task, started by the first caller. Every caller awaits it through
   :func:`asyncio.shield`, so a cancelled caller never cancels the shared work for the others.

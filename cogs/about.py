@@ -10,12 +10,11 @@ from discord import app_commands
 from discord.ext import commands
 
 import bot as bot_package
-from bot.market_data.snapshot import MarketSnapshot
 from bot.tree import send_reply
-from bot.ui.embeds import about_embed
 
 if TYPE_CHECKING:
     from bot.client import CapbriefBot
+    from bot.market_data.snapshot import MarketSnapshot
 
 REFERENCE = ("^GSPC", "^RUT")
 
@@ -32,6 +31,8 @@ class About(commands.Cog):
     @app_commands.command(name="about", description="What capbrief is, its data sources and "
                                                     "how fresh the data is")
     async def about(self, interaction: discord.Interaction) -> None:
+        from bot.ui.embeds import about_embed  # pandas-backed: loaded on first use
+
         await interaction.response.defer(thinking=True)
         market = self.bot.services.market
         snapshot = await market.snapshot(list(REFERENCE), refresh=False)

@@ -8,28 +8,26 @@ any valid ticker is accepted.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
-from analytics.charts.inputs import CustomInput
+from analytics.charts.choices import WINDOW_LABELS
 from bot.chart_request import (
     build_chart_input,
     check_symbols_held,
     parse_chart_request,
 )
 from bot.tree import heavy_cooldown, send_reply
-from bot.ui.embeds import chart_embed
 
 if TYPE_CHECKING:
+    from analytics.charts.inputs import CustomInput
     from bot.client import CapbriefBot
 
 PERIOD_CHOICES = [app_commands.Choice(name=label, value=code)
-                  for code, (label, _) in CHART_WINDOWS.items()]
+                  for code, label in WINDOW_LABELS.items()]
 KIND_CHOICES = [
     app_commands.Choice(name="price", value="price"),
     app_commands.Choice(name="rebased to 100", value="rebased"),
@@ -68,13 +66,15 @@ class Chart(commands.Cog):
                     kind: str = "rebased") -> None:
         request = parse_chart_request(symbols, period, kind)
         await interaction.response.defer(thinking=True)
+        from bot.ui.embeds import chart_embed  # pandas-backed: loaded on first use
+
 
         services = self.bot.services
         snap = await services.snapshot(request.symbols)
         check_symbols_held(request, snap)  # refused before any work
         data: CustomInput = await services.memo.get(
             ("chart", snap.version, tuple(request.symbols), request.period, request.kind),
-            lambda: asyncio.to_thread(build_chart_input, request, snap))
+            lambda: services.compute(build_chart_input, request, snap))
         png = await services.renderer.render("custom", request.params, data,
                                              version=snap.version)
         embed = chart_embed(data, source=snap.source, stale=snap.stale,

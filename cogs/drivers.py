@@ -22,30 +22,34 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING
 
 import discord
-import pandas as pd
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.build import from_drivers_panel
-from analytics.charts.inputs import Footnote
-from analytics.drivers import MARKET_SPECS, DriversPanel, calc_drivers, to_relative
-from analytics.studies.drivers_forward import calc_signals, describe_record, score_forward
-from bot.asof import resolve_asof
-from bot.market_data.fred import FredReadings, with_vintage_note
-from bot.market_data.quotes import QuoteReader, reader_for
-from bot.market_data.snapshot import MarketSnapshot, reference_asof
+from bot.market_data.snapshot import reference_asof
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui.drivers_forward import DRIVER_NAMES
-from bot.ui.study_embeds import drivers_embed
 from bot.validate import parse_asof
 
-if TYPE_CHECKING:
-    from bot.client import CapbriefBot
+if TYPE_CHECKING:  # pandas, analytics, SQLAlchemy load on first use (warmed after READY)
+    import pandas as pd
 
-SYMBOLS = ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols))
+    from analytics.drivers import DriversPanel
+    from bot.client import CapbriefBot
+    from bot.market_data.fred import FredReadings
+    from bot.market_data.quotes import QuoteReader
+    from bot.market_data.snapshot import MarketSnapshot
+
+
+@cache
+def symbols() -> tuple[str, ...]:
+    """^RUT, ^GSPC and every driver symbol, in order."""
+    from analytics.drivers import MARKET_SPECS
+
+    return ("^RUT", "^GSPC", *dict.fromkeys(s for spec in MARKET_SPECS for s in spec.symbols))
+
 RECORD_WAIT = 1.0
 RECORD_PENDING = ("Composite forecast record: being computed for this data version (about "
                   "half a minute; docs/drivers.md has the published test)")
@@ -70,6 +74,8 @@ class Drivers(commands.Cog):
     def _panel_at(self, bars: Mapping[str, pd.DataFrame], fred: FredReadings
                   ) -> Callable[[date], DriversPanel]:
         """``calc_drivers`` that stops (raises) once the cog is unloaded."""
+        from analytics.drivers import calc_drivers
+
         def at(day: date) -> DriversPanel:
             if self._stop.is_set():
                 raise RecordStopped
@@ -79,6 +85,10 @@ class Drivers(commands.Cog):
     async def record_line(self, snap: MarketSnapshot, fred: FredReadings, session: date) -> str:
         """The composite's forecast record as of ``session`` (one line), or a line saying it is
         still being computed (see the module docstring)."""
+        from analytics.drivers import to_relative
+        from analytics.studies.drivers_forward import calc_signals, describe_record, score_forward
+        from bot.ui.drivers_forward import DRIVER_NAMES
+
         key = (snap.version, fred.version)
         if self._signals is None or self._signals[0] != key:
             last = reference_asof(snap.bars) or session
@@ -106,6 +116,8 @@ class Drivers(commands.Cog):
     async def _quote_reader(self, source: str) -> QuoteReader:
         """One reader per cog (its lock makes concurrent /drivers share one P/E fetch); the
         store is the briefing's engine (``storage.url``)."""
+        from bot.market_data.quotes import reader_for
+
         if self._quotes is None or self._quotes.replay != (source != "yahoo"):
             engine = None
             if source == "yahoo":
@@ -124,16 +136,22 @@ class Drivers(commands.Cog):
                       asof: app_commands.Range[str, 8, 10] | None = None) -> None:
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        from analytics.charts.build import from_drivers_panel
+        from analytics.charts.inputs import Footnote
+        from analytics.drivers import calc_drivers, to_relative
+        from bot.asof import resolve_asof
+        from bot.market_data.fred import with_vintage_note
+        from bot.ui.study_embeds import drivers_embed
 
         services = self.bot.services
-        snap = await services.snapshot(SYMBOLS)
+        snap = await services.snapshot(symbols())
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         fred = await services.market.fred()
         panel = await services.memo.get(
             ("drivers", snap.version, fred.version, tuple(sorted(fred.notes.items())), session),
-            lambda: asyncio.to_thread(calc_drivers, snap.bars, session, fred=fred,
-                                      fred_notes=fred.notes))
+            lambda: services.compute(calc_drivers, snap.bars, session, fred=fred,
+                                     fred_notes=fred.notes))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         png = await services.renderer.render(
             "drivers", {"asof": session.isoformat()},

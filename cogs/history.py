@@ -15,38 +15,27 @@ Input is checked before any fetch; ``horizon`` longer than the history held is r
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import discord
-import pandas as pd
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts import build
-from analytics.charts.inputs import Footnote
-from analytics.leadership import InsufficientData
-from analytics.series import to_price
-from analytics.studies.analog_features import DRIVER_SYMBOLS
-from analytics.studies.analogs import calc_analogs
-from analytics.studies.breakouts import DEFAULT_HORIZONS, calc_breakout_study
-from analytics.studies.cycles import calc_cycles
-from analytics.studies.droughts import calc_droughts
-from analytics.studies.rates import calc_rate_study
-from analytics.studies.track_record import calc_track_record
-from bot.asof import resolve_asof
 from bot.errors import BadInput, DataUnavailable
 from bot.market_data.inception import inception_of
-from bot.market_data.snapshot import MarketSnapshot
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui import study_embeds as ui
 from bot.validate import check_choice, check_range, parse_asof
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and analytics load on first use (warmed after READY), not with the cog
+    import pandas as pd
+
+    from analytics.charts.inputs import Footnote
     from bot.client import CapbriefBot
+    from bot.market_data.snapshot import MarketSnapshot
 
 STUDIES = ("breakouts", "droughts", "cycles", "rates", "analogs", "track-record")
 STUDY_CHOICES = [
@@ -62,10 +51,19 @@ STUDY_CHOICES = [
 GAP_RANGE = (30, 3650)
 HORIZON_RANGE = (5, 2520)
 RUT, SPX, TNX = "^RUT", "^GSPC", "^TNX"
-ANALOG_SYMBOLS = (RUT, SPX, *sorted(set(DRIVER_SYMBOLS.values())))
+
+
+@cache
+def analog_symbols() -> tuple[str, ...]:
+    """^RUT, ^GSPC, then the analogs' driver symbols (sorted)."""
+    from analytics.studies.analog_features import DRIVER_SYMBOLS
+
+    return (RUT, SPX, *sorted(set(DRIVER_SYMBOLS.values())))
 
 
 def _prices(snap: MarketSnapshot, symbol: str) -> pd.Series:
+    from analytics.series import to_price
+
     frame = snap.bars.get(symbol)
     if frame is None or frame.empty:
         raise DataUnavailable(f"No data for {symbol} right now; try again later.")
@@ -73,12 +71,16 @@ def _prices(snap: MarketSnapshot, symbol: str) -> pd.Series:
 
 
 def _horizons(horizon: int | None) -> tuple[int, ...]:
+    from analytics.studies.breakouts import DEFAULT_HORIZONS
+
     if horizon is None:
         return DEFAULT_HORIZONS
     return tuple(sorted({h for h in DEFAULT_HORIZONS if h < horizon} | {horizon}))
 
 
 def _check_horizon(horizon: int | None, prices: pd.Series, session: date) -> None:
+    import pandas as pd
+
     held = int(prices.loc[: pd.Timestamp(session)].notna().sum())
     if horizon is not None and horizon >= held:
         raise BadInput(f"`horizon` {horizon:,} sessions is longer than the history held "
@@ -88,6 +90,17 @@ def _check_horizon(horizon: int | None, prices: pd.Series, session: date) -> Non
 def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
             horizon: int | None, footnote: Footnote) -> tuple[Any, str, Any, Mapping[str, Any]]:
     """(study result, chart kind, chart input, embed kwargs). Runs in a worker thread."""
+    import pandas as pd
+
+    from analytics.charts import build
+    from analytics.leadership import InsufficientData
+    from analytics.studies.analogs import calc_analogs
+    from analytics.studies.breakouts import calc_breakout_study
+    from analytics.studies.cycles import calc_cycles
+    from analytics.studies.droughts import calc_droughts
+    from analytics.studies.rates import calc_rate_study
+    from analytics.studies.track_record import calc_track_record
+
     rut, spx = _prices(snap, RUT), _prices(snap, SPX)
     if study == "breakouts":
         result = calc_breakout_study(rut, spx, session, gap_days=gap_days,
@@ -103,7 +116,7 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
                                                       inception=inception_of(RUT)),
                 {"name": "Russell 2000"})
     if study == "analogs":
-        drivers = {s: _prices(snap, s) for s in ANALOG_SYMBOLS[2:]
+        drivers = {s: _prices(snap, s) for s in analog_symbols()[2:]
                    if s in snap.bars and not snap.bars[s].empty}
         try:
             analogs = calc_analogs(rut, spx, session, drivers=drivers, inception=inception_of(RUT))
@@ -125,11 +138,16 @@ def analyse(study: str, snap: MarketSnapshot, session: date, gap_days: int,
     return rates, "custom", chart, {}
 
 
-EMBEDS: dict[str, Callable[..., discord.Embed]] = {
-    "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
-    "cycles": ui.cycles_embed, "rates": ui.rates_embed,
-    "analogs": ui.analogs_embed, "track-record": ui.track_record_embed,
-}
+def embed_for(study: str) -> Callable[..., discord.Embed]:
+    """The embed builder of ``study``."""
+    from bot.ui import study_embeds as ui
+
+    embeds: dict[str, Callable[..., discord.Embed]] = {
+        "breakouts": ui.breakouts_embed, "droughts": ui.droughts_embed,
+        "cycles": ui.cycles_embed, "rates": ui.rates_embed,
+        "analogs": ui.analogs_embed, "track-record": ui.track_record_embed,
+    }
+    return embeds[study]
 
 
 class History(commands.Cog):
@@ -155,10 +173,12 @@ class History(commands.Cog):
         check_range("horizon", horizon, *HORIZON_RANGE)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        from analytics.charts.inputs import Footnote
+        from bot.asof import resolve_asof
 
         services = self.bot.services
         symbols = ((RUT, SPX, TNX) if study == "rates" else
-                   ANALOG_SYMBOLS if study == "analogs" else (RUT, SPX))
+                   analog_symbols() if study == "analogs" else (RUT, SPX))
         snap = await services.snapshot(symbols)
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
@@ -169,11 +189,11 @@ class History(commands.Cog):
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         result, kind, chart, extra = await services.memo.get(
             ("history", study, snap.version, session, gap, horizon),
-            lambda: asyncio.to_thread(analyse, study, snap, session, gap, horizon, footnote))
+            lambda: services.compute(analyse, study, snap, session, gap, horizon, footnote))
         png = await services.renderer.render(
             kind, {"study": study, "asof": session.isoformat(), "gap": gap, "horizon": horizon},
             chart, version=snap.version)
-        embed = EMBEDS[study](result, source=snap.source, stale=snap.stale,
+        embed = embed_for(study)(result, source=snap.source, stale=snap.stale,
                               stale_reason=snap.stale_reason, note=resolved.note, **extra)
         await send_reply(interaction, embed=embed, png=png, filename=f"history-{study}.png")
 

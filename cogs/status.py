@@ -7,23 +7,15 @@ parse (window choice, asof) → defer → fetch (^RUT ^GSPC IWM SPY) → analyse
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.charts.build import leadership_input
-from analytics.charts.inputs import WINDOWS as CHART_WINDOWS
-from analytics.charts.inputs import Footnote
-from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
-from analytics.series import to_price
-from bot.asof import resolve_asof
-from bot.data_age import data_age_line
+from analytics.charts.choices import WINDOW_LABELS
 from bot.market_data.inception import INCEPTIONS
 from bot.tree import heavy_cooldown, market_today, send_reply
-from bot.ui.embeds import status_embed
 from bot.validate import check_choice, parse_asof
 
 if TYPE_CHECKING:
@@ -31,7 +23,7 @@ if TYPE_CHECKING:
 
 SYMBOLS = ("^RUT", "^GSPC", "IWM", "SPY")
 WINDOWS = ("1m", "3m", "6m", "ytd", "1y", "2y", "5y", "10y")
-WINDOW_CHOICES = [app_commands.Choice(name=CHART_WINDOWS[w][0], value=w) for w in WINDOWS]
+WINDOW_CHOICES = [app_commands.Choice(name=WINDOW_LABELS[w], value=w) for w in WINDOWS]
 
 
 class Status(commands.Cog):
@@ -49,6 +41,14 @@ class Status(commands.Cog):
         window = check_choice("window", window, WINDOWS)
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
+        # pandas and analytics load on first use (warmed after READY), not with the cog
+        from analytics.charts.build import leadership_input
+        from analytics.charts.inputs import Footnote
+        from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
+        from analytics.series import to_price
+        from bot.asof import resolve_asof
+        from bot.data_age import data_age_line
+        from bot.ui.embeds import status_embed
 
         services = self.bot.services
         snap = await services.snapshot(SYMBOLS)
@@ -57,14 +57,14 @@ class Status(commands.Cog):
         opts = self.bot.settings.analytics
         lead = await services.memo.get(
             ("status", snap.version, session, opts.breakout_gap_days, opts.round_step),
-            lambda: asyncio.to_thread(calc_leadership_snapshot, snap.bars, session,
-                                      gap_days=opts.breakout_gap_days,
-                                      round_step=opts.round_step, inceptions=INCEPTIONS))
+            lambda: services.compute(calc_leadership_snapshot, snap.bars, session,
+                                     gap_days=opts.breakout_gap_days,
+                                     round_step=opts.round_step, inceptions=INCEPTIONS))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
         chart = await services.memo.get(
             ("status-chart", snap.version, session, window),
-            lambda: asyncio.to_thread(leadership_input, to_price(snap.bars[SMALL]),
-                                      to_price(snap.bars[LARGE]), window, session, footnote))
+            lambda: services.compute(leadership_input, to_price(snap.bars[SMALL]),
+                                     to_price(snap.bars[LARGE]), window, session, footnote))
         png = await services.renderer.render(
             "leadership", {"window": window, "asof": session.isoformat()}, chart,
             version=snap.version)

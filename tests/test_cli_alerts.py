@@ -33,7 +33,10 @@ def replay(market_dir: Path) -> dict[str, Any]:
     import io
 
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    # Module scope runs before the function-scoped _quiet_logging: patch here too, or the real
+    # root handler (level INFO) leaks into every later test module.
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.setattr("bot.cli.setup_logging", lambda *args, **kwargs: None)
         code = main(["alerts", "--from", "2024-01-01", "--json", "--data-dir", str(market_dir)])
     assert code == 0
     return json.loads(out.getvalue())

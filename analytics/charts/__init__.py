@@ -15,7 +15,9 @@ Public API (pure: no I/O, no clock; identical input → identical PNG bytes):
   :func:`analytics.charts.registry.figure_for`.
 - errors: :class:`ChartInputError` (a ValueError; its text is safe to show a user).
 
-Light to import: inputs, builders and the error type load without Matplotlib; the families load
+Light to import: the package itself, :data:`KINDS` and the error type load without pandas (so
+the bot's render front end can be imported before pandas is needed); ``Footnote`` is loaded from
+:mod:`.inputs` on first access. Inputs and builders load without Matplotlib; the families load
 on first use of :func:`render_png` (in the render workers).
 """
 
@@ -24,12 +26,20 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.charts.errors import ChartInputError
-from analytics.charts.inputs import Footnote
 
 KINDS: tuple[str, ...] = ("leadership", "records", "breakouts", "cycles", "analogs", "drivers",
                           "custom", "alerts", "track_record")
 
 __all__ = ["KINDS", "ChartInputError", "Footnote", "render_png"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Footnote`` on first access (:mod:`.inputs` imports pandas)."""
+    if name == "Footnote":
+        from analytics.charts.inputs import Footnote
+
+        return Footnote
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def render_png(kind: str, data: Any, theme: str = "dark") -> bytes:

@@ -15,12 +15,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analytics.charts.choices import CHART_WINDOWS as CHART_WINDOWS  # re-exported
+from analytics.charts.choices import CUSTOM_KINDS as CUSTOM_KINDS  # re-exported
+from analytics.charts.choices import WINDOW_LABELS
 from analytics.returns import WINDOW_TABLE, window_positions
 
 Side = Literal["small", "large"]
 Call = Literal["tailwind", "headwind", "neutral"]
 CustomKind = Literal["price", "rebased", "ratio", "drawdown"]
-CUSTOM_KINDS: tuple[str, ...] = ("price", "rebased", "ratio", "drawdown")
 
 SOURCE_NAMES = {"yahoo": "Yahoo Finance", "csv": "CSV replay", "cache": "Yahoo Finance (cached)"}
 
@@ -238,16 +240,6 @@ class AlertsInput:
 ChartInput = (LeadershipInput | RecordsInput | BreakoutsInput | CyclesInput | DriversInput
               | CustomInput)
 
-CHART_WINDOWS: tuple[str, ...] = ("1m", "3m", "6m", "ytd", "1y", "2y", "3y", "5y", "10y", "20y",
-                                  "max")
-
-
-def _chart_label(key: str) -> str:
-    """``"63 sessions (3 months)"``: the label of :mod:`analytics.returns` plus its nickname."""
-    spec = WINDOW_TABLE[key]
-    return f"{spec.label} ({spec.approx})" if spec.approx else spec.label
-
-
 def _offset(key: str) -> pd.DateOffset | None:
     """Calendar span of a trailing window, for series that are not daily sessions (drivers)."""
     sessions = WINDOW_TABLE[key].sessions
@@ -260,7 +252,7 @@ def _offset(key: str) -> pd.DateOffset | None:
 # Windows understood by every builder: label and, for data that is not daily (drivers), the
 # calendar span. Daily prices are cut by sessions (:func:`window_base`), as the text counts.
 WINDOWS: dict[str, tuple[str, pd.DateOffset | None]] = {
-    k: (_chart_label(k), _offset(k)) for k in CHART_WINDOWS}
+    k: (WINDOW_LABELS[k], _offset(k)) for k in CHART_WINDOWS}
 
 
 def window_label(window: str) -> str:

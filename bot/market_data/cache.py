@@ -50,6 +50,7 @@ from bot.clock import utc_now
 from bot.market_data import calendar
 from bot.market_data.errors import RETRYABLE, MarketDataError
 from bot.market_data.provider import BarProvider
+from bot.singleflight import SingleFlight
 from bot.storage.repositories import BarRepository, SymbolState
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class BarCache:
         self._frames: OrderedDict[str, pd.DataFrame] = OrderedDict()  # least recently read first
         self._generation: dict[str, int] = {}
         self._states: dict[str, SymbolState] = {}
-        self._inflight: dict[tuple[str, ...], asyncio.Future[RefreshReport]] = {}
+        self._inflight: SingleFlight[tuple[str, ...], RefreshReport] = SingleFlight()
         self._fetching = asyncio.Lock()
         # key -> (target, until): nothing to fetch for ``target`` before ``until`` (None: at all)
         self._quiet: dict[tuple[str, ...], tuple[date, datetime | None]] = {}
@@ -151,18 +152,7 @@ class BarCache:
     async def refresh(self, symbols: Sequence[str]) -> RefreshReport:
         """Bring ``symbols`` up to the last completed session (see module doc)."""
         key = tuple(sorted(set(symbols)))
-        flight = self._inflight.get(key)
-        if flight is None:
-            flight = asyncio.ensure_future(self._refresh(key))
-            self._inflight[key] = flight
-            flight.add_done_callback(lambda f: self._landed(key, f))
-        return await asyncio.shield(flight)
-
-    def _landed(self, key: tuple[str, ...], flight: asyncio.Future[RefreshReport]) -> None:
-        if self._inflight.get(key) is flight:
-            del self._inflight[key]
-        if not flight.cancelled():
-            flight.exception()  # retrieved here so an abandoned flight never warns
+        return await self._inflight.run(key, lambda: self._refresh(key))
 
     async def _refresh(self, key: tuple[str, ...]) -> RefreshReport:
         now = self.now()

@@ -8,9 +8,10 @@ sorted ascending with no duplicate dates, and no row whose prices are all missin
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the functions that need it: symbol checks need none
+    import pandas as pd
 
 BAR_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close")
@@ -20,6 +21,8 @@ SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 
 def empty_bars() -> pd.DataFrame:
     """A bar frame with no rows."""
+    import pandas as pd
+
     index = pd.DatetimeIndex([], name="date", dtype="datetime64[ns]")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS}, index=index)
 
@@ -30,6 +33,9 @@ def normalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     Tz-aware indexes are converted to their *local* date (never to UTC first, which would shift
     daily bars by a day). Columns other than :data:`BAR_COLUMNS` are dropped.
     """
+    import numpy as np
+    import pandas as pd
+
     if frame.empty:
         return empty_bars()
     df = frame.copy()
@@ -66,6 +72,9 @@ def extend_history(bars: pd.DataFrame, older: pd.DataFrame) -> pd.DataFrame:
     The scale is ``bars.close / older.close`` on the first date both have (1.0 when they share
     no date, or either close there is missing). Rows of ``bars`` always win on shared dates.
     """
+    import numpy as np
+    import pandas as pd
+
     if older.empty:
         return bars
     if bars.empty:

@@ -6,8 +6,11 @@ bars come through the :class:`~bot.market_data.cache.BarCache` (SQLite by defaul
 its last good bars, labelled stale, when the source fails. Any :class:`BarProvider` may be
 injected instead (tests put the CSV provider or a fake Yahoo behind the cache). The engine, the
 migrations and the provider (the yfinance import) are set up lazily, in a worker thread, on first
-use: building a :class:`MarketData` is instant, and CSV replay never imports yfinance, SQLAlchemy,
-aiohttp or exchange_calendars (cache, storage and FRED modules are imported on first use).
+use: building a :class:`MarketData` is instant and imports no pandas (the CSV reader, the
+bundled and configured history extensions and the demo label are loaded by the first snapshot,
+in a worker thread, so the bot reaches READY without them), and CSV replay never imports
+yfinance, SQLAlchemy, aiohttp or exchange_calendars (cache, storage and FRED modules are
+imported on first use).
 FRED series come through :meth:`MarketData.fred`: the local folder in CSV replay (or wherever
 ``[analytics] fred_dir`` points), otherwise FRED itself through the same store as bars.
 History extensions are applied here, once, for every caller: the Russell 2000 closes before
@@ -22,27 +25,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from bot.errors import DataUnavailable, UserFacingError
-from bot.market_data import backfill
-from bot.market_data.csvdir import CsvDirProvider, read_bar_csv
-from bot.market_data.demo import demo_label
-from bot.market_data.frames import extend_history
 from bot.market_data.provider import BarProvider
 from bot.market_data.snapshot import MarketSnapshot, compute_version, reference_asof
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # imported on first use: CSV replay never loads SQLAlchemy, aiohttp or
     # exchange_calendars (the cache, storage, calendar and FRED client modules pull them in)
+    import pandas as pd
     from sqlalchemy.engine import Engine
 
+    from bot.market_data import backfill
     from bot.market_data.cache import BarCache, Clock, RefreshReport
+    from bot.market_data.csvdir import CsvDirProvider
     from bot.market_data.fred import FredReadings
     from bot.market_data.fred_cache import FredCache
 
@@ -61,6 +62,8 @@ def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[st
 
     A missing file is skipped with a log line (a Yahoo deployment may have no such files).
     """
+    from bot.market_data.csvdir import read_bar_csv
+
     loaded: dict[str, pd.DataFrame] = {}
     for symbol, path in extend.items():
         full = path if path.is_absolute() or base is None else base / path
@@ -73,6 +76,8 @@ def resolve_extensions(extend: Mapping[str, Path], base: Path | None) -> dict[st
 
 def bundled_extensions(settings: Settings) -> dict[str, pd.DataFrame]:
     """The packaged histories (``data.bundled_history``), else none."""
+    from bot.market_data import backfill
+
     return backfill.bundled_histories() if settings.data.bundled_history else {}
 
 
@@ -93,6 +98,7 @@ class MarketData:
     ``bundled`` replaces the packaged histories (default :func:`bundled_extensions`; ``{}`` runs
     on the provider's history alone). A bundled history is spliced only onto a series that
     starts on or before the bundle's joining day (else it would leave a hole; logged once).
+    The extensions, the CSV reader and the demo label are loaded on first use (:meth:`_load`).
     """
 
     def __init__(self, settings: Settings, data_dir: Path | None = None, *,
@@ -103,15 +109,12 @@ class MarketData:
         self.symbols: list[str] = settings.universe.symbols()
         csv_dir = data_dir or (settings.data.csv_dir if settings.data.provider == "csv" else None)
         self.data_dir = csv_dir if provider is None else None
-        self.bundled = dict(bundled_extensions(settings) if bundled is None else bundled)
-        configured = resolve_extensions(settings.data.extend, csv_dir or settings.data.csv_dir)
-        for symbol in configured:
-            self.bundled.pop(symbol, None)  # a configured file replaces the bundle
-        self.extensions = {**self.bundled, **configured}
+        self._replay = csv_dir is not None and provider is None  # CSV files read directly
+        self._bundled_arg = bundled
+        self._loaded: tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
+                            CsvDirProvider | None, str | None] | None = None
+        self._load_lock = threading.Lock()
         self._warned_gap: set[str] = set()
-        self._csv = CsvDirProvider(csv_dir) if csv_dir is not None and provider is None else None
-        # A directory unpacked from the bundled demo snapshot says so in every output.
-        self._demo = demo_label(csv_dir) if self._csv is not None else None
         self._provider = provider
         self._engine = engine
         self._owns_engine = engine is None
@@ -122,10 +125,55 @@ class MarketData:
         self._extended_memo: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._version_memo: tuple[list[tuple[str, pd.DataFrame]], str] = ([], "")
 
+    def _load(self) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
+                             CsvDirProvider | None, str | None]:
+        """(bundled, all extensions, CSV reader, demo label), built once on first use: this is
+        where pandas and the packaged history files are first needed."""
+        with self._load_lock:
+            if self._loaded is None:
+                from bot.market_data.csvdir import CsvDirProvider
+                from bot.market_data.demo import demo_label
+
+                settings, csv_dir = self.settings, self.data_dir
+                bundled = dict(bundled_extensions(settings) if self._bundled_arg is None
+                               else self._bundled_arg)
+                configured = resolve_extensions(settings.data.extend,
+                                                csv_dir or settings.data.csv_dir)
+                for symbol in configured:
+                    bundled.pop(symbol, None)  # a configured file replaces the bundle
+                csv = CsvDirProvider(csv_dir) if self._replay and csv_dir is not None else None
+                # A directory unpacked from the bundled demo snapshot says so in every output.
+                demo = demo_label(csv_dir) if csv is not None and csv_dir is not None else None
+                self._loaded = (bundled, {**bundled, **configured}, csv, demo)
+            return self._loaded
+
+    def preload(self) -> None:
+        """Load the history extensions and the CSV reader now (blocking: call it in a thread)."""
+        self._load()
+
+    async def _ensure_loaded(self) -> None:
+        """:meth:`_load` in a worker thread (imports and file reads stay off the loop)."""
+        if self._loaded is None:
+            await asyncio.to_thread(self._load)
+
+    @property
+    def bundled(self) -> dict[str, pd.DataFrame]:
+        """The packaged histories in use (after any configured file replaced one)."""
+        return self._load()[0]
+
+    @property
+    def extensions(self) -> dict[str, pd.DataFrame]:
+        """Every history extension, by symbol (bundled and ``[data.extend]``)."""
+        return self._load()[1]
+
+    @property
+    def _csv(self) -> CsvDirProvider | None:
+        return self._load()[2]
+
     @property
     def source(self) -> str:
-        if self._csv is not None:
-            return self._demo or "csv"
+        if self._replay:
+            return self._load()[3] or "csv"
         return self._provider.name if self._provider is not None else "yahoo"
 
     def _extended(self, bars: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -138,6 +186,8 @@ class MarketData:
             if memo is None or memo[0] is not frame:  # frames are immutable once cached
                 if symbol in self.bundled and not self._joins(symbol, frame, older):
                     continue
+                from bot.market_data.frames import extend_history
+
                 memo = (frame, extend_history(frame, older))
                 self._extended_memo[symbol] = memo
             out[symbol] = memo[1]
@@ -148,6 +198,10 @@ class MarketData:
         session after the bundle ends (Yahoo's ^RUT starts exactly there)."""
         if frame.empty or older.empty:
             return True
+        import pandas as pd
+
+        from bot.market_data import backfill
+
         joining = pd.Timestamp(backfill.YAHOO_FIRST_DAY) if symbol == backfill.SYMBOL else (
             older.index[-1] + pd.Timedelta(days=7))
         if frame.index[0] <= joining:
@@ -173,7 +227,7 @@ class MarketData:
 
     async def cache(self) -> BarCache:
         """The bar cache (engine, migrations and provider built on first use, off the loop)."""
-        if self._csv is not None:
+        if self._replay:
             raise RuntimeError("CSV replay reads the files directly; there is no cache")
         if self._cache is None:
             async with self._setup:
@@ -212,8 +266,8 @@ class MarketData:
         root = fred_dir_for(self.settings, self.data_dir, fred_dir)
         if root is not None:
             return await asyncio.to_thread(dir_readings, root, series)
-        if self._csv is not None:
-            return absent_readings(f"no FRED folder in the replay data ({self._csv.root}/fred)",
+        if self._replay:
+            return absent_readings(f"no FRED folder in the replay data ({self.data_dir}/fred)",
                                    series)
         if self._fred is None:
             await self.cache()  # builds and migrates the engine
@@ -230,7 +284,7 @@ class MarketData:
         from bot.market_data.cache import RefreshReport
 
         wanted = list(symbols) if symbols is not None else self.symbols
-        if self._csv is not None:
+        if self._replay:
             return RefreshReport(symbols=tuple(wanted), target=None)
         return await (await self.cache()).refresh(wanted)
 
@@ -244,7 +298,8 @@ class MarketData:
         no bars at all are held for ``symbols``.
         """
         wanted = list(symbols) if symbols is not None else self.symbols
-        if self._csv is not None:
+        await self._ensure_loaded()
+        if self._replay:
             held, missing = await asyncio.to_thread(self._csv_bars, wanted)
             bars = self._extended(held)
             return MarketSnapshot(bars=bars, asof=reference_asof(bars), source=self.source,
@@ -274,6 +329,9 @@ class MarketData:
             backfill.BackfillDifference]:
         """Compare the bundled ^RUT closes with ``reference`` (live FRED RU2000PR when the caller
         could fetch it; None = not reachable, logged as skipped) and log any difference."""
+        from bot.market_data import backfill
+
+        await self._ensure_loaded()
         if backfill.SYMBOL not in self.bundled:
             return []
         return await asyncio.to_thread(backfill.log_backfill_check, reference)
@@ -281,7 +339,12 @@ class MarketData:
     async def verify_bundled_history(self) -> list[backfill.BackfillDifference]:
         """Live check of the bundled ^RUT closes against FRED's RU2000PR (Yahoo mode only: a
         replay reads no live source). An unreachable FRED is logged as a skipped check."""
-        if self._csv is not None or backfill.SYMBOL not in self.bundled:
+        if self._replay:
+            return []
+        from bot.market_data import backfill
+
+        await self._ensure_loaded()
+        if backfill.SYMBOL not in self.bundled:
             return []
         try:
             readings = await self.fred(["RU2000PR"])
