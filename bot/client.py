@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 #: Every extension, loaded in this order.
 EXTENSIONS: tuple[str, ...] = (
     "cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about", "cogs.briefing",
+    "cogs.alerts",
 )
 
 #: What the commands import on first use, loaded off the loop once the gateway is live.

@@ -82,6 +82,8 @@ class Services:
     renderer: Any = None
     storage: Any = None
     scheduler: Any = None
+    #: Further background services (``start()``/``shutdown()``), e.g. the alerts' scheduler.
+    background: list[Any] = field(default_factory=list)
     memo: AsyncMemo = field(default_factory=AsyncMemo)
     _snapshots: SingleFlight[tuple[str, ...], MarketSnapshot] = field(
         default_factory=SingleFlight)
@@ -145,6 +147,8 @@ class Services:
         the one-off live check of the bundled ^RUT history against FRED (logged, never fatal)."""
         if self.scheduler is not None:
             self.scheduler.start()
+        for extra in self.background:
+            extra.start()
         if self._checks is None:
             check = asyncio.ensure_future(self.market.verify_bundled_history())
             check.add_done_callback(_log_failure)
@@ -153,6 +157,11 @@ class Services:
     def stop_background(self) -> None:
         if self._checks is not None and not self._checks.done():
             self._checks.cancel()
+        for extra in reversed(self.background):
+            try:
+                extra.shutdown()
+            except Exception:  # already stopped, or never started
+                log.debug("background shutdown", exc_info=True)
         if self.scheduler is not None:
             try:
                 self.scheduler.shutdown()

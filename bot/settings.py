@@ -165,6 +165,9 @@ class AlertsSettings(_Section):
     cycle_swing: float = Field(default=0.15, gt=0.0, lt=1.0)
     drought_years: list[int] = Field(default_factory=lambda: [1, 2, 3])
     horizons: list[int] = Field(default_factory=lambda: [21, 63, 252])
+    delay_minutes: int = Field(default=30, ge=0, le=720)
+    check_minutes: int = Field(default=15, ge=1, le=60)
+    max_per_day: int = Field(default=1, ge=1, le=10)
 
 
 class Settings(BaseSettings):

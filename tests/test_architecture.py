@@ -80,7 +80,8 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.briefing.schedule",
      "bot.alerts.params"),
     ("bot.briefing", "bot.alerts"),                     # the morning post and the alerts
-    ("bot.services", "bot.health", "bot.tree", "bot.briefing.service"),  # the running process
+    # the running process
+    ("bot.services", "bot.health", "bot.tree", "bot.briefing.service", "bot.alerts.service"),
     ("bot.client",),
     ("bot.subcommands", "bot.cli", "bot.__main__"),     # entry points
 )

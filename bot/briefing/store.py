@@ -230,8 +230,11 @@ class SubscriptionRepository:
 class DeliveryRepository:
     """One row per (subscription, session): the exactly-once ledger (see the module docstring)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, table: sa.Table | None = None) -> None:
         self.engine = engine
+        #: ``briefing_deliveries`` by default; the alerts pass ``alert_deliveries`` (the same
+        #: columns, constraint and indexes), so both share every exactly-once code path.
+        self.table = deliveries_table if table is None else table
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, subscription_ids: Sequence[int], session: date, *, owner: str,
@@ -241,7 +244,7 @@ class DeliveryRepository:
         New rows are inserted ``sending``; ``failed`` rows (Discord holds no post) go back to
         ``sending``; every other row is left alone. Returns the ids this call won.
         """
-        d = deliveries_table
+        d = self.table
         ids = list(dict.fromkeys(subscription_ids))
         won: list[int] = []
         with write_transaction(self.engine) as conn:
@@ -272,7 +275,7 @@ class DeliveryRepository:
         Taken: a lease that expired or was released, or one held by an earlier life of
         ``instance`` (lease tokens are ``instance/boot/n``; this life is ``boot``).
         """
-        d = deliveries_table
+        d = self.table
         mine_before = d.c.lease_owner.like(f"{instance}/%") & ~d.c.lease_owner.like(
             f"{instance}/{boot}/%")
         free = (d.c.lease_until.is_(None) | (d.c.lease_until <= now) | mine_before)
@@ -292,7 +295,7 @@ class DeliveryRepository:
     def renew(self, subscription_id: int, session: date, owner: str,
               lease_until: datetime) -> bool:
         """Extend a lease this owner holds (before a long wait); False if it was lost."""
-        d = deliveries_table
+        d = self.table
         with write_transaction(self.engine) as conn:
             done = conn.execute(d.update().where(
                 d.c.subscription_id == subscription_id, d.c.session == session,
@@ -302,7 +305,7 @@ class DeliveryRepository:
     # -- outcomes ---------------------------------------------------------------------------
     def _finish(self, subscription_id: int, session: date, now: datetime,
                 **values: Any) -> None:
-        d = deliveries_table
+        d = self.table
         with write_transaction(self.engine) as conn:
             conn.execute(d.update().where(d.c.subscription_id == subscription_id,
                                           d.c.session == session)
@@ -335,7 +338,7 @@ class DeliveryRepository:
                         now: datetime) -> None:
         """Record ``failed`` rows (e.g. the composition failed) for a batch, inserting absent
         rows and leaving ``sent``/``unknown``/``sending`` ones alone."""
-        d = deliveries_table
+        d = self.table
         with write_transaction(self.engine) as conn:
             for part in _chunks(list(subscription_ids)):
                 stmt = _insert(conn, d).on_conflict_do_nothing(
@@ -354,7 +357,7 @@ class DeliveryRepository:
                     now: datetime) -> bool:
         """Record a slot that passed outside the grace window; False if a row already exists
         (a ``failed`` row, which Discord holds no post for, becomes ``missed``)."""
-        d = deliveries_table
+        d = self.table
         with write_transaction(self.engine) as conn:
             stmt = _insert(conn, d).values(
                 subscription_id=subscription_id, session=session,
@@ -365,21 +368,21 @@ class DeliveryRepository:
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, subscription_id: int, session: date) -> Delivery | None:
-        d = deliveries_table
+        d = self.table
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(d).where(d.c.subscription_id == subscription_id,
                                                   d.c.session == session)).first()
         return None if row is None else _to_delivery(row)
 
     def last(self, subscription_id: int) -> Delivery | None:
-        d = deliveries_table
+        d = self.table
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(d).where(d.c.subscription_id == subscription_id)
                                .order_by(d.c.session.desc()).limit(1)).first()
         return None if row is None else _to_delivery(row)
 
     def for_session(self, session: date) -> list[Delivery]:
-        d = deliveries_table
+        d = self.table
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(d).where(d.c.session == session)
                                 .order_by(d.c.subscription_id))
@@ -387,7 +390,7 @@ class DeliveryRepository:
 
     def statuses(self, session: date) -> dict[int, DeliveryStatus]:
         """``{subscription_id: status}`` for ``session``: two columns, for the fan-out."""
-        d = deliveries_table
+        d = self.table
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(d.c.subscription_id, d.c.status).where(
                 d.c.session == session))
@@ -395,14 +398,14 @@ class DeliveryRepository:
 
     def counts(self, session: date) -> dict[str, int]:
         """Rows per status for ``session`` (one indexed query)."""
-        d = deliveries_table
+        d = self.table
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(d.c.status, sa.func.count()).where(
                 d.c.session == session).group_by(d.c.status))
             return {str(s): int(n) for s, n in rows}
 
     def unresolved(self, session: date | None = None) -> list[Delivery]:
-        d = deliveries_table
+        d = self.table
         cond: Any = d.c.status.in_([s.value for s in UNRESOLVED])
         if session is not None:
             cond = cond & (d.c.session == session)
@@ -412,6 +415,6 @@ class DeliveryRepository:
     # -- retention --------------------------------------------------------------------------
     def purge(self, before: date) -> int:
         """Delete rows of sessions before ``before``; returns how many went."""
-        d = deliveries_table
+        d = self.table
         with write_transaction(self.engine) as conn:
             return int(conn.execute(d.delete().where(d.c.session < before)).rowcount or 0)

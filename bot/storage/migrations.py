@@ -172,6 +172,44 @@ def _m0006_ledger(conn: Connection) -> None:
                          "ON briefing_deliveries (status, lease_until)"))
 
 
+def _m0007_alerts(conn: Connection) -> None:
+    """Alert subscriptions (one per channel: the event kinds wanted, enabled, who and when) and
+    alert deliveries: the briefing ledger's columns, constraint and indexes (one row per
+    subscription and session; one message per session carries all its events), so the
+    briefing's ledger code (claim, leases, reconcile) serves both."""
+    meta = sa.MetaData()
+    sa.Table(
+        "alert_subscriptions", meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("guild_id", sa.BigInteger, nullable=False, index=True),
+        sa.Column("channel_id", sa.BigInteger, nullable=False, unique=True),
+        sa.Column("events", sa.String(200), nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("created_by", sa.BigInteger),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Table(
+        "alert_deliveries", meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("subscription_id", sa.Integer,
+                  sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("session", sa.Date, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("message_id", sa.BigInteger),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(120)),
+        sa.Column("lease_until", sa.DateTime(timezone=True)),
+        sa.UniqueConstraint("subscription_id", "session", name="uq_alert_delivery"),
+        sa.Index("ix_alert_deliveries_session_status", "session", "status"),
+        sa.Index("ix_alert_deliveries_status_lease", "status", "lease_until"),
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
@@ -179,4 +217,5 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "valuations", _m0004_valuations),
     Migration(5, "bar_blocks", _m0005_bar_blocks),
     Migration(6, "ledger", _m0006_ledger),
+    Migration(7, "alerts", _m0007_alerts),
 ]

@@ -107,7 +107,7 @@ def about_embed(*, version: str, asof: date | None, source: str, stale: bool,
         ("Data as of", f"close of {asof.isoformat()}" if asof else "unknown", True),
         ("Symbols tracked", str(symbols), True),
         ("History from", history_start.isoformat() if history_start else "unknown", True),
-        ("Commands", "`/status` `/history` `/drivers` `/chart` `/briefing`", False),
+        ("Commands", "`/status` `/history` `/drivers` `/chart` `/briefing` `/alerts`", False),
         ("Version", f"capbrief {version}", True),
         ("Disclaimer", "For information and education only. Not investment advice; past "
                        "performance does not predict future results.", False),

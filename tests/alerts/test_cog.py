@@ -1,0 +1,155 @@
+"""``/alerts`` through the real bot and the fake Discord: admin-only, unknown event names, a
+channel the bot cannot post in (or read), subscribe / settings / unsubscribe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from analytics.alerts import EVENT_KINDS
+from bot.alerts.service import AlertService
+from bot.client import CapbriefBot
+from bot.services import Services
+from bot.settings import Settings
+from tests.conftest import market_data_dir
+from tests.fakes import discord_payloads as P
+from tests.fakes.discord_api import FakeDiscord, Recorded
+
+OPEN = 1_600_000_000_000_000_011
+LOCKED = 1_600_000_000_000_000_012
+UNREAD = 1_600_000_000_000_000_013
+ADMIN = P.MEMBER_PERMISSIONS | P.MANAGE_GUILD
+EPHEMERAL = 64
+
+
+@dataclass
+class Bot:
+    fake: FakeDiscord
+    bot: CapbriefBot
+
+    @property
+    def service(self) -> AlertService:
+        [service] = [s for s in self.bot.services.background if isinstance(s, AlertService)]
+        return service
+
+    async def run(self, sub: str, options: list[dict[str, Any]] | None = None, *,
+                  permissions: int = ADMIN, channels: tuple[int, ...] = ()) -> Recorded:
+        resolved = {"channels": {str(c): {"id": str(c), "name": f"ch{c % 100}", "type": 0,
+                                          "guild_id": str(P.GUILD_ID),
+                                          "permissions": str(P.MEMBER_PERMISSIONS)}
+                                 for c in channels}} if channels else None
+        ix = await self.fake.interact("alerts", options or [], subcommand=sub,
+                                      user_id=P.snowflake(), permissions=permissions,
+                                      resolved=resolved)
+        return await ix.reply(within=60)
+
+    def subs(self) -> list[Any]:
+        return self.service.subscriptions.for_guild(P.GUILD_ID)
+
+
+def channel(cid: int) -> dict[str, Any]:
+    return {"name": "channel", "type": 7, "value": str(cid)}
+
+
+def text_of(rec: Recorded) -> str:
+    body = rec.json.get("data", rec.json) if isinstance(rec.json, dict) else {}
+    parts = [body.get("content") or ""]
+    for e in body.get("embeds") or []:
+        parts += [e.get("title") or "", e.get("description") or ""]
+        parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
+    return "\n".join(parts)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot]:
+    db = tmp_path_factory.mktemp("alerts") / "capbrief.sqlite3"
+    data_dir = market_data_dir()
+    settings = Settings(data={"provider": "csv", "csv_dir": data_dir},  # type: ignore[arg-type]
+                        render={"pool_size": 1}, storage={"url": f"sqlite:///{db}"})  # type: ignore[arg-type]
+    fake = FakeDiscord()
+    fake.add_channel(OPEN, "alerts")
+    fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
+    fake.add_channel(UNREAD, "unread", deny_bot=P.READ_MESSAGE_HISTORY)
+    await fake.start()
+    fake.install()
+    services = Services.build(settings, data_dir, pool_size=1)
+    bot = CapbriefBot(settings, data_dir=data_dir, services=services,
+                      extensions=("cogs.alerts",), guild_ready_timeout=0.05)
+    await bot.login("alerts-test-token")
+    task = asyncio.create_task(bot.connect(reconnect=True))
+    await fake.wait_ready(30)
+    await asyncio.wait_for(bot.wait_until_ready(), 30)
+    try:
+        yield Bot(fake, bot)
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 30)
+        await fake.close()
+        fake.uninstall()
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_group_is_admin_only_and_the_job_is_scheduled(harness: Bot) -> None:
+    synced = {c["name"]: c for c in harness.fake.synced["global"]}
+    group = synced["alerts"]
+    assert int(group["default_member_permissions"]) == P.MANAGE_GUILD
+    assert {o["name"] for o in group["options"]} == {"subscribe", "unsubscribe", "settings"}
+    scheduler = harness.service.scheduler
+    assert scheduler is not None and scheduler.running
+    assert [j.id for j in scheduler.get_jobs()] == ["alerts:due"]
+
+
+async def test_non_admin_is_refused_and_nothing_is_stored(harness: Bot) -> None:
+    reply = await harness.run("subscribe", [channel(OPEN)], permissions=P.MEMBER_PERMISSIONS,
+                              channels=(OPEN,))
+    assert "Manage Server" in text_of(reply) and reply.flags & EPHEMERAL
+    assert harness.subs() == []
+
+
+async def test_unknown_event_names_list_the_valid_ones(harness: Bot) -> None:
+    reply = await harness.run("subscribe", [channel(OPEN), P.command_option(
+        "events", "breakout, moonshot")], channels=(OPEN,))
+    text = text_of(reply)
+    assert "unknown alert event(s): moonshot" in text and reply.flags & EPHEMERAL
+    assert all(kind in text for kind in EVENT_KINDS)
+    assert harness.subs() == []
+
+
+@pytest.mark.parametrize(("cid", "missing"), [(LOCKED, "Attach Files"),
+                                              (UNREAD, "Read Message History")])
+async def test_channel_the_bot_cannot_use_is_refused(harness: Bot, cid: int,
+                                                     missing: str) -> None:
+    reply = await harness.run("subscribe", [channel(cid)], channels=(cid,))
+    text = text_of(reply)
+    assert missing in text and "Nothing was changed" in text
+    assert harness.subs() == []
+
+
+async def test_subscribe_settings_unsubscribe(harness: Bot) -> None:
+    reply = await harness.run("subscribe", [channel(OPEN), P.command_option(
+        "events", "Record, breakout")], channels=(OPEN,))
+    assert "Subscribed" in text_of(reply), text_of(reply)
+    [sub] = harness.subs()
+    assert (sub.channel_id, sub.events) == (OPEN, ("record", "breakout"))
+    text = text_of(await harness.run("settings"))
+    assert "Russell 2000 record close, Breakout" in text and "none yet" in text
+    # A skipped session shows why.
+    harness.service.deliveries.record_failures(
+        [sub.id], date(2025, 9, 18), "skipped: stale data (Yahoo timed out)",
+        datetime(2025, 9, 18, 21, tzinfo=UTC))
+    assert "stale data (Yahoo timed out)" in text_of(await harness.run("settings"))
+    reply = await harness.run("unsubscribe", [channel(OPEN)], permissions=P.MEMBER_PERMISSIONS,
+                              channels=(OPEN,))
+    assert "Manage Server" in text_of(reply) and len(harness.subs()) == 1
+    reply = await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
+    assert "Unsubscribed" in text_of(reply) and harness.subs() == []
+    reply = await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
+    assert "not subscribed" in text_of(reply)
