@@ -25,6 +25,7 @@ from analytics.returns import window_label
 from analytics.series import to_price
 from bot.briefing.compose import briefing_for
 from bot.cli import main
+from bot.market_data.demo import demo_label
 from bot.market_data.inception import INCEPTIONS
 from bot.market_data.service import build_market_data
 from bot.market_data.snapshot import MarketSnapshot
@@ -134,7 +135,9 @@ def test_2025_09_18_cli_and_files_name_the_same_morning_and_close(
     first = capsys.readouterr().out.splitlines()[0]
     want = "Morning briefing for Fri 19 Sep 2025 · data to the close of Thu 18 Sep 2025"
     assert first == want
-    assert (out / "briefing.md").read_text().splitlines()[0] == f"# Small vs large caps · {want}"
+    demo = demo_label(market_dir)  # the bundled demo snapshot says so in the heading
+    heading = f"# Small vs large caps · {want}" + (f" · {demo}" if demo else "")
+    assert (out / "briefing.md").read_text().splitlines()[0] == heading
     assert want in (out / "briefing.html").read_text()
 
 

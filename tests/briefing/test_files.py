@@ -11,6 +11,7 @@ import pandas as pd
 from bot.briefing.files import write_post
 from bot.briefing.post import BriefingPost, PostField, PostImage, early_close_notice
 from bot.cli import main
+from bot.market_data.demo import demo_label
 from bot.ui.html import discord_markdown, render_post_html
 
 
@@ -69,8 +70,9 @@ def test_cli_out_writes_the_post_for_the_next_morning(market_dir: Path, tmp_path
     assert names == ["briefing.html", "briefing.md", "leadership.png", "records.png"]
     md = (out / "briefing.md").read_text()
     # the same convention as `bot briefing --asof 2025-09-18` prints (test_dates_real.py)
+    demo = demo_label(market_dir)  # the bundled demo snapshot says so in the heading
     assert md.startswith("# Small vs large caps · Morning briefing for Fri 19 Sep 2025 · data "
-                         "to the close of Thu 18 Sep 2025\n")
+                         "to the close of Thu 18 Sep 2025" + (f" · {demo}" if demo else "") + "\n")
     assert "first record in 1,410 days" in md and "Data to close of 2025-09-18" in md
     html = (out / "briefing.html").read_text()
     assert re.search(r'<img src="leadership.png"', html) and "What history says" in html
