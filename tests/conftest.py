@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fakes.discord_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -5,14 +5,13 @@ a 5xx after Discord stored the post, and stale data (no post, a recorded skip)."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import discord
 import pandas as pd
 import pytest
-import pytest_asyncio
 from sqlalchemy.engine import Engine
 
 from analytics.alerts import AlertParams
@@ -60,18 +59,7 @@ def cut(snap: MarketSnapshot, day: date, **changes: object) -> MarketSnapshot:
     return dataclasses.replace(snap, bars=bars, asof=day, **changes)  # type: ignore[arg-type]
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[tuple[FakeDiscord, discord.Client]]:
-    fake = await FakeDiscord().start()
-    fake.install()
-    bot = discord.Client(intents=discord.Intents.none())
-    await bot.login("fake-token")
-    try:
-        yield fake, bot
-    finally:
-        await bot.close()
-        await fake.close()
-        fake.uninstall()
+# ``client``: the fake Discord and a logged-in REST client (tests/fakes/discord_fixtures.py).
 
 
 def runtime(engine: Engine, bot: discord.Client, snap: MarketSnapshot, *,

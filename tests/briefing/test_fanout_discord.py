@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 
 import discord
-import pytest_asyncio
 
 from bot.briefing.models import DeliveryStatus
 from bot.briefing.service import DiscordSender
@@ -19,18 +17,7 @@ TUE = date(2026, 11, 24)
 CHANNEL_BASE = 1_500_000_000_000_000_000
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[tuple[FakeDiscord, discord.Client]]:
-    fake = await FakeDiscord().start()
-    fake.install()
-    bot = discord.Client(intents=discord.Intents.none())
-    await bot.login("fake-token")
-    try:
-        yield fake, bot
-    finally:
-        await bot.close()
-        await fake.close()
-        fake.uninstall()
+# ``client``: the fake Discord and a logged-in REST client (tests/fakes/discord_fixtures.py).
 
 
 async def test_200_subscribers_with_429s_each_get_exactly_one_post_and_one_composition(

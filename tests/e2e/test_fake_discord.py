@@ -8,12 +8,10 @@ import asyncio
 import io
 import json
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
 import pytest
-import pytest_asyncio
 
 from tests.fakes import discord_limits as L
 from tests.fakes import discord_payloads as P
@@ -29,18 +27,7 @@ def _spec_present() -> None:
         pytest.skip(f"Discord's API description absent: {SPEC_PATH}")
 
 
-@pytest_asyncio.fixture
-async def client() -> AsyncIterator[tuple[FakeDiscord, discord.Client]]:
-    fake = await FakeDiscord().start()
-    fake.install()
-    bot = discord.Client(intents=discord.Intents.none())
-    await bot.login("fake-token")
-    try:
-        yield fake, bot
-    finally:
-        await bot.close()
-        await fake.close()
-        fake.uninstall()
+# ``client``: the fake Discord and a logged-in REST client (tests/fakes/discord_fixtures.py).
 
 
 async def test_valid_message_with_a_file_passes(client: tuple[FakeDiscord, discord.Client]
