@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from analytics.alerts import EVENT_KINDS
 from bot.briefing.models import DeliveryStatus
-from bot.briefing.store import DeliveryRepository
+from bot.briefing.store import DeliveryRepository, delivery_table
 from bot.errors import BadInput
 from bot.storage.db import write_transaction
 from bot.storage.sql import aware as _aware
@@ -40,22 +40,8 @@ alert_subscriptions_table = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-alert_deliveries_table = sa.Table(
-    "alert_deliveries", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("subscription_id", sa.Integer,
-              sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("session", sa.Date, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("message_id", sa.BigInteger, nullable=True),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("lease_owner", sa.String(120), nullable=True),
-    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
-    sa.UniqueConstraint("subscription_id", "session", name="uq_alert_delivery"),
-)
+alert_deliveries_table = delivery_table(metadata, "alert_deliveries", "alert_subscriptions",
+                                        "uq_alert_delivery")
 
 
 def alert_nonce(subscription_id: int, session: date) -> str:

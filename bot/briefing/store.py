@@ -65,24 +65,33 @@ subscriptions_table = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-deliveries_table = sa.Table(
-    "briefing_deliveries", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("subscription_id", sa.Integer,
-              sa.ForeignKey("briefing_subscriptions.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("session", sa.Date, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("message_id", sa.BigInteger, nullable=True),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("lease_owner", sa.String(120), nullable=True),
-    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
-    sa.UniqueConstraint("subscription_id", "session", name="uq_briefing_delivery"),
-    sa.Index("ix_briefing_deliveries_session_status", "session", "status"),
-    sa.Index("ix_briefing_deliveries_status_lease", "status", "lease_until"),
-)
+def delivery_table(meta: sa.MetaData, name: str, subscriptions: str, unique: str) -> sa.Table:
+    """A delivery ledger table: one row per subscription (of table ``subscriptions``) and
+    session, with its status, message id, attempts, last error and lease, and the indexes the
+    fan-out and reconcile read by. The briefing's and the alerts' ledgers share this shape (and
+    :class:`DeliveryRepository`); each table's migration creates the same columns and indexes."""
+    return sa.Table(
+        name, meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("subscription_id", sa.Integer,
+                  sa.ForeignKey(f"{subscriptions}.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("session", sa.Date, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("message_id", sa.BigInteger, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sa.String(120), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.UniqueConstraint("subscription_id", "session", name=unique),
+        sa.Index(f"ix_{name}_session_status", "session", "status"),
+        sa.Index(f"ix_{name}_status_lease", "status", "lease_until"),
+    )
+
+
+deliveries_table = delivery_table(metadata, "briefing_deliveries", "briefing_subscriptions",
+                                  "uq_briefing_delivery")
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
