@@ -270,24 +270,31 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
                          note: str | None = None) -> str:
     """The longest droughts (up to ``limit``) and today's, wherever it ranks (when the history
     starts after the index: gaps between highest closes since the first date, limit stated)."""
-    if not table.history_complete:
-        return _render_partial_droughts(table, name, limit=limit, note=note)
+    complete = table.history_complete
+    high = f"highest close since {table.data_start}"
     lines = [f"{name} record droughts (time between record closes) — as of "
-             f"{table.asof.isoformat()}"]
+             f"{table.asof.isoformat()}" if complete else
+             f"{name} gaps between closes at the {high} — as of {table.asof.isoformat()}"]
     if note:
         lines.append(f"Note: {note}")
+    if not complete:
+        lines.append(f"LIMIT: {droughts_limit(table)}")
     since = table.data_start.isoformat() if table.data_start else "n/a"
     shown = table.droughts[:limit]
-    lines.append(_wrap(f"{table.total:,} droughts since {since}, {table.long_count:,} of them "
+    count = f"{table.total:,} droughts since {since}" if complete else f"{table.total:,} gaps"
+    depth = "the record" if complete else "the high that opened the gap"
+    lines.append(_wrap(f"{count}, {table.long_count:,} of them "
                  f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
                  "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the record."))
+                 + f" shown. Depth = worst close inside vs {depth}."))
     lines.append("")
     if not table.total:
-        lines.append("No droughts: too little data.")
+        lines.append(f"No {'droughts' if complete else 'gaps'}: too little data.")
         return "\n".join(lines) + "\n"
-    lines.append(f"{'Rank':>5}  {'Record':<10}  {'Next rec.':<10}  {'Days':>6}  "
-                 f"{'Sessions':>8}  {'Rec. close':>10}  Depth (low date)")
+    start, end, close = (("Record", "Next rec.", "Rec. close") if complete else
+                         ("High", "Next high", "High close"))
+    lines.append(f"{'Rank':>5}  {start:<10}  {end:<10}  {'Days':>6}  "
+                 f"{'Sessions':>8}  {close:>10}  Depth (low date)")
     lines.extend(_drought_row(d) for d in shown)
     cur = table.current
     if cur is not None and cur not in shown:
@@ -295,42 +302,13 @@ def render_droughts_text(table: DroughtTable, name: str, *, limit: int = 15,
         lines.append(_drought_row(cur))
     lines.append("")
     if cur is not None:
+        opened = (f"record of {fmt_level(cur.record_close)}" if complete else
+                  f"{high} ({fmt_level(cur.record_close)})")
+        rank = drought_rank_text(table, cur) if complete else drought_rank_text(table, cur, "gap")
         lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} record of {fmt_level(cur.record_close)}: "
-                     f"{drought_rank_text(table, cur)}."))
-    else:
+                     f"{cur.start.isoformat()} {opened}: {rank}."))
+    elif complete:
         lines.append(f"Today ({table.asof.isoformat()}) is a record close: no open drought.")
-    return "\n".join(lines) + "\n"
-
-
-def _render_partial_droughts(table: DroughtTable, name: str, *, limit: int,
-                             note: str | None) -> str:
-    high = f"highest close since {table.data_start}"
-    lines = [f"{name} gaps between closes at the {high} — as of {table.asof.isoformat()}"]
-    if note:
-        lines.append(f"Note: {note}")
-    lines.append(f"LIMIT: {droughts_limit(table)}")
-    shown = table.droughts[:limit]
-    lines.append(_wrap(f"{table.total:,} gaps, {table.long_count:,} of them "
-                 f"{table.rank_min_sessions}+ sessions (ranked among those); the {len(shown)} "
-                 "longest" + (f" of at least {table.min_days:,} days" if table.min_days else "")
-                 + " shown. Depth = worst close inside vs the high that opened the gap."))
-    lines.append("")
-    if not table.total:
-        lines.append("No gaps: too little data.")
-        return "\n".join(lines) + "\n"
-    lines.append(f"{'Rank':>5}  {'High':<10}  {'Next high':<10}  {'Days':>6}  "
-                 f"{'Sessions':>8}  {'High close':>10}  Depth (low date)")
-    lines.extend(_drought_row(d) for d in shown)
-    cur = table.current
-    if cur is not None and cur not in shown:
-        lines.append(f"{'…':>5}")
-        lines.append(_drought_row(cur))
-    lines.append("")
-    if cur is not None:
-        lines.append(_wrap(f"Today: {cur.days:,} days ({cur.sessions:,} sessions) since the "
-                     f"{cur.start.isoformat()} {high} ({fmt_level(cur.record_close)}): "
-                     f"{drought_rank_text(table, cur, 'gap')}."))
     else:
         lines.append(f"Today ({table.asof.isoformat()}) closed at its {high}: no open gap.")
     return "\n".join(lines) + "\n"
