@@ -218,3 +218,22 @@ class CapbriefTree(app_commands.CommandTree[discord.Client]):
             else:
                 log.warning("/%s: could not tell the user about an error", name,
                             exc_info=True)
+
+
+#: What a subscribed channel needs (the briefing and the alerts): Read Message History lets the
+#: bot find its own post after an outage (exactly-once).
+NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files",
+          "read_message_history")
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions in :data:`NEEDED` the bot lacks in ``channel``, as Discord names them."""
+    perms = channel.permissions_for(me)
+    return [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
+
+
+def guild_id_of(interaction: discord.Interaction) -> int:
+    """The server the command came from; a DM is refused with "only works in a server"."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id

@@ -23,10 +23,10 @@ from bot.alerts.service import AlertService, build_alert_service
 from bot.alerts.store import AlertSubscription, parse_events
 from bot.briefing.models import Delivery
 from bot.errors import BadInput, UserFacingError
-from bot.tree import send_private
+from bot.tree import guild_id_of, missing_permissions, send_private
 from bot.ui import limits
+from bot.ui.format import STATUS_WORDS
 from bot.validate import check_length
-from cogs.briefing import STATUS_WORDS, _guild_id, missing_permissions
 
 if TYPE_CHECKING:
     from bot.client import CapbriefBot
@@ -47,7 +47,7 @@ class Alerts(commands.Cog):
         self.service = service
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        _guild_id(interaction)
+        guild_id_of(interaction)
         return True
 
     def _check_channel(self, interaction: discord.Interaction,
@@ -73,7 +73,7 @@ class Alerts(commands.Cog):
         kinds = parse_events(events)
         self._check_channel(interaction, channel)
         sub = await asyncio.to_thread(
-            self.service.subscriptions.upsert, guild_id=_guild_id(interaction),
+            self.service.subscriptions.upsert, guild_id=guild_id_of(interaction),
             channel_id=channel.id, events=kinds, created_by=interaction.user.id,
             now=self.service.runtime.clock())
         log.info("guild %s subscribed channel %s to alerts %s", sub.guild_id, sub.channel_id,
@@ -90,7 +90,7 @@ class Alerts(commands.Cog):
     async def unsubscribe(self, interaction: discord.Interaction,
                           channel: discord.TextChannel) -> None:
         subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
-                                       _guild_id(interaction))
+                                       guild_id_of(interaction))
         found = [s for s in subs if s.channel_id == channel.id]
         if not found:
             raise BadInput(f"<#{channel.id}> is not subscribed to alerts.")
@@ -102,7 +102,7 @@ class Alerts(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings(self, interaction: discord.Interaction) -> None:
         subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
-                                       _guild_id(interaction))
+                                       guild_id_of(interaction))
         if not subs:
             await send_private(interaction, "No channel here is subscribed to alerts. An admin "
                                             "can use `/alerts subscribe`.")

@@ -42,8 +42,9 @@ from bot.briefing.schedule import next_slot
 from bot.briefing.sender import ChannelError
 from bot.briefing.service import BriefingService, build_briefing_service
 from bot.errors import BadInput, UserFacingError
-from bot.tree import send_private
+from bot.tree import guild_id_of, missing_permissions, send_private
 from bot.ui import limits
+from bot.ui.format import STATUS_WORDS
 from bot.validate import check_length
 
 if TYPE_CHECKING:
@@ -52,33 +53,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: What the bot needs in a channel to post the briefing.
-#: Read Message History lets the bot find its own post after an outage (exactly-once).
-NEEDED = ("view_channel", "send_messages", "embed_links", "attach_files",
-          "read_message_history")
 #: Length bounds of the string options (Discord enforces them; checked again in the command).
 TIME_LENGTH = (4, 5)  # "8:30" … "08:30"
 ZONE_LENGTH = (2, 40)  # "NZ" … "America/Argentina/ComodRivadavia" (32)
 SECTIONS_LENGTH = (4, 80)  # "leadership, records, history, drivers" is 37
 #: At most this many messages for ``/briefing settings`` (about 20 subscriptions each).
 MAX_SETTINGS_MESSAGES = 10
-STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ not posted", "sending": "⏳ posting",
-                "unknown": "⏳ checking the channel (Discord did not confirm)",
-                "skipped": "⚠️ not posted",
-                "interrupted": "⚠️ interrupted (may not have been posted)",
-                "missed": "⚠️ missed (bot was down)"}
-
-
-def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """The permissions in :data:`NEEDED` the bot lacks in ``channel``, as Discord names them."""
-    perms = channel.permissions_for(me)
-    return [p.replace("_", " ").title() for p in NEEDED if not getattr(perms, p)]
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    """The server the command came from; a DM is refused with "only works in a server"."""
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
 
 
 def refused_sentence(channel: str, missing: list[str], exc: ChannelError) -> str:
@@ -122,7 +102,7 @@ class Briefing(commands.Cog):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Every /briefing command needs a server (Discord hides them in DMs; a stale client or
         a crafted request may still send one)."""
-        _guild_id(interaction)
+        guild_id_of(interaction)
         return True
 
     def _me(self, interaction: discord.Interaction) -> discord.Member:
@@ -162,7 +142,7 @@ class Briefing(commands.Cog):
         options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
         sub = await asyncio.to_thread(
-            self.service.subscriptions.upsert, guild_id=_guild_id(interaction),
+            self.service.subscriptions.upsert, guild_id=guild_id_of(interaction),
             channel_id=channel.id, local_time=at, timezone=tz, options=options,
             created_by=interaction.user.id, now=self.service.runtime.clock())
         await self.service.refresh_slots()
@@ -188,7 +168,7 @@ class Briefing(commands.Cog):
     async def _pick(self, interaction: discord.Interaction,
                     channel: discord.abc.Snowflake | None) -> Subscription:
         subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
-                                       _guild_id(interaction))
+                                       guild_id_of(interaction))
         if channel is not None:
             found = [s for s in subs if s.channel_id == channel.id]
             if not found:
@@ -205,7 +185,7 @@ class Briefing(commands.Cog):
                                                    "next run and last delivery")
     async def settings(self, interaction: discord.Interaction) -> None:
         subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
-                                       _guild_id(interaction))
+                                       guild_id_of(interaction))
         if not subs:
             await send_private(
                 interaction, "No channel here is subscribed. An admin can use "

@@ -22,3 +22,11 @@ def shown(text: str, limit: int = 20) -> str:
     characters, cut to ``limit`` (the bot sends with mentions disabled)."""
     clean = _UNSAFE.sub("", text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+#: How a delivery ledger status reads in ``/briefing settings`` and ``/alerts settings``.
+STATUS_WORDS = {"sent": "✅ posted", "failed": "❌ not posted", "sending": "⏳ posting",
+                "unknown": "⏳ checking the channel (Discord did not confirm)",
+                "skipped": "⚠️ not posted",
+                "interrupted": "⚠️ interrupted (may not have been posted)",
+                "missed": "⚠️ missed (bot was down)"}
