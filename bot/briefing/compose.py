@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from analytics.briefing import Briefing, compose_briefing
+from analytics.briefing import LEAD_WINDOW, Briefing, compose_briefing
 from analytics.charts import Footnote
 from analytics.charts.build import leadership_input, records_input
 from analytics.charts.inputs import window_label
@@ -45,8 +45,11 @@ SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
 FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
-#: The window of the post's leadership chart (63 sessions).
-POST_WINDOW = "3m"
+#: The window of the post's leadership chart: the headline's own (21 sessions), so the chart's
+#: legend shows the headline's figures and its title (the verdict) reads against them. It was
+#: 63 sessions, where on 2026-08-20 the Russell led (+6.2% vs +2.8%) under a title saying large
+#: caps lead short term.
+POST_WINDOW = LEAD_WINDOW
 
 
 @dataclass(frozen=True)

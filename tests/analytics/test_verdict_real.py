@@ -177,3 +177,21 @@ def test_2026_08_20_reads_as_one_call(real_bars: Mapping[str, pd.DataFrame]) -> 
         "21 sessions: large caps lead (RUT/SPX -0.8%)",
         "50-day average: large caps lead (RUT/SPX below it for 15 sessions, since 2026-07-31)",
         "200-day trend: small caps lead (RUT/SPX above its rising 200-day average)"]
+
+
+@pytest.mark.parametrize("day", [date(2024, 12, 2), date(2025, 9, 18), date(2026, 8, 20)])
+def test_the_posts_chart_shows_the_headlines_window_and_figures(
+        real_bars: Mapping[str, pd.DataFrame], day: date) -> None:
+    """The morning post's leadership chart draws the headline's window, so its legend figures
+    are the headline's "Past 21 sessions" returns (2026-08-20 once showed 63 sessions, where
+    the Russell led, under a title saying large caps lead short term)."""
+    from analytics.briefing import LEAD_WINDOW
+    from bot.briefing.compose import POST_WINDOW
+
+    b = compose_briefing(real_bars, day, inceptions=INCEPTIONS)
+    chart = leadership_input(to_price(real_bars["^RUT"]), to_price(real_bars["^GSPC"]),
+                             POST_WINDOW, day, Footnote(day))
+    assert POST_WINDOW == LEAD_WINDOW and chart.title == b.verdict.title
+    rows = {r.symbol: r for r in b.leadership.scoreboard}
+    assert chart.rut_change == pytest.approx(rows["^RUT"].returns[LEAD_WINDOW], abs=1e-12)
+    assert chart.spx_change == pytest.approx(rows["^GSPC"].returns[LEAD_WINDOW], abs=1e-12)
