@@ -2,8 +2,9 @@
 
 The one helper behind the render cache (:class:`bot.render.Renderer`), the analysis memo
 (:class:`bot.services.AsyncMemo`), the joined market snapshots
-(:meth:`bot.services.Services.snapshot`) and the bar cache's refresh
-(:meth:`bot.market_data.cache.BarCache.refresh`). It only joins work in flight; keeping results
+(:meth:`bot.services.Services.snapshot`), the bar cache's refresh
+(:meth:`bot.market_data.cache.BarCache.refresh`) and the briefing's compositions
+(:class:`bot.briefing.compose.ComposeCache`). It only joins work in flight; keeping results
 after they finish (an LRU, say) is up to the caller.
 
 - The work runs in its own task, started by the first caller. Every caller awaits it through

@@ -36,12 +36,15 @@ from bot.market_data.inception import INCEPTIONS, inception_of
 from bot.market_data.quotes import QuoteReader, reader_for
 from bot.market_data.snapshot import MarketSnapshot
 from bot.settings import Settings
+from bot.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
 #: ``render(kind, data, version) -> PNG bytes``.
 RenderFn = Callable[[str, Any, str], Awaitable[bytes]]
 SnapshotFn = Callable[[], Awaitable[MarketSnapshot]]
+#: (session, data as of, options variant).
+ComposeKey = tuple[date, date, str]
 FredFn = Callable[[], Awaitable["Mapping[str, pd.Series] | None"]]
 
 
@@ -150,12 +153,13 @@ class Composer(Protocol):
 
 
 class ComposeCache:
-    """Single-flight composition keyed by (session, asof, variant); counts real compositions.
+    """Composition keyed by (session, asof, variant), single-flight, counting real compositions.
 
-    Concurrent callers for the same key await the same task; only the last few sessions are
-    kept. A failed composition is not cached (the next caller tries again), and a post composed
-    from stale data is kept only ``stale_ttl`` seconds, so a recovered source is used at once.
-    The last good post per variant is remembered as the stale fallback.
+    Concurrent callers for the same key share one composition (:class:`~bot.singleflight.
+    SingleFlight`). A finished post is kept for the last ``keep_sessions`` sessions; a failed
+    composition is not kept (the next caller tries again), and a post composed from stale data
+    is kept only ``stale_ttl`` seconds, so a recovered source is used at once. The last good
+    post per variant is remembered as the stale fallback.
     """
 
     def __init__(self, composer: Composer, keep_sessions: int = 3,
@@ -163,47 +167,42 @@ class ComposeCache:
         self._composer = composer
         self._keep = keep_sessions
         self.stale_ttl = stale_ttl
-        self._tasks: dict[tuple[date, date, str], asyncio.Task[BriefingPost]] = {}
-        self._stale_since: dict[tuple[date, date, str], float] = {}
+        self._flights: SingleFlight[ComposeKey, BriefingPost] = SingleFlight()
+        #: Finished posts and when they were composed (``time.monotonic``).
+        self._kept: dict[ComposeKey, tuple[BriefingPost, float]] = {}
         self.last_good: dict[str, BriefingPost] = {}
         self.compositions = 0
 
     async def get(self, session: date, asof: date, options: BriefingOptions) -> BriefingPost:
         key = (session, asof, options.variant)
-        task = self._tasks.get(key)
-        born = self._stale_since.get(key)
-        if task is not None and born is not None and _time.monotonic() - born > self.stale_ttl:
-            del self._tasks[key]
-            task = None
-        if task is None:
-            task = asyncio.ensure_future(self._compose(session, asof, options))
-            self._tasks[key] = task
-            self._stale_since.pop(key, None)
-            self._trim()
-        try:
-            post = await asyncio.shield(task)
-        except Exception:
-            if self._tasks.get(key) is task:
-                del self._tasks[key]
-            raise
-        if post.stale:
-            self._stale_since.setdefault(key, _time.monotonic())
-        else:
-            self.last_good[options.variant] = post
-        return post
+        kept = self._kept.get(key)
+        if kept is not None:
+            post, born = kept
+            if not post.stale or _time.monotonic() - born <= self.stale_ttl:
+                return post
+            del self._kept[key]
+        return await self._flights.run(key, lambda: self._compose(key, options))
 
-    async def _compose(self, session: date, asof: date, options: BriefingOptions
-                       ) -> BriefingPost:
+    def clear(self) -> None:
+        """Forget every finished post (work in flight is left to finish)."""
+        self._kept.clear()
+
+    async def _compose(self, key: ComposeKey, options: BriefingOptions) -> BriefingPost:
+        session, asof, _ = key
         self.compositions += 1
         log.info("composing briefing for %s (data as of %s), %s", session, asof, options.variant)
-        return await self._composer.compose(session, asof, options)
+        post = await self._composer.compose(session, asof, options)
+        self._kept[key] = (post, _time.monotonic())
+        if not post.stale:
+            self.last_good[options.variant] = post
+        self._trim()
+        return post
 
     def _trim(self) -> None:
-        sessions = sorted({k[0] for k in self._tasks})
+        sessions = sorted({k[0] for k in self._kept})
         for old in sessions[:-self._keep]:
-            for key in [k for k in self._tasks if k[0] == old]:
-                del self._tasks[key]
-                self._stale_since.pop(key, None)
+            for key in [k for k in self._kept if k[0] == old]:
+                del self._kept[key]
 
 
 class BriefingComposer:

@@ -382,7 +382,7 @@ async def f_data_outage_stale_fallback(w: World) -> None:
     await runtime.compose_now(BriefingOptions(charts=False))  # an older good composition
     composer.failures = 10
     clock["now"] = NOW + timedelta(minutes=28)  # the retry would land past the grace window
-    runtime.cache._tasks.clear()
+    runtime.cache.clear()
     await deliver(w, runtime)
     for sub in w.members:
         [msg] = w.fake.posts(sub.channel_id)

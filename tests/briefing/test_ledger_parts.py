@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time as clock
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -120,6 +120,41 @@ async def test_a_stale_composition_is_dropped_once_the_source_recovers() -> None
     await asyncio.sleep(0.1)
     assert (await cache.get(TUE, TUE, BriefingOptions())) is fresh  # a good one is kept
     assert cache.last_good[BriefingOptions().variant] is fresh
+
+
+class _Slow(_Source):
+    """Overlapping callers; fails while ``fail`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale = False
+        self.fail = False
+
+    async def compose(self, session: date, asof: date, options: BriefingOptions
+                      ) -> BriefingPost:
+        await asyncio.sleep(0.01)
+        if self.fail:
+            self.calls += 1
+            raise RuntimeError("source down")
+        return await super().compose(session, asof, options)
+
+
+async def test_concurrent_callers_share_one_composition_and_a_failure_is_not_kept() -> None:
+    source = _Slow()
+    cache = ComposeCache(source, keep_sessions=2)
+    source.fail = True
+    results = await asyncio.gather(*(cache.get(TUE, TUE, BriefingOptions()) for _ in range(5)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results) and source.calls == 1
+    source.fail = False
+    posts = await asyncio.gather(*(cache.get(TUE, TUE, BriefingOptions()) for _ in range(5)))
+    assert source.calls == 2 and cache.compositions == 2
+    assert all(p is posts[0] for p in posts)
+    for days in (1, 2):  # two later sessions push TUE out (two are kept)
+        await cache.get(TUE + timedelta(days=days), TUE, BriefingOptions())
+    assert source.calls == 4
+    assert (await cache.get(TUE, TUE, BriefingOptions())) is not posts[0]
+    assert source.calls == 5
 
 
 def test_shard_of_follows_discords_rule() -> None:
