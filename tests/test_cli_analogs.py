@@ -85,3 +85,16 @@ def test_real_analogs(market_dir: Path, capsys: pytest.CaptureFixture[str], asof
     assert doc["history_complete"] is True and doc["data_start"] == "1979-01-02"
     assert all(f["used"] for f in doc["features"])
     assert doc["pool_start"] < "1981" and doc["pool_end"] < asof
+
+
+def test_the_analogs_regime_column_uses_the_verdicts_trend_words() -> None:
+    """One definition per word: each regime's short label names the 200-day trend side the
+    verdict gives it, and "newly" exactly where the long label says so."""
+    from analytics.leadership import REGIME_LABELS
+    from analytics.verdict import TREND_SIDES
+    from bot.ui.study_text import REGIME_SHORT
+
+    assert set(REGIME_SHORT) == set(REGIME_LABELS)
+    for regime, short in REGIME_SHORT.items():
+        assert short.split(",")[0] == TREND_SIDES[regime]
+        assert ("newly" in short) == ("newly" in REGIME_LABELS[regime])

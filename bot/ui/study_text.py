@@ -421,8 +421,11 @@ def rates_json(study: RateStudy) -> dict[str, Any]:
 # ---------------------------------------------------------------- analogs
 
 ANALOG_SERIES = {"relative": "RUT/SPX", "^RUT": "Russell", "^GSPC": "S&P 500"}
-REGIME_SHORT = {"small_caps_leading": "small lead", "small_caps_rebounding": "bouncing",
-                "small_caps_fading": "slipping", "large_caps_leading": "large lead"}
+#: The 200-day trend call of each regime, in the words of :data:`analytics.leadership.
+#: REGIME_LABELS` ("Small caps lead the 200-day trend, newly" → "small, newly").
+REGIME_SHORT = {"small_caps_leading": "small", "small_caps_rebounding": "small, newly",
+                "small_caps_fading": "large, newly", "large_caps_leading": "large",
+                "unknown": "unknown"}
 
 
 def analog_verdict(c: Comparison) -> str:
@@ -496,10 +499,10 @@ def render_analogs_text(study: AnalogStudy, *, note: str | None = None) -> str:
         lines.append(f"  {r.label}: not used, {r.reason}.")
     lines.append(textwrap.fill(analog_rule_line(study), 100))
     lines.append("")
-    lines.append(f"{'Analog':<10}  {'Dist':>5}  {'Regime':<10}  {'Streak':>6}  "
+    lines.append(f"{'Analog':<10}  {'Dist':>5}  {'200d trend':<12}  {'Streak':>6}  "
                  f"{'vs record':>9}  {'RUT/SPX 1M':>10}  {'3M':>7}")
     for a in study.analogs:
-        lines.append(f"{a.date.isoformat()}  {a.distance:>5.2f}  {REGIME_SHORT[a.regime]:<10}  "
+        lines.append(f"{a.date.isoformat()}  {a.distance:>5.2f}  {REGIME_SHORT[a.regime]:<12}  "
                      f"{a.streak_sessions:>+6,}  {_record(a.drawdown):>9}  {_pct(a.rel_1m):>10}  "
                      f"{_pct(a.rel_3m):>7}")
     lines.append("")
