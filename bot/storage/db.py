@@ -142,9 +142,12 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> lis
                 schema_migrations.c.version == migration.number)).first()
             if done is not None:
                 continue
-            log.info("applying migration %04d %s", migration.number, migration.name)
+            log.debug("applying migration %04d %s", migration.number, migration.name)
             migration.apply(conn)
             conn.execute(schema_migrations.insert().values(
                 version=migration.number, name=migration.name, applied_at=datetime.now(UTC)))
             applied.append(migration.number)
+    if applied:  # one line for a new database, not one per migration
+        log.info("database schema migrated to %04d (applied %s)", applied[-1],
+                 ", ".join(f"{n:04d}" for n in applied))
     return applied
