@@ -9,6 +9,7 @@ here so the families use one namespace).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -159,10 +160,17 @@ def clean_series(series: pd.Series, name: str, *, min_points: int = 2) -> pd.Ser
     return clean
 
 
+#: Matplotlib is not thread-safe: the theme is applied through the global rcParams and the
+#: fast raster path shares FreeType font objects. Renders in one process take turns; the bot
+#: renders in a process pool (one render per worker at a time), so only threads wait here.
+_RENDER_LOCK = threading.Lock()
+
+
 def render(figure_fn: Callable[[Any, Theme], Figure], data: Any, theme: Theme | str) -> bytes:
-    """PNG bytes of ``figure_fn(data, theme)``, drawn with the theme's rcParams in effect."""
+    """PNG bytes of ``figure_fn(data, theme)``, drawn with the theme's rcParams in effect (one
+    render at a time per process; see ``_RENDER_LOCK``)."""
     chosen = get_theme(theme) if isinstance(theme, str) else theme
-    with styled(chosen):
+    with _RENDER_LOCK, styled(chosen):
         return to_png(figure_fn(data, chosen))
 
 

@@ -269,3 +269,18 @@ def test_two_small_cap_symbols_get_different_colours() -> None:
                              ("QQQ", empty)])
     assert len(set(picked)) == 5
     assert picked[:2] == [DARK.small_caps, DARK.large_caps]
+
+
+def test_renders_from_threads_equal_serial_renders(render_path: str) -> None:
+    """Matplotlib is not thread-safe (global rcParams per theme, shared font objects): the CLI
+    and the tests render in threads, so renders in one process must take turns and give the
+    bytes a serial render gives, whatever the interleaving of kinds and themes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = tiny_inputs()
+    jobs = [(kind, inputs[kind], theme) for kind in ("leadership", "records", "custom")
+            for theme in ("dark", "light")]
+    serial = [render_png(*job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=6) as threads:
+        for _ in range(3):
+            assert list(threads.map(lambda job: render_png(*job), jobs)) == serial
