@@ -5,12 +5,9 @@
 (reconcile, then the fan-out) with the clock fixed at ``NOW_ISO`` as instance ``INSTANCE``, and
 prints the report as JSON. ``SHARDS`` is ``all`` or ``0,1/4`` (this process runs shards 0 and 1
 of 4: it delivers only to guilds on them); ``RATE`` caps its sends per second (0: none).
-``KILL_AT`` is where this process SIGKILLs itself; the hooks are wrapped around the production
-objects *here*, in test code (production has no crash switch):
-
-- ``claim``: right after the first batch claim committed;
-- ``after-send``: right after the first send returned, before it is recorded;
-- ``reconcile``: right after reconcile read the channel, before it recorded what it found.
+``KILL_AT`` is where this process SIGKILLs itself (``claim``, ``after-send``, ``reconcile``, or
+``pause:STEP`` to stop there until the test kills it): the hooks of ``tests/kill_hooks.py``,
+wrapped around the production objects in test code (production has no crash switch).
 
 Kills "while the send is in flight" and "during a 429 wait" come from the test itself, which
 watches the fake Discord and kills this process from outside.
@@ -21,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import signal
 import sys
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,40 +26,11 @@ import discord
 
 from bot.briefing.fanout import BriefingRuntime
 from bot.briefing.models import shard_of
-from bot.briefing.sender import DiscordSender, SendLimiter
+from bot.briefing.sender import SendLimiter
 from bot.briefing.store import DeliveryRepository, SubscriptionRepository
 from bot.storage.db import create_engine
 from tests.briefing.conftest import CountingComposer
-
-
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-class KillingDeliveries(DeliveryRepository):
-    def claim(self, *args: Any, **kwargs: Any) -> list[int]:
-        won = super().claim(*args, **kwargs)
-        if won:
-            _die()
-        return won
-
-
-class KillingSender(DiscordSender):
-    def __init__(self, client: discord.Client, kill_at: str, **kwargs: Any) -> None:
-        super().__init__(client, **kwargs)
-        self.kill_at = kill_at
-
-    async def send(self, channel_id: int, post: Any, *, nonce: str | None = None) -> int:
-        message_id = await super().send(channel_id, post, nonce=nonce)
-        if self.kill_at == "after-send":
-            _die()
-        return message_id
-
-    async def find(self, channel_id: int, marker: str) -> int | None:
-        found = await super().find(channel_id, marker)
-        if self.kill_at == "reconcile":
-            _die()
-        return found
+from tests.kill_hooks import Hook, HookedSender, hook_claim
 
 
 def owner_of(spec: str) -> Any:
@@ -82,9 +48,10 @@ async def main(db_url: str, api_base: str, now_iso: str, instance: str,
     client = discord.Client(intents=discord.Intents.none())
     await client.login("crash-test-token")
     engine = create_engine(db_url)
-    deliveries = KillingDeliveries(engine) if kill_at == "claim" else DeliveryRepository(engine)
-    runtime = BriefingRuntime(SubscriptionRepository(engine), deliveries, CountingComposer(),
-                              KillingSender(client, kill_at, timeout=2.0),
+    hook = Hook(kill_at)
+    runtime = BriefingRuntime(SubscriptionRepository(engine),
+                              hook_claim(DeliveryRepository(engine), hook), CountingComposer(),
+                              HookedSender(client, hook, timeout=2.0),
                               grace=timedelta(minutes=60), concurrency=1 if not float(rate)
                               else 5, clock=lambda: now, instance=instance,
                               throttle_backoff=0.2, owns=owner_of(shards),
