@@ -97,10 +97,21 @@ _WARM_BARRIER: Any = None
 WARM_BARRIER_TIMEOUT_S = 30.0
 
 
+#: How much lower the workers' CPU priority is than the bot's (``nice`` increment). On a small
+#: machine a burst keeps every worker busy; the event loop, which acknowledges interactions
+#: within Discord's 3 s and does little CPU work itself, then still gets a core when it needs
+#: one. Renders lose nothing when a core is free.
+WORKER_NICE = 5
+
+
 def init_worker(choice: str, barrier: Any = None) -> None:
-    """Pool initializer: the render path (:func:`use_render_path`) and the warm-up barrier."""
+    """Pool initializer: lower priority (:data:`WORKER_NICE`), the render path
+    (:func:`use_render_path`) and the warm-up barrier."""
     global _WARM_BARRIER
     _WARM_BARRIER = barrier
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(WORKER_NICE)
     use_render_path(choice)
 
 
