@@ -249,6 +249,11 @@ class Renderer:
         processes = getattr(self._pool, "_processes", None) or {}
         return sorted(processes)
 
+    def clear_cache(self) -> None:
+        """Forget every finished PNG (renders in flight are not affected); for benchmarks that
+        repeat the same cold requests."""
+        self._cache.clear()
+
     def cache_info(self) -> dict[str, int]:
         return {"entries": len(self._cache), "max_entries": self.cache_entries,
                 "hits": self.cache_hits, "renders": self.renders, "inflight": len(self._inflight)}

@@ -62,6 +62,10 @@ class AsyncMemo:
         self._done: OrderedDict[Hashable, Any] = OrderedDict()
         self._flights: SingleFlight[Hashable, Any] = SingleFlight()
 
+    def clear(self) -> None:
+        """Forget every kept result (work in flight is not affected)."""
+        self._done.clear()
+
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if key in self._done:
             self._done.move_to_end(key)
