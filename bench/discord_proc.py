@@ -142,6 +142,11 @@ class FakeProcess:
             resp.raise_for_status()
             return await resp.json()
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     async def wait_ready(self) -> None:
         await self._post("/ready", {})
 
