@@ -17,13 +17,13 @@ stamps: interaction dispatched → request received.
 - burst distinct: 50 concurrent /status on 50 different days (50 analyses, 50 renders): total
   time, renders, loop lag p99 (a 5 ms sleeper's overshoot); burst dedup: 50 identical concurrent
   /status on one new day, about single-flight (renders == 1);
-- concurrent 200 distinct (issue 12 item 4): 100 /status on distinct days and 100 /chart with
-  distinct symbols and kinds, all at once: requests/s against the pool's measured capacity
-  (24 distinct prebuilt charts submitted at once, renders/s), ack p99, loop lag p99;
+- concurrent 200 distinct (issue 12 item 4), in rounds (:func:`bench.discord_bursts.concurrent200`):
+  100 /status on distinct days and 100 /chart with distinct symbols and kinds, all at once:
+  requests/s against the pool's capacity measured around each round (the same 200 charts from
+  prebuilt inputs), ack p50/p99, loop lag p99, the CPU each process used;
 - ack floors, from the same run: 200 interactions at once of a trivial command (``/ack-floor``:
-  defer, then a one-line embed; no data, analysis or chart) and 200 /status at once on a day
-  already answered (memo and render-cache hits, no pool job): what handling 200 interactions
-  at once costs by itself, beside the concurrent figure's ack p99;
+  defer, then a one-line embed; no data, analysis or chart) right before each round, and 200
+  /status at once on a day already answered (memo and render-cache hits, no pool job);
 - naive with download: the first baseline (yfinance download of the 4 symbols from the fake
   Yahoo on every request), kept for reference only: it does more work than the bot.
 """
