@@ -9,8 +9,9 @@ frame over once instead:
   folder the first time a job needs it, in a thread; the job then carries a :class:`FrameRef`
   (symbol and path, a few bytes). Frames are immutable once cached (the market data returns the
   same objects until a bar changes), so they are known by identity: a warm request costs a dict
-  lookup and no thread hop. The shelf keeps the ``entries`` most recently used frames and
-  deletes the files of older ones; a frame needed again is written again.
+  lookup and no thread hop. The shelf holds the frames weakly (a superseded frame is freed as
+  usual), keeps the files of the ``entries`` most recently used ones and deletes older files; a
+  frame needed again is written again.
 - **Worker side** (:func:`load_bars`): each worker keeps the ``WORKER_FRAMES`` most recently
   read frames by path, so it reads a file once per data version.
 """
@@ -24,6 +25,7 @@ import pickle
 import shutil
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,12 +51,12 @@ class FrameRef:
 class FrameShelf:
     """The bot side: frames on file for the workers (see the module docstring)."""
 
-    def __init__(self, entries: int = 256) -> None:
+    def __init__(self, entries: int = 128) -> None:
         self.entries = entries
         #: Files written so far (a frame written again after eviction counts again).
         self.written = 0
         self._root: Path | None = None
-        self._held: OrderedDict[int, tuple[Any, FrameRef]] = OrderedDict()
+        self._held: OrderedDict[int, tuple[weakref.ref[Any], FrameRef]] = OrderedDict()
         self._names = itertools.count()
         self._lock = threading.Lock()  # put() runs in threads, known() on the loop
 
@@ -64,7 +66,7 @@ class FrameShelf:
         with self._lock:
             for symbol, frame in bars.items():
                 held = self._held.get(id(frame))
-                if held is None or held[0] is not frame or held[1].symbol != symbol:
+                if held is None or held[0]() is not frame or held[1].symbol != symbol:
                     return None
                 self._held.move_to_end(id(frame))
                 refs[symbol] = held[1]
@@ -76,8 +78,8 @@ class FrameShelf:
         with self._lock:
             for symbol, frame in bars.items():
                 held = self._held.get(id(frame))
-                if held is None or held[0] is not frame or held[1].symbol != symbol:
-                    held = (frame, self._write(symbol, frame))
+                if held is None or held[0]() is not frame or held[1].symbol != symbol:
+                    held = (weakref.ref(frame), self._write(symbol, frame))
                     self._held[id(frame)] = held
                     self.written += 1
                 self._held.move_to_end(id(frame))
