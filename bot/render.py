@@ -19,7 +19,13 @@
   is passed to each worker by the pool initializer, analytics reads no environment).
 
 ``data`` is the chart's input dataclass (see :mod:`analytics.charts.inputs`), or a zero-argument
-callable returning it: the callable runs (in a thread) only on a cache miss.
+callable returning it: the callable runs (in a thread) only on a cache miss. The cogs build
+their inputs in the pool instead (:meth:`Renderer.analyse`) and pass the dataclass.
+
+- **Analysis in the pool.** :meth:`Renderer.analyse` runs ``fn(bars, ...)`` (a command's analysis
+  or chart input: pandas, CPU-bound) in a worker too, so the bot's own process does no heavy
+  pandas work under its GIL while it answers other interactions. The bars reach the workers by
+  file, once per frame (:mod:`bot.render_frames`); the job carries only their paths.
 """
 
 from __future__ import annotations
@@ -31,24 +37,29 @@ import multiprocessing
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from analytics.charts import KINDS, ChartInputError
 from bot.errors import DataUnavailable
+from bot.render_frames import FrameShelf
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
 
 if TYPE_CHECKING:  # pandas-backed; imported where used, so the bot starts without pandas
+    import pandas as pd
+
     from analytics.charts.inputs import Footnote
     from bot.market_data.snapshot import MarketSnapshot
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["analytics.charts.registry"]
+PRELOAD = ["analytics.charts.registry", "analytics.leadership", "analytics.charts.build",
+           "bot.render_jobs"]
+R = TypeVar("R")
 CacheKey = tuple[str, Hashable, str, str]
 #: Set to 1 (or true/yes/on) to force the public Agg canvas instead of the fast renderer.
 FALLBACK_ENV = "CAPBRIEF_RENDER_FALLBACK"
@@ -86,10 +97,21 @@ _WARM_BARRIER: Any = None
 WARM_BARRIER_TIMEOUT_S = 30.0
 
 
+#: How much lower the workers' CPU priority is than the bot's (``nice`` increment). On a small
+#: machine a burst keeps every worker busy; the event loop, which acknowledges interactions
+#: within Discord's 3 s and does little CPU work itself, then still gets a core when it needs
+#: one. Renders lose nothing when a core is free.
+WORKER_NICE = 5
+
+
 def init_worker(choice: str, barrier: Any = None) -> None:
-    """Pool initializer: the render path (:func:`use_render_path`) and the warm-up barrier."""
+    """Pool initializer: lower priority (:data:`WORKER_NICE`), the render path
+    (:func:`use_render_path`) and the warm-up barrier."""
     global _WARM_BARRIER
     _WARM_BARRIER = barrier
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(WORKER_NICE)
     use_render_path(choice)
 
 
@@ -165,6 +187,13 @@ class Renderer:
         self.theme = theme
         #: Renders performed by workers (cache hits and joined requests are not counted).
         self.renders = 0
+        #: Pool jobs completed: renders plus :meth:`analyse` calls (warm-ups not counted).
+        self.jobs = 0
+        #: :meth:`analyse` calls completed, and the worker pids they ran in.
+        self.analyses = 0
+        self.analysis_pids: set[int] = set()
+        #: The bars handed to workers by file (:mod:`bot.render_frames`).
+        self.frames = FrameShelf()
         self.cache_hits = 0
         self.pool_restarts = 0
         self._pool: ProcessPoolExecutor | None = None
@@ -213,11 +242,17 @@ class Renderer:
         self._inflight.cancel_all()
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        self.frames.close()
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for health checks and tests)."""
         processes = getattr(self._pool, "_processes", None) or {}
         return sorted(processes)
+
+    def clear_cache(self) -> None:
+        """Forget every finished PNG (renders in flight are not affected); for benchmarks that
+        repeat the same cold requests."""
+        self._cache.clear()
 
     def cache_info(self) -> dict[str, int]:
         return {"entries": len(self._cache), "max_entries": self.cache_entries,
@@ -243,10 +278,26 @@ class Renderer:
             return cached
         return await self._inflight.run(key, lambda: self._produce(key, kind, data, theme))
 
+    async def analyse(self, fn: Callable[..., R], bars: Mapping[str, pd.DataFrame],
+                      *args: Any, **kwargs: Any) -> R:
+        """``fn(bars, *args, **kwargs)`` in a pool worker (``fn`` module-level, its arguments
+        and result picklable); its exception propagates. ``bars`` go by file, written the first
+        time a frame is needed (in a thread), then known by identity (no I/O)."""
+        from bot.render_jobs import with_bars
+
+        refs = self.frames.known(bars)
+        if refs is None:
+            refs = await asyncio.to_thread(self.frames.put, bars)
+        pid, result = await self._submit(with_bars, fn, refs, args, kwargs)
+        self.analyses += 1
+        self.analysis_pids.add(pid)
+        return cast(R, result)
+
     async def _produce(self, key: CacheKey, kind: str, data: Any, theme: str) -> bytes:
         try:
             payload = await asyncio.to_thread(data) if callable(data) else data
-            png = await self._run(kind, payload, theme)
+            png = await self._submit(render_job, kind, payload, theme)
+            self.renders += 1
         except ChartInputError as exc:
             raise ChartUnavailable(f"can't draw that chart: {exc}") from exc
         self._cache[key] = png
@@ -255,23 +306,25 @@ class Renderer:
             self._cache.popitem(last=False)
         return png
 
-    async def _run(self, kind: str, data: Any, theme: str) -> bytes:
+    async def _submit(self, fn: Callable[..., R], *args: Any) -> R:
+        """``fn(*args)`` in the pool (started if need be); a dead worker's pool is replaced
+        and the job retried once."""
         if self._pool is None:
             await self.start()
         for attempt in (1, 2):
             pool = self._pool
             assert pool is not None
             try:
-                png: bytes = await asyncio.wrap_future(pool.submit(render_job, kind, data, theme))
+                result: R = await asyncio.wrap_future(pool.submit(fn, *args))
             except BrokenProcessPool:
                 if attempt == 2:
                     raise
-                log.warning("render worker died (%s chart); restarting the pool and retrying",
-                            kind)
+                log.warning("render worker died (%s); restarting the pool and retrying",
+                            getattr(fn, "__name__", "job"))
                 await self._replace(pool)
                 continue
-            self.renders += 1
-            return png
+            self.jobs += 1
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _replace(self, broken: ProcessPoolExecutor) -> None:

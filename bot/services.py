@@ -3,10 +3,13 @@
 - ``market``: :class:`~bot.market_data.service.MarketData` (the one data path);
 - ``renderer``: :class:`bot.render.Renderer` (warmed process pool + single-flight render cache);
 - ``memo``: :class:`AsyncMemo`, single-flight cache of analysis results keyed by data version;
-- :meth:`Services.compute`: the lane where commands run their analysis (pandas, CPU-bound):
-  :data:`ANALYSIS_THREADS` threads, so a burst of commands puts at most that many CPU-bound
-  threads against the event loop for the GIL (``asyncio.to_thread`` would use up to six on two
-  cores). I/O and long jobs (minutes) stay on ``asyncio.to_thread``;
+- :meth:`Services.analyse`: where /status and /chart run their analysis and chart input
+  (pandas, CPU-bound): a render-pool worker (:meth:`bot.render.Renderer.analyse`), so it never
+  holds the bot's GIL while the loop answers other interactions;
+- :meth:`Services.compute`: the thread lane for analysis that still runs in the bot's process
+  (the other commands): :data:`ANALYSIS_THREADS` threads, so a burst puts at most that many
+  CPU-bound threads against the event loop for the GIL (``asyncio.to_thread`` would use up to
+  six on two cores). I/O and long jobs (minutes) stay on ``asyncio.to_thread``;
 - ``storage`` and ``scheduler``: slots for the briefing (filled by the briefing wiring; ``None``
   when unused). A scheduler is any object with ``start()`` and ``shutdown()``.
 
@@ -24,16 +27,18 @@ import asyncio
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from bot.settings import Settings
 from bot.singleflight import SingleFlight
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from bot.market_data.service import MarketData
     from bot.market_data.snapshot import MarketSnapshot
 
@@ -56,6 +61,10 @@ class AsyncMemo:
         self.computed = 0
         self._done: OrderedDict[Hashable, Any] = OrderedDict()
         self._flights: SingleFlight[Hashable, Any] = SingleFlight()
+
+    def clear(self) -> None:
+        """Forget every kept result (work in flight is not affected)."""
+        self._done.clear()
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if key in self._done:
@@ -116,6 +125,15 @@ class Services:
             self._lane = ThreadPoolExecutor(ANALYSIS_THREADS, thread_name_prefix="analysis")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._lane, functools.partial(fn, *args, **kwargs))
+
+    async def analyse(self, fn: Callable[..., R], bars: Mapping[str, pd.DataFrame],
+                      *args: Any, **kwargs: Any) -> R:
+        """``fn(bars, *args, **kwargs)`` in a render-pool worker (:meth:`Renderer.analyse`:
+        ``fn`` module-level, arguments and result picklable); in the analysis lane when there is
+        no render pool. Its exception propagates."""
+        if self.renderer is not None and hasattr(self.renderer, "analyse"):
+            return cast(R, await self.renderer.analyse(fn, bars, *args, **kwargs))
+        return await self.compute(fn, bars, *args, **kwargs)
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` during :meth:`close` (last registered, first run)."""

@@ -1,9 +1,9 @@
 """``/chart symbols:"IWM SPY" [period] [kind]``: an on-demand chart of 1–4 symbols.
 
 parse (tickers, period, kind: all checked before any fetch) → defer → fetch those symbols
-(an unknown one is refused, nothing rendered) → build the chart input → render (single-flight)
-→ one follow-up: embed + PNG. Autocomplete suggests universe symbols for the last ticker typed;
-any valid ticker is accepted.
+(an unknown one is refused, nothing rendered) → build the chart input (in a render-pool worker,
+memoised per data version) → render (single-flight) → one follow-up: embed + PNG.
+Autocomplete suggests universe symbols for the last ticker typed; any valid ticker is accepted.
 """
 
 from __future__ import annotations
@@ -15,11 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from analytics.charts.choices import WINDOW_LABELS
-from bot.chart_request import (
-    build_chart_input,
-    check_symbols_held,
-    parse_chart_request,
-)
+from bot.chart_request import check_symbols_held, parse_chart_request
 from bot.tree import heavy_cooldown, send_reply
 
 if TYPE_CHECKING:
@@ -66,15 +62,16 @@ class Chart(commands.Cog):
                     kind: str = "rebased") -> None:
         request = parse_chart_request(symbols, period, kind)
         await interaction.response.defer(thinking=True)
+        from bot.render_jobs import chart_input
         from bot.ui.embeds import chart_embed  # pandas-backed: loaded on first use
-
 
         services = self.bot.services
         snap = await services.snapshot(request.symbols)
         check_symbols_held(request, snap)  # refused before any work
         data: CustomInput = await services.memo.get(
             ("chart", snap.version, tuple(request.symbols), request.period, request.kind),
-            lambda: services.compute(build_chart_input, request, snap))
+            lambda: services.analyse(chart_input, {s: snap.bars[s] for s in request.symbols},
+                                     request, snap.source, snap.stale))
         png = await services.renderer.render("custom", request.params, data,
                                              version=snap.version)
         embed = chart_embed(data, source=snap.source, stale=snap.stale,

@@ -1,8 +1,10 @@
 """``/status [window] [asof]``: who leads now, with the leadership chart.
 
 parse (window choice, asof) → defer → fetch (^RUT ^GSPC IWM SPY) → analyse
-(:func:`analytics.leadership.calc_leadership_snapshot`, memoised per data version) → render
-(``leadership`` chart, single-flight in the renderer) → one follow-up: embed + PNG.
+(:func:`analytics.leadership.calc_leadership_snapshot`) and build the chart input
+(:func:`bot.render_jobs.leadership_chart`), each in a render-pool worker and memoised per data
+version → render (``leadership`` chart, single-flight in the renderer) → one follow-up: embed +
+PNG. The bot's own process does no pandas work for a new date beyond finding its session.
 """
 
 from __future__ import annotations
@@ -42,12 +44,11 @@ class Status(commands.Cog):
         requested = parse_asof(asof, today=market_today())
         await interaction.response.defer(thinking=True)
         # pandas and analytics load on first use (warmed after READY), not with the cog
-        from analytics.charts.build import leadership_input
         from analytics.charts.inputs import Footnote
         from analytics.leadership import LARGE, SMALL, calc_leadership_snapshot
-        from analytics.series import to_price
         from bot.asof import resolve_asof
         from bot.data_age import data_age_line
+        from bot.render_jobs import leadership_chart
         from bot.ui.embeds import status_embed
 
         services = self.bot.services
@@ -55,16 +56,17 @@ class Status(commands.Cog):
         resolved = resolve_asof(snap.bars, requested, today=market_today())
         session = resolved.session
         opts = self.bot.settings.analytics
+        bars = {s: snap.bars[s] for s in SYMBOLS if s in snap.bars}
         lead = await services.memo.get(
             ("status", snap.version, session, opts.breakout_gap_days, opts.round_step),
-            lambda: services.compute(calc_leadership_snapshot, snap.bars, session,
+            lambda: services.analyse(calc_leadership_snapshot, bars, session,
                                      gap_days=opts.breakout_gap_days,
                                      round_step=opts.round_step, inceptions=INCEPTIONS))
         footnote = Footnote(asof=session, stale=snap.stale, source=snap.source)
+        pair = {s: snap.bars[s] for s in (SMALL, LARGE)}
         chart = await services.memo.get(
             ("status-chart", snap.version, session, window),
-            lambda: services.compute(leadership_input, to_price(snap.bars[SMALL]),
-                                     to_price(snap.bars[LARGE]), window, session, footnote))
+            lambda: services.analyse(leadership_chart, pair, window, session, footnote))
         png = await services.renderer.render(
             "leadership", {"window": window, "asof": session.isoformat()}, chart,
             version=snap.version)

@@ -78,7 +78,7 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.data_age",),
     ("bot.ui",),
     ("bot.asof", "bot.validate", "bot.render", "bot.chart_request", "bot.briefing.schedule",
-     "bot.alerts.params"),
+     "bot.alerts.params", "bot.render_frames", "bot.render_jobs"),
     ("bot.briefing", "bot.alerts"),                     # the morning post and the alerts
     # the running process
     ("bot.services", "bot.health", "bot.tree", "bot.briefing.service", "bot.alerts.service"),

@@ -241,3 +241,36 @@ async def test_background_start_returns_at_once_and_the_first_render_waits_for_i
         assert r.renders == 1
     finally:
         await r.close()
+
+
+def where_and_what(bars: dict[str, object], scale: int, *, extra: int = 0) -> tuple[int, int]:
+    """A pool job for the tests below: (the pid it ran in, rows of bars × scale + extra)."""
+    return os.getpid(), sum(len(f) for f in bars.values()) * scale + extra  # type: ignore[arg-type]
+
+
+def refuse(bars: dict[str, object]) -> None:
+    raise ValueError(f"refused {sorted(bars)}")
+
+
+async def test_analyse_runs_in_a_worker_with_the_bars_written_once(renderer: Renderer) -> None:
+    bars = {"^RUT": RUT.to_frame("close"), "^GSPC": SPX.to_frame("close")}
+    jobs, written = renderer.jobs, renderer.frames.written
+    pid, rows = await renderer.analyse(where_and_what, bars, 2, extra=1)
+    assert pid != os.getpid() and pid in renderer.worker_pids()
+    assert rows == (len(RUT) + len(SPX)) * 2 + 1
+    assert renderer.jobs - jobs == 1 and renderer.frames.written - written == 2
+    await renderer.analyse(where_and_what, bars, 1)  # the same frames: known, not rewritten
+    assert renderer.frames.written - written == 2
+    await renderer.analyse(where_and_what, {"^RUT": RUT.to_frame("close")}, 1)  # a new object
+    assert renderer.frames.written - written == 3
+    with pytest.raises(ValueError, match=r"refused \['\^GSPC', '\^RUT'\]"):
+        await renderer.analyse(refuse, bars)
+
+
+def test_workers_run_at_a_lower_cpu_priority_than_the_bot(renderer: Renderer) -> None:
+    from bot.render import WORKER_NICE
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert WORKER_NICE > 0
+    for pid in renderer.worker_pids():
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, mine + WORKER_NICE)
