@@ -62,6 +62,7 @@ from bot.briefing.schedule import (
     classify,
     data_asof,
     local_date,
+    missed_reason,
     recent_slots,
     slot_on,
 )
@@ -216,13 +217,10 @@ class BriefingRuntime:
     async def _record_missed(self, slot: Slot, subs: Iterable[Subscription], now: datetime
                              ) -> FanoutReport:
         report = FanoutReport(session=slot.session)
-        late = now - slot.fire_at
+        reason = missed_reason(slot.fire_at, now, self.grace)
         for sub in subs:
             if not self.owns(sub.guild_id):
                 continue
-            reason = (f"the bot was down at {slot.fire_at:%Y-%m-%d %H:%M} UTC and came back "
-                      f"{int(late.total_seconds() // 60)} min later, beyond the "
-                      f"{int(self.grace.total_seconds() // 60)}-min grace window")
             if await self._db(self.deliveries.mark_missed, sub.id, slot.session, reason, now):
                 log.warning("briefing MISSED for subscription %s (channel %s), session %s: %s",
                             sub.id, sub.channel_id, slot.session, reason)

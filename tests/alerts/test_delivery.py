@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from analytics.alerts import AlertParams
 from bot.alerts.delivery import AlertRuntime, due_session
 from bot.alerts.store import (
+    NOTHING_FIRED,
     AlertDeliveryRepository,
     AlertSubscriptionRepository,
     alert_nonce,
@@ -122,7 +123,10 @@ async def test_events_not_wanted_post_nothing(
     sid = subscribe(engine, events=("drought",))
     report = await runtime(engine, bot, cut(full_snapshot, SESSION)).run_due()
     assert report.sent == [] and fake.find("POST", POSTS) == []
-    assert AlertDeliveryRepository(engine).get(sid, SESSION) is None
+    # The session was evaluated: its row says so (so a restart does not call it missed).
+    row = AlertDeliveryRepository(engine).get(sid, SESSION)
+    assert row is not None and row.status == DeliveryStatus.SKIPPED
+    assert row.last_error == NOTHING_FIRED and row.message_id is None
 
 
 async def test_restart_between_evaluation_and_send_posts_once(
