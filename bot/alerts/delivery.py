@@ -47,11 +47,9 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from analytics.alerts import AlertBatch, AlertParams, calc_alerts
@@ -63,10 +61,11 @@ from bot.alerts.store import (
     alert_nonce,
 )
 from bot.briefing.fanout import PostSender, default_instance
+from bot.briefing.ledger_runtime import LedgerRuntime
 from bot.briefing.models import DeliveryStatus
 from bot.briefing.post import BriefingPost, PostField, PostImage
 from bot.briefing.schedule import Slot, classify, missed_reason
-from bot.briefing.sender import ChannelError, OutcomeUnknown, SendLimiter, Throttled
+from bot.briefing.sender import ChannelError, OutcomeUnknown, SendLimiter
 from bot.clock import utc_now
 from bot.market_data import calendar
 from bot.market_data.inception import inception_of
@@ -74,7 +73,6 @@ from bot.market_data.snapshot import MarketSnapshot
 from bot.ui.alert_embeds import alert_embed
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 NEW_YORK = ZoneInfo("America/New_York")
 SYMBOLS = ("^RUT", "^GSPC")
 CHART_FILE = "alerts.png"
@@ -146,8 +144,12 @@ class AlertReport:
     skip_reason: str | None = None
 
 
-class AlertRuntime:
-    """Evaluate, claim, send, record and reconcile alert deliveries."""
+class AlertRuntime(LedgerRuntime):
+    """Evaluate, claim, send, record and reconcile alert deliveries (the ledger thread, the
+    failure rule and retention: :class:`LedgerRuntime`, shared with the briefing)."""
+
+    kind = "alert"
+    deliveries: AlertDeliveryRepository
 
     def __init__(self, subscriptions: AlertSubscriptionRepository,
                  deliveries: AlertDeliveryRepository, sender: PostSender,
@@ -177,15 +179,7 @@ class AlertRuntime:
         self.max_failures = max_failures
         self.compute: Compute = compute or asyncio.to_thread
         self._tokens = itertools.count(1)
-        # Ledger calls on ONE worker thread, as the briefing's (never two at once).
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="alerts-db")
-
-    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        call = partial(fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False)
+        self._start_ledger_thread()
 
     def _owner(self) -> str:
         return f"alerts-{self.instance}/{self.boot}/{next(self._tokens)}"
@@ -355,36 +349,6 @@ class AlertRuntime:
         if sub.consecutive_failures:
             await self._db(self.subscriptions.record_success, sub.id, now)
         report.sent.append(sub.id)
-
-    async def _failed(self, sub: AlertSubscription, session: date, exc: Exception,
-                      report: AlertReport) -> None:
-        """Record a refused post and count it; the briefing's rule disables the subscription
-        at ``max_failures`` in a row (WARNING with the reason)."""
-        why = exc.reason if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
-        now = self.clock()
-        await self._db(self.deliveries.mark_failed, sub.id, session, why, now)
-        report.failed.append(sub.id)
-        after = await self._db(self.subscriptions.record_failure, sub.id, why,
-                               max_failures=self.max_failures, now=now)
-        if isinstance(exc, ChannelError | Throttled):
-            log.warning("alert to channel %s failed: %s", sub.channel_id, why)
-        else:
-            log.error("alert to channel %s failed", sub.channel_id, exc_info=exc)
-        if after is not None and not after.enabled:
-            log.warning("alert subscription %s (channel %s) disabled: %s", sub.id,
-                        sub.channel_id, after.disabled_reason)
-            report.disabled.append(sub.id)
-
-    # -- retention ---------------------------------------------------------------------------
-    async def purge(self, keep_days: int) -> int:
-        """Delete ``alert_deliveries`` rows of sessions more than ``keep_days`` before today
-        (``[briefing] retention_days``, the briefing ledger's retention)."""
-        before = self.clock().date() - timedelta(days=keep_days)
-        gone = await self._db(self.deliveries.purge, before)
-        if gone:
-            log.info("alerts ledger: %d row(s) before %s removed (retention %d days)", gone,
-                     before, keep_days)
-        return gone
 
     # -- reconcile ---------------------------------------------------------------------------
     async def reconcile(self, session: date | None = None,

@@ -33,14 +33,20 @@ def missed_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
             if r.levelno == logging.WARNING and "alerts MISSED" in r.getMessage()]
 
 
-async def test_restart_after_three_missed_sessions_posts_the_latest_once_and_records_the_rest(
-        client: tuple[FakeDiscord, discord.Client], engine: Engine,
-        full_snapshot: MarketSnapshot, caplog: pytest.LogCaptureFixture) -> None:
-    fake, bot = client
+def evaluated_until_friday(engine: Engine) -> tuple[int, AlertDeliveryRepository]:
+    """A subscription since 2025-09-01 whose last evaluated session is :data:`BEFORE`."""
     sid = subscribe(engine, now=datetime(2025, 9, 1, tzinfo=UTC))
     deliveries = AlertDeliveryRepository(engine)
     deliveries.record_outcome([sid], BEFORE, DeliveryStatus.SKIPPED, NOTHING_FIRED,
                               datetime(2025, 9, 12, 20, 31, tzinfo=UTC))
+    return sid, deliveries
+
+
+async def test_restart_after_three_missed_sessions_posts_the_latest_once_and_records_the_rest(
+        client: tuple[FakeDiscord, discord.Client], engine: Engine,
+        full_snapshot: MarketSnapshot, caplog: pytest.LogCaptureFixture) -> None:
+    fake, bot = client
+    sid, deliveries = evaluated_until_friday(engine)
     caplog.set_level(logging.INFO)
     rt = runtime(engine, bot, cut(full_snapshot, SESSION))
     report = await rt.run_due()
@@ -69,10 +75,7 @@ async def test_restart_beyond_the_grace_window_records_the_latest_missed_too(
         client: tuple[FakeDiscord, discord.Client], engine: Engine,
         full_snapshot: MarketSnapshot, caplog: pytest.LogCaptureFixture) -> None:
     fake, bot = client
-    sid = subscribe(engine, now=datetime(2025, 9, 1, tzinfo=UTC))
-    deliveries = AlertDeliveryRepository(engine)
-    deliveries.record_outcome([sid], BEFORE, DeliveryStatus.SKIPPED, NOTHING_FIRED,
-                              datetime(2025, 9, 12, 20, 31, tzinfo=UTC))
+    sid, deliveries = evaluated_until_friday(engine)
     # 2025-09-18 became due at 20:30 UTC; back at 01:00 the next night, 270 min later.
     late = datetime(2025, 9, 19, 1, 0, tzinfo=UTC)
     report = await runtime(engine, bot, cut(full_snapshot, SESSION), now=late,
@@ -115,10 +118,7 @@ async def test_sessions_while_disabled_are_not_recorded_missed_after_re_enabling
         full_snapshot: MarketSnapshot) -> None:
     fake, bot = client
     subs = AlertSubscriptionRepository(engine)
-    sid = subscribe(engine, now=datetime(2025, 9, 1, tzinfo=UTC))
-    deliveries = AlertDeliveryRepository(engine)
-    deliveries.record_outcome([sid], BEFORE, DeliveryStatus.SKIPPED, NOTHING_FIRED,
-                              datetime(2025, 9, 12, 20, 31, tzinfo=UTC))
+    sid, deliveries = evaluated_until_friday(engine)
     subs.record_failure(sid, "403 Missing Permissions", max_failures=1,
                         now=datetime(2025, 9, 12, 21, tzinfo=UTC))
     assert not subs.many([sid])[sid].enabled
