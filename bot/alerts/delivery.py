@@ -28,7 +28,8 @@ shape and :class:`~bot.briefing.store.DeliveryRepository` code): reconcile first
 re-sent blind), then claim under a lease, send with the deterministic nonce (``enforce_nonce``)
 and record. All of a session's events wanted by one subscription go out as ONE message.
 ``max_per_day`` caps messages per channel per New York day (default 1: one session's events
-are already one message, so the cap only bites if a backlog of sessions is delivered at once).
+are already one message and a restart posts only the latest due session, so the cap is a
+safety bound for sessions evaluated directly with :meth:`AlertRuntime.evaluate`).
 
 **Failures.** A post Discord refused (403/404, a 429 past the retries, or a bug) counts against
 the subscription; ``max_failures`` in a row (``[briefing] max_failures``, the briefing's rule and
