@@ -131,3 +131,24 @@ async def test_sessions_while_disabled_are_not_recorded_missed_after_re_enabling
     report = await runtime(engine, bot, cut(full_snapshot, SESSION)).run_due()
     assert report.missed == [] and report.sent == [sid] and len(fake.posts(CHANNEL)) == 1
     assert [deliveries.get(sid, day) for day in DOWN] == [None, None, None]
+
+
+async def test_a_session_skipped_for_stale_data_keeps_its_reason_past_the_grace_window(
+        client: tuple[FakeDiscord, discord.Client], engine: Engine,
+        full_snapshot: MarketSnapshot, caplog: pytest.LogCaptureFixture) -> None:
+    """Stale data all evening: the row says why, and after the grace window it is neither
+    posted nor relabelled missed (it was evaluated), and no missed warning is logged."""
+    fake, bot = client
+    sid, deliveries = evaluated_until_friday(engine)
+    for day in DOWN:  # the bot was up those days and found nothing for this channel
+        deliveries.record_outcome([sid], day, DeliveryStatus.SKIPPED, NOTHING_FIRED, NOW)
+    stale = cut(full_snapshot, SESSION, stale=True, stale_reason="Yahoo timed out")
+    first = await runtime(engine, bot, stale).run_due()
+    assert first.skipped == [sid] and first.missed == []
+    late = datetime(2025, 9, 19, 1, 0, tzinfo=UTC)
+    after = await runtime(engine, bot, cut(full_snapshot, SESSION), now=late).run_due()
+    assert after.sent == after.missed == [] and fake.posts(CHANNEL) == []
+    row = deliveries.get(sid, SESSION)
+    assert row is not None and row.status == DeliveryStatus.FAILED
+    assert row.last_error == "skipped: stale data (Yahoo timed out)"
+    assert missed_warnings(caplog) == []
