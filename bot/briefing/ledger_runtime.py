@@ -22,7 +22,6 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from bot.briefing.sender import ChannelError, Throttled
 from bot.briefing.store import DeliveryRepository
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -58,6 +57,11 @@ class LedgerRuntime:
     clock: Callable[[], datetime]
     max_failures: int
 
+    @property
+    def _log(self) -> logging.Logger:
+        """The subclass's module logger (``bot.briefing.fanout``, ``bot.alerts.delivery``)."""
+        return logging.getLogger(type(self).__module__)
+
     def _start_ledger_thread(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.kind}-db")
 
@@ -80,11 +84,11 @@ class LedgerRuntime:
         after = await self._db(self.subscriptions.record_failure, sub.id, reason,
                                max_failures=self.max_failures, now=now)
         if isinstance(exc, ChannelError | Throttled):
-            log.warning("%s to channel %s failed: %s", self.kind, sub.channel_id, reason)
+            self._log.warning("%s to channel %s failed: %s", self.kind, sub.channel_id, reason)
         else:
-            log.error("%s to channel %s failed", self.kind, sub.channel_id, exc_info=exc)
+            self._log.error("%s to channel %s failed", self.kind, sub.channel_id, exc_info=exc)
         if after is not None and not after.enabled and sub.enabled:
-            log.warning("%s subscription %s (channel %s) disabled: %s", self.kind, sub.id,
+            self._log.warning("%s subscription %s (channel %s) disabled: %s", self.kind, sub.id,
                         sub.channel_id, after.disabled_reason)
             report.disabled.append(sub.id)
 
@@ -93,7 +97,7 @@ class LedgerRuntime:
         before = self.clock().date() - timedelta(days=keep_days)
         gone = await self._db(self.deliveries.purge, before)
         if gone:
-            log.info("%s ledger (%s): %d row(s) before %s removed (retention %d days)",
+            self._log.info("%s ledger (%s): %d row(s) before %s removed (retention %d days)",
                      self.kind, self.deliveries.table.name, gone, before, keep_days)
         return gone
 
