@@ -88,8 +88,8 @@ class LedgerRuntime:
         else:
             self._log.error("%s to channel %s failed", self.kind, sub.channel_id, exc_info=exc)
         if after is not None and not after.enabled and sub.enabled:
-            self._log.warning("%s subscription %s (channel %s) disabled: %s", self.kind, sub.id,
-                        sub.channel_id, after.disabled_reason)
+            self._log.warning("%s subscription %s (channel %s) disabled: %s", self.kind,
+                              sub.id, sub.channel_id, after.disabled_reason)
             report.disabled.append(sub.id)
 
     async def purge(self, keep_days: int) -> int:
@@ -98,7 +98,7 @@ class LedgerRuntime:
         gone = await self._db(self.deliveries.purge, before)
         if gone:
             self._log.info("%s ledger (%s): %d row(s) before %s removed (retention %d days)",
-                     self.kind, self.deliveries.table.name, gone, before, keep_days)
+                           self.kind, self.deliveries.table.name, gone, before, keep_days)
         return gone
 
 
