@@ -168,6 +168,8 @@ class AlertsSettings(_Section):
     delay_minutes: int = Field(default=30, ge=0, le=720)
     check_minutes: int = Field(default=15, ge=1, le=60)
     max_per_day: int = Field(default=1, ge=1, le=10)
+    grace_minutes: int = Field(default=240, ge=1, le=24 * 60)
+    catch_up_sessions: int = Field(default=10, ge=1, le=250)
 
 
 class Settings(BaseSettings):

@@ -119,12 +119,19 @@ class Alerts(commands.Cog):
 
     @staticmethod
     def _describe(sub: AlertSubscription, row: Delivery | None) -> str:
+        from bot.alerts.store import NOTHING_FIRED
+
         lines = ["**Events:** " + ", ".join(EVENT_TITLES[k] for k in sub.events)]
+        if not sub.enabled:
+            lines.append(f"**Disabled:** {sub.disabled_reason or 'unknown reason'} — fix the "
+                         "channel, then `/alerts subscribe` it again")
         if row is None:
             lines.append("**Last delivery:** none yet")
         else:
             text = f"{row.session:%a %d %b %Y}: {STATUS_WORDS.get(row.status, row.status)}"
-            if row.last_error and row.status != "sent":
+            if row.last_error == NOTHING_FIRED:  # evaluated; nothing for this channel
+                text = f"{row.session:%a %d %b %Y}: {NOTHING_FIRED}"
+            elif row.last_error and row.status != "sent":
                 text += f" — {row.last_error}"
             lines.append(f"**Last delivery:** {text}")
         if sub.created_at is not None:

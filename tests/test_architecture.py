@@ -87,7 +87,8 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
 )
 #: Inside ``bot/briefing``, bottom to top (the same rule, one package).
 BRIEFING_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("models",), ("schedule", "post", "store"), ("compose", "sender"), ("fanout", "files"),
+    ("models",), ("schedule", "post", "store"), ("compose", "sender", "ledger_runtime"),
+    ("fanout", "files"),
     ("service",),
 )
 #: Upward imports tolerated for now (none: keep it that way).

@@ -4,7 +4,10 @@
 builds the runtime on the briefing's sender (:class:`~bot.briefing.sender.DiscordSender`) and
 adds the service to ``services.background``, so the bot starts it once the extensions are loaded
 and stops it on close. One job, every ``[alerts] check_minutes`` (UTC cron), runs
-:func:`run_alerts_job` with a primitive key resolved to the live runtime here.
+:func:`run_alerts_job` with a primitive key resolved to the live runtime here; another, at start
+and then daily, purges ``alert_deliveries`` rows older than ``[briefing] retention_days``
+(:func:`purge_alerts_job`). The analysis runs in the services' analysis lane
+(:meth:`~bot.services.Services.compute`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 JOB_ID = "alerts:due"
+PURGE_JOB_ID = "alerts:purge"
 _RUNTIMES: dict[str, AlertRuntime] = {}
 
 
@@ -44,6 +48,17 @@ async def run_alerts_job(runtime_key: str) -> None:
         log.exception("alerts evaluation failed")
 
 
+async def purge_alerts_job(runtime_key: str, keep_days: int) -> None:
+    """The daily retention job (primitive arguments, like :func:`run_alerts_job`)."""
+    runtime = _RUNTIMES.get(runtime_key)
+    if runtime is None:
+        return
+    try:
+        await runtime.purge(keep_days)
+    except Exception:
+        log.exception("alerts ledger purge failed")
+
+
 @dataclass
 class AlertService:
     """What the cog and the bot life cycle use."""
@@ -53,6 +68,7 @@ class AlertService:
     runtime: AlertRuntime
     check_minutes: int
     runtime_key: str
+    retention_days: int = 90
     scheduler: AsyncIOScheduler | None = None
     first_run: asyncio.Future[None] | None = None
 
@@ -65,6 +81,10 @@ class AlertService:
         self.scheduler.add_job(run_alerts_job, CronTrigger(
             minute=f"*/{self.check_minutes}", timezone=UTC), id=JOB_ID, name="alerts",
             args=[self.runtime_key], replace_existing=True)
+        self.scheduler.add_job(purge_alerts_job, "interval", days=1, next_run_time=utc_now(),
+                               id=PURGE_JOB_ID, name="alerts purge",
+                               args=[self.runtime_key, self.retention_days],
+                               replace_existing=True)
         self.scheduler.start()
         self.first_run = asyncio.ensure_future(run_alerts_job(self.runtime_key))
         log.info("alerts scheduler started (every %d min)", self.check_minutes)
@@ -100,8 +120,11 @@ def build_alert_service(services: Services, client: discord.Client, *, sender: A
         max_per_day=settings.alerts.max_per_day, clock=utc_now,
         lease=timedelta(minutes=settings.briefing.lease_minutes),
         instance=settings.briefing.instance, limiter=SendLimiter(settings.briefing.send_rate),
-        owns=shard_owner(client))
+        owns=shard_owner(client), grace=timedelta(minutes=settings.alerts.grace_minutes),
+        catch_up_sessions=settings.alerts.catch_up_sessions,
+        max_failures=settings.briefing.max_failures, compute=services.compute)
     service = AlertService(subs, deliveries, runtime, settings.alerts.check_minutes,
-                           runtime_key=f"alerts-{id(client)}")
+                           runtime_key=f"alerts-{id(client)}",
+                           retention_days=settings.briefing.retention_days)
     services.background.append(service)
     return service

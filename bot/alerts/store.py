@@ -6,7 +6,13 @@ columns, unique constraint and indexes of ``briefing_deliveries``: the briefing'
 :class:`~bot.briefing.store.DeliveryRepository` runs on it unchanged (claim under a lease,
 ``unknown`` after a 5xx, reconcile, purge), so alerts and briefings share one exactly-once code
 path. One row per (subscription, session): the session's events for that channel go out as one
-message.
+message, and a session evaluated with nothing for the channel leaves a ``skipped`` row
+(:data:`NOTHING_FIRED`), so a session with no row is one that was never evaluated (catch-up).
+
+Migration 0008 adds what the briefing's subscriptions have: ``consecutive_failures`` and
+``disabled_reason`` (the briefing's disabling rule, :func:`~bot.briefing.store.count_failure`),
+and ``enabled_at``: when the subscription was created or last re-enabled; sessions that became
+due before it are not its own (neither delivered nor recorded missed).
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ from sqlalchemy.engine import Engine
 
 from analytics.alerts import EVENT_KINDS
 from bot.briefing.models import DeliveryStatus
-from bot.briefing.store import DeliveryRepository, delivery_table
+from bot.briefing.store import (
+    CHUNK,
+    DeliveryRepository,
+    count_failure,
+    delivery_table,
+    reset_failures,
+)
 from bot.errors import BadInput
 from bot.storage.db import write_transaction
 from bot.storage.sql import aware as _aware
@@ -38,10 +50,17 @@ alert_subscriptions_table = sa.Table(
     sa.Column("created_by", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("enabled_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 alert_deliveries_table = delivery_table(metadata, "alert_deliveries", "alert_subscriptions",
                                         "uq_alert_delivery")
+
+
+#: ``last_error`` of the ``skipped`` row of a session evaluated with none of the channel's events.
+NOTHING_FIRED = "no alert: none of this channel's events fired"
 
 
 def alert_nonce(subscription_id: int, session: date) -> str:
@@ -75,6 +94,15 @@ class AlertSubscription:
     enabled: bool = True
     created_by: int | None = None
     created_at: datetime | None = None
+    disabled_reason: str | None = None
+    consecutive_failures: int = 0
+    #: Created or last re-enabled; sessions that became due earlier are not this one's.
+    enabled_at: datetime | None = None
+
+    @property
+    def since(self) -> datetime | None:
+        """Sessions that became due at or after this instant are this subscription's."""
+        return self.enabled_at or self.created_at
 
 
 def _to_sub(row: sa.Row[Any]) -> AlertSubscription:
@@ -84,7 +112,9 @@ def _to_sub(row: sa.Row[Any]) -> AlertSubscription:
         events=tuple(e for e in str(m["events"]).split(",") if e),
         enabled=bool(m["enabled"]),
         created_by=None if m["created_by"] is None else int(m["created_by"]),
-        created_at=_aware(m["created_at"]))
+        created_at=_aware(m["created_at"]), disabled_reason=m["disabled_reason"],
+        consecutive_failures=int(m["consecutive_failures"] or 0),
+        enabled_at=_aware(m["enabled_at"]))
 
 
 class AlertSubscriptionRepository:
@@ -95,16 +125,21 @@ class AlertSubscriptionRepository:
 
     def upsert(self, *, guild_id: int, channel_id: int, events: Sequence[str],
                created_by: int | None, now: datetime) -> AlertSubscription:
+        """Create the channel's subscription, or update it: re-enabled (``enabled_at`` moves to
+        ``now`` if it was disabled), failures reset."""
         t = alert_subscriptions_table
         values = {"guild_id": guild_id, "events": ",".join(events), "enabled": True,
-                  "updated_at": now}
+                  "disabled_reason": None, "consecutive_failures": 0, "updated_at": now}
         with write_transaction(self.engine) as conn:
             found = conn.execute(sa.select(t.c.id).where(t.c.channel_id == channel_id)).first()
             if found is None:
                 conn.execute(t.insert().values(channel_id=channel_id, created_by=created_by,
-                                               created_at=now, **values))
-            else:
-                conn.execute(t.update().where(t.c.id == found.id).values(**values))
+                                               created_at=now, enabled_at=now, **values))
+            else:  # SET reads the row as it was: ``enabled`` before this update
+                conn.execute(t.update().where(t.c.id == found.id).values(
+                    enabled_at=sa.case((t.c.enabled.is_(False), now),
+                                       else_=sa.func.coalesce(t.c.enabled_at, t.c.created_at)),
+                    **values))
             row = conn.execute(sa.select(t).where(t.c.channel_id == channel_id)).one()
         return _to_sub(row)
 
@@ -126,6 +161,16 @@ class AlertSubscriptionRepository:
             rows = conn.execute(sa.select(t).where(t.c.id.in_(list(ids))))
             return {s.id: s for s in map(_to_sub, rows)}
 
+    def record_failure(self, subscription_id: int, reason: str, *, max_failures: int,
+                       now: datetime) -> AlertSubscription | None:
+        """The briefing's rule: one more consecutive failure; at ``max_failures`` disabled."""
+        row = count_failure(self.engine, alert_subscriptions_table, subscription_id, reason,
+                            max_failures=max_failures, now=now)
+        return None if row is None else _to_sub(row)
+
+    def record_success(self, subscription_id: int, now: datetime) -> None:
+        reset_failures(self.engine, alert_subscriptions_table, subscription_id, now)
+
     def delete(self, subscription_id: int) -> bool:
         """Remove a subscription and its delivery rows; False if it was not there."""
         t, d = alert_subscriptions_table, alert_deliveries_table
@@ -139,6 +184,19 @@ class AlertDeliveryRepository(DeliveryRepository):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, alert_deliveries_table)
+
+    def last_sessions(self, subscription_ids: Sequence[int]) -> dict[int, date]:
+        """``{subscription_id: latest session with a row}`` (absent: no row yet)."""
+        d = self.table
+        out: dict[int, date] = {}
+        with self.engine.connect() as conn:
+            ids = list(subscription_ids)
+            for start in range(0, len(ids), CHUNK):
+                rows = conn.execute(sa.select(d.c.subscription_id, sa.func.max(d.c.session))
+                                    .where(d.c.subscription_id.in_(ids[start:start + CHUNK]))
+                                    .group_by(d.c.subscription_id))
+                out.update({int(sid): day for sid, day in rows})
+        return out
 
     def sent_between(self, subscription_id: int, start: datetime, end: datetime) -> int:
         """Messages recorded ``sent`` for the subscription with ``start <= updated_at < end``

@@ -39,14 +39,13 @@ import secrets
 import socket
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from bot import metrics
 from bot.briefing.compose import ComposeCache, Composer
+from bot.briefing.ledger_runtime import LedgerRuntime, describe_error
 from bot.briefing.models import (
     BriefingOptions,
     Delivery,
@@ -62,6 +61,7 @@ from bot.briefing.schedule import (
     classify,
     data_asof,
     local_date,
+    missed_reason,
     recent_slots,
     slot_on,
 )
@@ -71,7 +71,6 @@ from bot.clock import utc_now
 from bot.market_data import calendar
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: How far back a firing job looks for its slot (well under a day: yesterday's is never it).
 JOB_LOOKBACK = timedelta(hours=12)
@@ -117,8 +116,11 @@ def default_instance() -> str:
     return f"{socket.gethostname()[:50] or 'capbrief'}-{os.getpid()}"
 
 
-class BriefingRuntime:
-    """The live briefing service: scheduled slots, catch-up, reconcile, send-now and preview."""
+class BriefingRuntime(LedgerRuntime):
+    """The live briefing service: scheduled slots, catch-up, reconcile, send-now and preview
+    (the ledger thread, the failure rule and retention: :class:`LedgerRuntime`)."""
+
+    kind = "briefing"
 
     def __init__(self, subscriptions: SubscriptionRepository, deliveries: DeliveryRepository,
                  composer: Composer, sender: PostSender, *, grace: timedelta,
@@ -148,20 +150,13 @@ class BriefingRuntime:
         self.owns: Callable[[int], bool] = owns or (lambda _gid: True)
         self._tokens = itertools.count(1)
         self._retries: set[asyncio.Task[Any]] = set()
-        # Ledger calls run on ONE worker thread: off the event loop, and never two at once
-        # (so an in-memory SQLite's single shared connection is safe too).
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="briefing-db")
-
-    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a repository call on the ledger thread."""
-        call = partial(fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        self._start_ledger_thread()
 
     def close(self) -> None:
         """Cancel pending composition retries and release the ledger thread."""
         for task in self._retries:
             task.cancel()
-        self._executor.shutdown(wait=False)
+        super().close()
 
     @property
     def compositions(self) -> int:
@@ -216,13 +211,10 @@ class BriefingRuntime:
     async def _record_missed(self, slot: Slot, subs: Iterable[Subscription], now: datetime
                              ) -> FanoutReport:
         report = FanoutReport(session=slot.session)
-        late = now - slot.fire_at
+        reason = missed_reason(slot.fire_at, now, self.grace)
         for sub in subs:
             if not self.owns(sub.guild_id):
                 continue
-            reason = (f"the bot was down at {slot.fire_at:%Y-%m-%d %H:%M} UTC and came back "
-                      f"{int(late.total_seconds() // 60)} min later, beyond the "
-                      f"{int(self.grace.total_seconds() // 60)}-min grace window")
             if await self._db(self.deliveries.mark_missed, sub.id, slot.session, reason, now):
                 log.warning("briefing MISSED for subscription %s (channel %s), session %s: %s",
                             sub.id, sub.channel_id, slot.session, reason)
@@ -268,7 +260,7 @@ class BriefingRuntime:
         try:
             return await self.cache.get(slot.session, asof, options)
         except Exception as exc:
-            reason = f"composition failed: {_describe(exc)}"
+            reason = f"composition failed: {describe_error(exc)}"
             log.warning("briefing %s (%s): %s", slot.session, options.variant, reason)
         now = self.clock()
         deadline = slot.fire_at + self.grace
@@ -360,23 +352,6 @@ class BriefingRuntime:
             await self._db(self.subscriptions.record_success, sub.id, now)
         report.sent.append(sub.id)
 
-    async def _failed(self, sub: Subscription, session: date, exc: Exception,
-                      report: FanoutReport) -> None:
-        reason = _describe(exc)
-        now = self.clock()
-        await self._db(self.deliveries.mark_failed, sub.id, session, reason, now)
-        report.failed.append(sub.id)
-        after = await self._db(self.subscriptions.record_failure, sub.id, reason,
-                               max_failures=self.max_failures, now=now)
-        if isinstance(exc, ChannelError | Throttled):
-            log.warning("briefing to channel %s failed: %s", sub.channel_id, reason)
-        else:
-            log.error("briefing to channel %s failed", sub.channel_id, exc_info=exc)
-        if after is not None and not after.enabled and sub.enabled:
-            log.warning("subscription %s (channel %s) disabled: %s", sub.id, sub.channel_id,
-                        after.disabled_reason)
-            report.disabled.append(sub.id)
-
     # -- reconcile ------------------------------------------------------------------------
     async def reconcile(self, session: date | None = None,
                         report: FanoutReport | None = None) -> list[Delivery]:
@@ -425,9 +400,9 @@ class BriefingRuntime:
             return
         except Exception as exc:
             log.warning("briefing reconcile for channel %s failed: %s; will retry",
-                        sub.channel_id, _describe(exc))
+                        sub.channel_id, describe_error(exc))
             await self._db(self.deliveries.mark_unknown, sub.id, row.session,
-                           f"reconcile failed: {_describe(exc)}", now)
+                           f"reconcile failed: {describe_error(exc)}", now)
             return
         if found is not None:
             log.info("briefing for subscription %s, session %s found in the channel "
@@ -447,21 +422,11 @@ class BriefingRuntime:
             post = await self.cache.get(row.session, data_asof(slot), sub.options)
         except Exception as exc:
             await self._db(self.deliveries.mark_failed, sub.id, row.session,
-                           f"composition failed: {_describe(exc)}", now)
+                           f"composition failed: {describe_error(exc)}", now)
             return
         log.info("briefing for subscription %s, session %s not in the channel: re-sending "
                  "with the same nonce", sub.id, row.session)
         await self._send(sub, row.session, post, owner, report or FanoutReport(row.session))
-
-    # -- retention ------------------------------------------------------------------------
-    async def purge(self, keep_days: int) -> int:
-        """Delete ledger rows of sessions more than ``keep_days`` before today."""
-        before = self.clock().date() - timedelta(days=keep_days)
-        gone = await self._db(self.deliveries.purge, before)
-        if gone:
-            log.info("briefing ledger: %d row(s) before %s removed (retention %d days)", gone,
-                     before, keep_days)
-        return gone
 
     # -- on demand ------------------------------------------------------------------------
     async def compose_now(self, options: BriefingOptions) -> BriefingPost:
@@ -483,9 +448,3 @@ class BriefingRuntime:
 def _wanted(sub: Subscription, slot: Slot) -> bool:
     """A subscription receives a slot's post only if it existed when the slot fired."""
     return sub.created_at is None or sub.created_at <= slot.fire_at
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ChannelError):
-        return exc.reason
-    return f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__

@@ -30,9 +30,14 @@ class DeliveryStatus(StrEnum):
     - ``sent``: the post was seen (send answered, or found in the channel); never sent again,
       even if a moderator deletes it later.
     - ``failed``: Discord did not take the post (403/404, a 429 that outlasted the retries, or
-      the composition failed); it may be claimed again within the grace window.
-    - ``skipped``: the grace window ran out with no data to compose from ("data unavailable").
-    - ``missed``: the slot passed outside the grace window while the bot was down.
+      the composition failed; for alerts also stale data, reason ``skipped: …``); it may be
+      claimed again within the grace window.
+    - ``skipped``: deliberately not posted, never retried; ``last_error`` says why: the grace
+      window ran out with no data to compose from ("data unavailable"), or (alerts) none of
+      the channel's events fired that session.
+    - ``missed``: the slot (an alert's due session) passed outside the grace window while the
+      bot was down; for alerts also each earlier session of an outage (only the latest due
+      session is evaluated after one).
     - ``interrupted``: written by versions before leases (at-most-once); kept for old rows.
     """
 

@@ -114,6 +114,14 @@ def classify(now: datetime, slot: Slot, grace: timedelta) -> CatchUp:
     return "due" if now - slot.fire_at <= grace else "missed"
 
 
+def missed_reason(fire_at: datetime, now: datetime, grace: timedelta) -> str:
+    """Why a firing is recorded missed: when it was due, how late the bot came back, and the
+    grace window it came back beyond."""
+    late = int((now - fire_at).total_seconds() // 60)
+    return (f"the bot was down at {fire_at:%Y-%m-%d %H:%M} UTC and came back {late} min later, "
+            f"beyond the {int(grace.total_seconds() // 60)}-min grace window")
+
+
 def build_trigger(at: time, tz: str) -> CronTrigger:
     """Weekdays at ``at`` wall time in ``tz`` (explicit zone; the job checks NYSE sessions)."""
     return CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute,

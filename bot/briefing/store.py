@@ -214,26 +214,41 @@ class SubscriptionRepository:
     def record_failure(self, subscription_id: int, reason: str, *, max_failures: int,
                        now: datetime) -> Subscription | None:
         """Count one more consecutive failure; at ``max_failures`` disable with ``reason``."""
-        t = subscriptions_table
-        with write_transaction(self.engine) as conn:
-            conn.execute(t.update().where(t.c.id == subscription_id).values(
-                consecutive_failures=t.c.consecutive_failures + 1, updated_at=now))
-            row = conn.execute(sa.select(t).where(t.c.id == subscription_id)).first()
-            if row is None:
-                return None
-            if row.enabled and row.consecutive_failures >= max_failures:
-                why = f"disabled after {row.consecutive_failures} failed posts in a row: {reason}"
-                conn.execute(t.update().where(t.c.id == subscription_id).values(
-                    enabled=False, disabled_reason=why, updated_at=now))
-                row = conn.execute(sa.select(t).where(t.c.id == subscription_id)).one()
-        return _to_subscription(row)
+        row = count_failure(self.engine, subscriptions_table, subscription_id, reason,
+                            max_failures=max_failures, now=now)
+        return None if row is None else _to_subscription(row)
 
     def record_success(self, subscription_id: int, now: datetime) -> None:
-        t = subscriptions_table
-        with write_transaction(self.engine) as conn:
-            conn.execute(t.update().where(t.c.id == subscription_id,
-                                          t.c.consecutive_failures != 0)
-                         .values(consecutive_failures=0, updated_at=now))
+        reset_failures(self.engine, subscriptions_table, subscription_id, now)
+
+
+def count_failure(engine: Engine, table: sa.Table, subscription_id: int, reason: str, *,
+                  max_failures: int, now: datetime) -> sa.Row[Any] | None:
+    """One more consecutive failed post for a subscription of ``table`` (a table with
+    ``enabled``, ``disabled_reason`` and ``consecutive_failures``: the briefing's or the
+    alerts'); at ``max_failures`` in a row it is disabled, the reason saying how many and why.
+    Returns the row after the change (None if the subscription is gone)."""
+    t = table
+    with write_transaction(engine) as conn:
+        conn.execute(t.update().where(t.c.id == subscription_id).values(
+            consecutive_failures=t.c.consecutive_failures + 1, updated_at=now))
+        row = conn.execute(sa.select(t).where(t.c.id == subscription_id)).first()
+        if row is None:
+            return None
+        if row.enabled and row.consecutive_failures >= max_failures:
+            why = f"disabled after {row.consecutive_failures} failed posts in a row: {reason}"
+            conn.execute(t.update().where(t.c.id == subscription_id).values(
+                enabled=False, disabled_reason=why, updated_at=now))
+            row = conn.execute(sa.select(t).where(t.c.id == subscription_id)).one()
+    return row
+
+
+def reset_failures(engine: Engine, table: sa.Table, subscription_id: int, now: datetime) -> None:
+    """A post went out: the consecutive-failure count of ``table``'s subscription is zero."""
+    t = table
+    with write_transaction(engine) as conn:
+        conn.execute(t.update().where(t.c.id == subscription_id, t.c.consecutive_failures != 0)
+                     .values(consecutive_failures=0, updated_at=now))
 
 
 class DeliveryRepository:
@@ -347,20 +362,30 @@ class DeliveryRepository:
                         now: datetime) -> None:
         """Record ``failed`` rows (e.g. the composition failed) for a batch, inserting absent
         rows and leaving ``sent``/``unknown``/``sending`` ones alone."""
+        self.record_outcome(subscription_ids, session, DeliveryStatus.FAILED, error, now)
+
+    def record_outcome(self, subscription_ids: Sequence[int], session: date,
+                       status: DeliveryStatus, reason: str, now: datetime) -> list[int]:
+        """Record ``status`` with ``reason`` for a batch with nothing to send: absent rows are
+        inserted, ``failed`` rows (Discord holds no post) take the new status and reason, every
+        other row is left alone. Returns the ids whose row was written, in order."""
         d = self.table
+        written: set[int] = set()
         with write_transaction(self.engine) as conn:
-            for part in _chunks(list(subscription_ids)):
-                stmt = _insert(conn, d).on_conflict_do_nothing(
-                    index_elements=["subscription_id", "session"])
-                conn.execute(stmt, [{
-                    "subscription_id": sid, "session": session,
-                    "status": DeliveryStatus.FAILED.value, "attempts": 0,
-                    "last_error": error[:_ERROR_MAX], "created_at": now, "updated_at": now}
-                    for sid in part])
-                conn.execute(d.update().where(
+            for part in _chunks(list(dict.fromkeys(subscription_ids))):
+                stmt = _insert(conn, d).values([{
+                    "subscription_id": sid, "session": session, "status": status.value,
+                    "attempts": 0, "last_error": reason[:_ERROR_MAX], "created_at": now,
+                    "updated_at": now} for sid in part]).on_conflict_do_nothing(
+                    index_elements=["subscription_id", "session"]).returning(d.c.subscription_id)
+                written.update(int(r[0]) for r in conn.execute(stmt))
+                done = conn.execute(d.update().where(
                     d.c.session == session, d.c.subscription_id.in_(part),
                     d.c.status == DeliveryStatus.FAILED.value).values(
-                    last_error=error[:_ERROR_MAX], updated_at=now))
+                    status=status.value, last_error=reason[:_ERROR_MAX], updated_at=now)
+                    .returning(d.c.subscription_id))
+                written.update(int(r[0]) for r in done)
+        return sorted(written)
 
     def mark_missed(self, subscription_id: int, session: date, reason: str,
                     now: datetime) -> bool:

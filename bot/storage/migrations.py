@@ -210,6 +210,19 @@ def _m0007_alerts(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _m0008_alert_failures(conn: Connection) -> None:
+    """What the briefing's subscriptions have, for alert subscriptions: the count of
+    consecutive failed posts and why a subscription was disabled (the briefing's rule), plus
+    ``enabled_at`` (created or last re-enabled; existing rows: their ``created_at``), from which
+    on sessions are the subscription's own for catch-up."""
+    stamp = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    for ddl in ("ADD COLUMN disabled_reason TEXT",
+                "ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0",
+                f"ADD COLUMN enabled_at {stamp}"):
+        conn.execute(sa.text(f"ALTER TABLE alert_subscriptions {ddl}"))
+    conn.execute(sa.text("UPDATE alert_subscriptions SET enabled_at = created_at"))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "bars", _m0001_bars),
     Migration(2, "briefing", _m0002_briefing),
@@ -218,4 +231,5 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "bar_blocks", _m0005_bar_blocks),
     Migration(6, "ledger", _m0006_ledger),
     Migration(7, "alerts", _m0007_alerts),
+    Migration(8, "alert_failures", _m0008_alert_failures),
 ]

@@ -14,6 +14,8 @@ import pytest_asyncio
 
 from analytics.alerts import EVENT_KINDS
 from bot.alerts.service import AlertService
+from bot.alerts.store import NOTHING_FIRED
+from bot.briefing.models import DeliveryStatus
 from bot.client import CapbriefBot
 from bot.services import Services
 from bot.settings import Settings
@@ -104,7 +106,7 @@ async def test_group_is_admin_only_and_the_job_is_scheduled(harness: Bot) -> Non
     assert {o["name"] for o in group["options"]} == {"subscribe", "unsubscribe", "settings"}
     scheduler = harness.service.scheduler
     assert scheduler is not None and scheduler.running
-    assert [j.id for j in scheduler.get_jobs()] == ["alerts:due"]
+    assert sorted(j.id for j in scheduler.get_jobs()) == ["alerts:due", "alerts:purge"]
 
 
 async def test_non_admin_is_refused_and_nothing_is_stored(harness: Bot) -> None:
@@ -153,3 +155,33 @@ async def test_subscribe_settings_unsubscribe(harness: Bot) -> None:
     assert "Unsubscribed" in text_of(reply) and harness.subs() == []
     reply = await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
     assert "not subscribed" in text_of(reply)
+
+
+async def test_settings_show_a_disabled_channel_and_subscribing_again_re_enables(
+        harness: Bot) -> None:
+    reply = await harness.run("subscribe", [channel(OPEN)], channels=(OPEN,))
+    assert "Subscribed" in text_of(reply)
+    [sub] = harness.subs()
+    service = harness.service
+    assert service.runtime.compute == harness.bot.services.compute  # the shared lane
+    at = datetime(2025, 9, 18, 21, tzinfo=UTC)
+    for _ in range(service.runtime.max_failures):  # the runtime's rule: [briefing] max_failures
+        service.subscriptions.record_failure(sub.id, "the bot may not post there: Missing "
+                                             "Access", max_failures=service.runtime.max_failures,
+                                             now=at)
+    text = text_of(await harness.run("settings"))
+    assert (f"Disabled:** disabled after {service.runtime.max_failures} failed posts in a row: "
+            "the bot may not post there: Missing Access") in text
+    assert "`/alerts subscribe` it again" in text
+    reply = await harness.run("subscribe", [channel(OPEN)], channels=(OPEN,))
+    assert "Subscribed" in text_of(reply)
+    [again] = harness.subs()
+    assert again.id == sub.id and again.enabled and again.consecutive_failures == 0
+    assert "Disabled" not in text_of(await harness.run("settings"))
+    # A session evaluated with nothing for the channel reads as such, not as a failure.
+    service.deliveries.record_outcome([sub.id], date(2025, 9, 19), DeliveryStatus.SKIPPED,
+                                      NOTHING_FIRED, at)
+    text = text_of(await harness.run("settings"))
+    assert f"Fri 19 Sep 2025: {NOTHING_FIRED}" in text and "not posted" not in text
+    await harness.run("unsubscribe", [channel(OPEN)], channels=(OPEN,))
+    assert harness.subs() == []

@@ -4,79 +4,25 @@ a 5xx after Discord stored the post, and stale data (no post, a recorded skip)."
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import discord
-import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from analytics.alerts import AlertParams
-from bot.alerts.delivery import AlertRuntime, due_session
+from bot.alerts.delivery import due_session
 from bot.alerts.store import (
+    NOTHING_FIRED,
     AlertDeliveryRepository,
-    AlertSubscriptionRepository,
     alert_nonce,
 )
-from bot.briefing.compose import render_inline
 from bot.briefing.models import DeliveryStatus
-from bot.briefing.sender import DiscordSender
 from bot.market_data.snapshot import MarketSnapshot
-from bot.services import Services
-from bot.settings import Settings
-from bot.storage.db import create_engine, migrate
+from tests.alerts.support import CHANNEL, NOW, POSTS, SESSION, cut, runtime, subscribe
 from tests.fakes.discord_api import FakeDiscord
 
-SESSION = date(2025, 9, 18)
-NOW = datetime(2025, 9, 18, 21, 0, tzinfo=UTC)  # close 20:00 UTC + 30 min delay has passed
-CHANNEL = 1_700_000_000_000_000_001
-POSTS = r"/channels/\d+/messages$"
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = create_engine(f"sqlite:///{tmp_path / 'capbrief.sqlite3'}")
-    migrate(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture(scope="module")
-def full_snapshot(market_dir: Path) -> MarketSnapshot:
-    import asyncio
-
-    settings = Settings(data={"provider": "csv", "csv_dir": market_dir})  # type: ignore[arg-type]
-    services = Services.build(settings, market_dir, pool_size=1)
-    return asyncio.run(services.market.snapshot(["^RUT", "^GSPC"]))
-
-
-def cut(snap: MarketSnapshot, day: date, **changes: object) -> MarketSnapshot:
-    """The snapshot as it was at ``day``'s close (nothing after it)."""
-    bars = {s: f.loc[:pd.Timestamp(day)] for s, f in snap.bars.items()}
-    return dataclasses.replace(snap, bars=bars, asof=day, **changes)  # type: ignore[arg-type]
-
-
 # ``client``: the fake Discord and a logged-in REST client (tests/fakes/discord_fixtures.py).
-
-
-def runtime(engine: Engine, bot: discord.Client, snap: MarketSnapshot, *,
-            instance: str = "test", now: datetime = NOW) -> AlertRuntime:
-    async def snapshot() -> MarketSnapshot:
-        return snap
-
-    return AlertRuntime(AlertSubscriptionRepository(engine), AlertDeliveryRepository(engine),
-                        DiscordSender(bot, timeout=10), snapshot, render_inline, AlertParams(),
-                        delay=timedelta(minutes=30), clock=lambda: now, instance=instance)
-
-
-def subscribe(engine: Engine, events: tuple[str, ...] = ("breakout", "record")) -> int:
-    sub = AlertSubscriptionRepository(engine).upsert(
-        guild_id=1, channel_id=CHANNEL, events=events, created_by=42,
-        now=datetime(2025, 1, 1, tzinfo=UTC))
-    return sub.id
 
 
 def test_due_session_waits_for_the_delay_after_the_close_including_early_closes() -> None:
@@ -122,7 +68,10 @@ async def test_events_not_wanted_post_nothing(
     sid = subscribe(engine, events=("drought",))
     report = await runtime(engine, bot, cut(full_snapshot, SESSION)).run_due()
     assert report.sent == [] and fake.find("POST", POSTS) == []
-    assert AlertDeliveryRepository(engine).get(sid, SESSION) is None
+    # The session was evaluated: its row says so (so a restart does not call it missed).
+    row = AlertDeliveryRepository(engine).get(sid, SESSION)
+    assert row is not None and row.status == DeliveryStatus.SKIPPED
+    assert row.last_error == NOTHING_FIRED and row.message_id is None
 
 
 async def test_restart_between_evaluation_and_send_posts_once(
