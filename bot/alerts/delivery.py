@@ -367,7 +367,7 @@ class AlertRuntime(LedgerRuntime):
             sub = subs.get(row.subscription_id)
             if sub is None:
                 continue
-            marker = alert_nonce(sub.id, row.session)
+            marker = row.nonce
             try:
                 found = await self.sender.find(sub.channel_id, marker)
             except ChannelError as exc:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from analytics.alerts import EVENT_KINDS
-from bot.briefing.models import DeliveryStatus
+from bot.briefing.models import DeliveryStatus, nonce_for
 from bot.briefing.store import (
     CHUNK,
     DeliveryRepository,
@@ -66,7 +66,7 @@ NOTHING_FIRED = "no alert: none of this channel's events fired"
 def alert_nonce(subscription_id: int, session: date) -> str:
     """``"ca12-20250918"``: the briefing's nonce scheme with its own prefix (a channel may hold
     both a briefing and an alert subscription with the same id)."""
-    return f"ca{subscription_id}-{session:%Y%m%d}"
+    return nonce_for(subscription_id, session, AlertDeliveryRepository.nonce_prefix)
 
 
 def parse_events(text: str | None) -> tuple[str, ...]:
@@ -181,6 +181,8 @@ class AlertSubscriptionRepository:
 
 class AlertDeliveryRepository(DeliveryRepository):
     """The briefing ledger on ``alert_deliveries``, plus the per-day count of sent messages."""
+
+    nonce_prefix = "ca"
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, alert_deliveries_table)

@@ -56,13 +56,14 @@ UNRESOLVED = (DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN)
 RETRYABLE = (DeliveryStatus.FAILED,)
 
 
-def nonce_for(subscription_id: int, session: date) -> str:
-    """The one nonce of (subscription, session): ``"cb12-20261124"`` (Discord allows 25 chars).
+def nonce_for(subscription_id: int, session: date, prefix: str = "cb") -> str:
+    """The one nonce of (subscription, session): ``"cb12-20261124"`` (Discord allows 25 chars);
+    the alerts use ``prefix="ca"`` (a channel may hold both kinds with the same id).
 
     Sent with ``enforce_nonce``, so a repeat within Discord's window returns the first message;
     it doubles as the marker printed in the post's footer, which reconcile looks for.
     """
-    return f"cb{subscription_id}-{session:%Y%m%d}"
+    return f"{prefix}{subscription_id}-{session:%Y%m%d}"
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,13 @@ class Delivery:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     created_at: datetime | None = None
+    #: The ledger's nonce prefix (``cb`` briefing, ``ca`` alerts; set by its repository).
+    nonce_prefix: str = "cb"
 
     @property
     def nonce(self) -> str:
-        return nonce_for(self.subscription_id, self.session)
+        """The nonce and footer marker of this row's post (:func:`nonce_for`)."""
+        return nonce_for(self.subscription_id, self.session, self.nonce_prefix)
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:

@@ -121,7 +121,7 @@ def _to_subscription(row: sa.Row[Any]) -> Subscription:
     )
 
 
-def _to_delivery(row: sa.Row[Any]) -> Delivery:
+def _to_delivery(row: sa.Row[Any], prefix: str = "cb") -> Delivery:
     m = row._mapping
     return Delivery(
         subscription_id=int(m["subscription_id"]), session=m["session"],
@@ -130,6 +130,7 @@ def _to_delivery(row: sa.Row[Any]) -> Delivery:
         attempts=int(m["attempts"]), last_error=m["last_error"],
         updated_at=_aware(m["updated_at"]), lease_owner=m["lease_owner"],
         lease_until=_aware(m["lease_until"]), created_at=_aware(m["created_at"]),
+        nonce_prefix=prefix,
     )
 
 
@@ -260,6 +261,9 @@ class DeliveryRepository:
         #: columns, constraint and indexes), so both share every exactly-once code path.
         self.table = deliveries_table if table is None else table
 
+    #: The nonce prefix of this ledger's posts (:attr:`Delivery.nonce`).
+    nonce_prefix = "cb"
+
     # -- claiming -------------------------------------------------------------------------
     def claim(self, subscription_ids: Sequence[int], session: date, *, owner: str,
               now: datetime, lease_until: datetime) -> list[int]:
@@ -314,7 +318,7 @@ class DeliveryRepository:
             conn.execute(d.update().where(d.c.id.in_(ids), cond).values(
                 lease_owner=owner, lease_until=lease_until))
             rows = conn.execute(sa.select(d).where(d.c.id.in_(ids), d.c.lease_owner == owner))
-            return [_to_delivery(r) for r in rows]
+            return [_to_delivery(r, self.nonce_prefix) for r in rows]
 
     def renew(self, subscription_id: int, session: date, owner: str,
               lease_until: datetime) -> bool:
@@ -406,21 +410,21 @@ class DeliveryRepository:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(d).where(d.c.subscription_id == subscription_id,
                                                   d.c.session == session)).first()
-        return None if row is None else _to_delivery(row)
+        return None if row is None else _to_delivery(row, self.nonce_prefix)
 
     def last(self, subscription_id: int) -> Delivery | None:
         d = self.table
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(d).where(d.c.subscription_id == subscription_id)
                                .order_by(d.c.session.desc()).limit(1)).first()
-        return None if row is None else _to_delivery(row)
+        return None if row is None else _to_delivery(row, self.nonce_prefix)
 
     def for_session(self, session: date) -> list[Delivery]:
         d = self.table
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(d).where(d.c.session == session)
                                 .order_by(d.c.subscription_id))
-            return [_to_delivery(r) for r in rows]
+            return [_to_delivery(r, self.nonce_prefix) for r in rows]
 
     def statuses(self, session: date) -> dict[int, DeliveryStatus]:
         """``{subscription_id: status}`` for ``session``: two columns, for the fan-out."""
@@ -444,7 +448,8 @@ class DeliveryRepository:
         if session is not None:
             cond = cond & (d.c.session == session)
         with self.engine.connect() as conn:
-            return [_to_delivery(r) for r in conn.execute(sa.select(d).where(cond))]
+            rows = conn.execute(sa.select(d).where(cond))
+            return [_to_delivery(r, self.nonce_prefix) for r in rows]
 
     # -- retention --------------------------------------------------------------------------
     def purge(self, before: date) -> int:

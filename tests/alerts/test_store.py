@@ -128,3 +128,23 @@ async def test_purge_removes_rows_past_retention_and_keeps_recent_ones(
         _RUNTIMES.pop("purge-test", None)
         runtime.close()
     assert alert_subscriptions_table.name in sa.inspect(engine).get_table_names()
+
+
+def test_an_alert_rows_nonce_is_the_alert_marker_not_the_briefings(any_engine: Engine) -> None:
+    """Both ledgers share one row type: a row read from ``alert_deliveries`` must name the
+    ``ca…`` marker its post carries, or anything reconciling by ``row.nonce`` looks for the
+    briefing's ``cb…`` marker and never finds the alert."""
+    from dataclasses import replace
+
+    from bot.alerts.store import alert_nonce
+
+    migrate(any_engine)
+    subs = AlertSubscriptionRepository(any_engine)
+    sid = subs.upsert(guild_id=1, channel_id=2, events=("record",), created_by=None,
+                      now=CREATED).id
+    day = date(2025, 9, 18)
+    ledger = AlertDeliveryRepository(any_engine)
+    ledger.claim([sid], day, owner="x/y/1", now=TODAY, lease_until=TODAY)
+    row = ledger.get(sid, day)
+    assert row is not None and row.nonce == alert_nonce(sid, day) == f"ca{sid}-20250918"
+    assert replace(row, nonce_prefix="cb").nonce == f"cb{sid}-20250918"  # the briefing's
