@@ -62,7 +62,7 @@ from bot.alerts.store import (
     alert_nonce,
 )
 from bot.briefing.fanout import PostSender, default_instance
-from bot.briefing.ledger_runtime import LedgerRuntime
+from bot.briefing.ledger_runtime import LedgerRuntime, describe_error
 from bot.briefing.models import DeliveryStatus
 from bot.briefing.post import BriefingPost, PostField, PostImage
 from bot.briefing.schedule import Slot, classify, missed_reason
@@ -356,8 +356,9 @@ class AlertRuntime(LedgerRuntime):
                         report: AlertReport | None = None) -> None:
         """Settle ``sending``/``unknown`` rows (an expired lease, a released one, or one of an
         earlier life of this instance): the marker in the channel → ``sent``; absent →
-        ``failed`` (claimed again and re-sent with the same nonce); unreadable → stays
-        ``unknown`` (never re-sent blind)."""
+        ``failed`` (claimed again and re-sent with the same nonce); a deleted channel (404) →
+        ``failed`` (the send then counts toward disabling, as the briefing's); unreadable or a
+        timeout → stays ``unknown`` (never re-sent blind; checked again next time)."""
         now = self.clock()
         rows = await self._db(self.deliveries.take_unresolved, owner=self._owner(),
                               instance=f"alerts-{self.instance}", boot=self.boot, now=now,
@@ -367,13 +368,23 @@ class AlertRuntime(LedgerRuntime):
             sub = subs.get(row.subscription_id)
             if sub is None:
                 continue
-            marker = row.nonce
             try:
-                found = await self.sender.find(sub.channel_id, marker)
+                found = await self.sender.find(sub.channel_id, row.nonce)
             except ChannelError as exc:
+                if exc.status == 404:  # the channel is gone: no post there; the send path
+                    await self._db(self.deliveries.mark_failed, sub.id, row.session,  # counts
+                                   f"reconcile: {exc.reason}", self.clock())  # it to disabling
+                else:  # cannot read the channel: never re-send blind
+                    await self._db(self.deliveries.mark_unknown, sub.id, row.session,
+                                   f"cannot check the channel for the post ({exc.reason}); "
+                                   "not re-sent", self.clock())
+                log.warning("alert reconcile for channel %s: %s", sub.channel_id, exc.reason)
+                continue
+            except Exception as exc:  # a timeout or a 5xx: try again at the next check
+                log.warning("alert reconcile for channel %s failed: %s; will retry",
+                            sub.channel_id, describe_error(exc))
                 await self._db(self.deliveries.mark_unknown, sub.id, row.session,
-                               f"cannot check the channel for the post ({exc.reason}); "
-                               "not re-sent", self.clock())
+                               f"reconcile failed: {describe_error(exc)}", self.clock())
                 continue
             if found is not None:
                 log.info("alert %s for channel %s found in the channel (message %s)",

@@ -125,3 +125,28 @@ async def test_analysis_runs_through_the_compute_it_is_given(
     report = await runtime(engine, bot, cut(full_snapshot, SESSION), compute=lane).run_due()
     assert report.sent == [sid] and len(fake.posts(CHANNEL)) == 1
     assert seen == ["_calc", "alerts_input"]
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_reconcile_of_a_gone_or_failing_channel_is_recorded_not_raised(
+        client: tuple[FakeDiscord, discord.Client], engine: Engine,
+        full_snapshot: MarketSnapshot, status: int) -> None:
+    """A row left ``sending`` by an earlier life, whose channel can't be read back: a deleted
+    channel (404) → ``failed``, and the send that follows counts toward disabling (as the
+    briefing's reconcile does); a server error → ``unknown``, nothing re-sent blind. Neither
+    escapes the check as an exception."""
+    fake, bot = client
+    sid = subscribe(engine)
+    deliveries = AlertDeliveryRepository(engine)
+    assert deliveries.claim([sid], SESSION, owner="alerts-test/deadbeef/1", now=NOW,
+                            lease_until=NOW - timedelta(minutes=1)) == [sid]  # lease expired
+    fake.fail("GET", SENDS, status, times=99)
+    fake.fail("POST", SENDS, status, times=99)
+    report = await runtime(engine, bot, cut(full_snapshot, SESSION)).run_due()
+    row = deliveries.get(sid, SESSION)
+    assert row is not None and fake.posts(CHANNEL) == []
+    if status == 404:
+        assert report.failed == [sid] and row.status == DeliveryStatus.FAILED
+        assert AlertSubscriptionRepository(engine).many([sid])[sid].consecutive_failures == 1
+    else:
+        assert row.status == DeliveryStatus.UNKNOWN and attempts(fake) == 0
