@@ -1,10 +1,10 @@
 """Wiring of alert delivery into a running bot: storage, runtime, APScheduler job.
 
-:func:`build_alert_service` (called by ``cogs/alerts.py`` at load time) migrates the database,
-builds the runtime on the briefing's sender (:class:`~bot.briefing.sender.DiscordSender`) and
-adds the service to ``services.background``, so the bot starts it once the extensions are loaded
-and stops it on close. One job, every ``[alerts] check_minutes`` (UTC cron), runs
-:func:`run_alerts_job` with a primitive key resolved to the live runtime here.
+:func:`build_alert_service` (called by ``cogs/alerts.py`` in a worker thread after READY, or on
+the first /alerts command) migrates the database, builds the runtime on the briefing's sender
+(:class:`~bot.briefing.sender.DiscordSender`) and adds the service to ``services.background``,
+so the bot stops it on close (the cog starts it). One job, every ``[alerts] check_minutes``
+(UTC cron), runs :func:`run_alerts_job` with a primitive key resolved to the live runtime here.
 """
 
 from __future__ import annotations
