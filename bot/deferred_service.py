@@ -43,7 +43,7 @@ class ServiceUnavailable(UserFacingError):
 
 class DeferredService(Generic[T]):
     """See the module docstring. ``name`` is for logs ("briefing"); ``what`` starts the user's
-    sentence ("The briefing")."""
+    sentence ("The briefing", "Alerts": "… could not start")."""
 
     def __init__(self, name: str, what: str, build: Callable[[], T],
                  start: Callable[[T], Awaitable[None]]) -> None:
@@ -85,15 +85,14 @@ class DeferredService(Generic[T]):
         if self._value is not None:
             return self._value
         if self._closed:
-            raise ServiceUnavailable(f"{self.what} is stopping; try again in a moment.")
+            raise ServiceUnavailable(f"{self.what} cannot start: the bot is stopping.")
         try:
             return await self._flight.run(self.name, self._build_and_start)
-        except asyncio.CancelledError:
+        except ServiceUnavailable:
             raise
         except Exception as exc:
-            raise ServiceUnavailable(
-                f"{self.what} is unavailable: it failed to start (the bot's log says why). "
-                "Try again later.") from exc
+            raise ServiceUnavailable(f"{self.what} could not start (the bot's log says why); "
+                                     "try again later.") from exc
 
     async def for_interaction(self, interaction: discord.Interaction) -> T:
         """:meth:`get` for a command: while the service is not running yet, the interaction is
@@ -110,7 +109,7 @@ class DeferredService(Generic[T]):
                 self._built = await asyncio.to_thread(self._build)
             service = self._built
             if self._closed:
-                raise ServiceUnavailable(f"{self.what} is stopping.")
+                raise ServiceUnavailable(f"{self.what} cannot start: the bot is stopping.")
             await self._start(service)
         except ServiceUnavailable:
             raise
