@@ -93,12 +93,19 @@ def one_status(argv: list[str]) -> tuple[float, str]:
 
 
 def returns_table(text: str) -> list[list[str]]:
-    """The four return rows (name, level, six returns) from either program's output."""
+    """The four return rows (level and six returns) from either program's output: the indexes'
+    price returns and the ETFs' total returns. The bot prints an ETF's total returns on a
+    ``total return`` line under its price row; the naive script on one ``(total return)`` row."""
     rows = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if "%" not in line:
+            continue
         if line.startswith(("Russell 2000 ", "S&P 500 ", "IWM (total return)",
-                            "SPY (total return)")) and "%" in line:
+                            "SPY (total return)")):
             rows.append(line.split()[-7:])
+        elif line.startswith(("IWM ", "SPY ")) and after.strip().startswith("total return"):
+            rows.append([line.split()[1], *after.split()[-6:]])
     return rows
 
 
