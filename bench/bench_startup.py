@@ -3,10 +3,9 @@
 - ready: process spawn → the gateway session is live on the loopback fake Discord (READY sent),
   capbrief (:class:`bot.client.CapbriefBot`, CSV replay, cogs loaded, commands synced) vs a bare
   ``discord.Client`` on the same fake (``bench/startup_child.py``); per pair the ratio, then the
-  median ratio with its min-max. Also capbrief's first ``/about`` answered, and the background
-  render-pool warm-up finishing (after ready: the first render may wait for it). A diagnostic
-  beside it: capbrief without the ``cogs.briefing`` extension, in the same rotation (what the
-  briefing cog's imports cost; the target is on the full bot).
+  median ratio with its min-max. Also capbrief's first ``/about`` answered, the briefing and
+  alerts services started (built after ready: database, schedulers, catch-up) and the
+  background render-pool warm-up finishing (after ready: the first render may wait for it).
 - idle RSS: once settled, the resident memory of each process tree (capbrief: main process,
   fork server and render workers; bare: one process), Linux ``/proc``; capbrief's main process
   alone too.
@@ -27,7 +26,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PAIRS_READY = 3
+PAIRS_READY = 5
 PAIRS_STATUS = 5
 STATUS_DAY = "2025-09-18"
 
@@ -94,12 +93,19 @@ def one_status(argv: list[str]) -> tuple[float, str]:
 
 
 def returns_table(text: str) -> list[list[str]]:
-    """The four return rows (name, level, six returns) from either program's output."""
+    """The four return rows (level and six returns) from either program's output: the indexes'
+    price returns and the ETFs' total returns. The bot prints an ETF's total returns on a
+    ``total return`` line under its price row; the naive script on one ``(total return)`` row."""
     rows = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if "%" not in line:
+            continue
         if line.startswith(("Russell 2000 ", "S&P 500 ", "IWM (total return)",
-                            "SPY (total return)")) and "%" in line:
+                            "SPY (total return)")):
             rows.append(line.split()[-7:])
+        elif line.startswith(("IWM ", "SPY ")) and after.strip().startswith("total return"):
+            rows.append([line.split()[1], *after.split()[-6:]])
     return rows
 
 
@@ -119,22 +125,18 @@ def run(ctx: Any) -> dict[str, Any]:
     env_ok = sys.platform.startswith("linux") and os.path.isdir("/proc")
     out: dict[str, Any] = {}
 
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "capbrief": [],
-                                               "capbrief-no-briefing": []}
-    for i in range(PAIRS_READY):  # rotate which goes first
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "capbrief": []}
+    for i in range(PAIRS_READY):  # alternate which goes first
         modes = list(runs)
-        for mode in modes[i % 3:] + modes[:i % 3]:
+        for mode in modes[i % 2:] + modes[:i % 2]:
             runs[mode].append(one_start(mode, data_dir, workdir))
     bare, capbrief = runs["bare"], runs["capbrief"]
     ready_ratio = [c["READY"] / b["READY"] for b, c in zip(bare, capbrief, strict=True)]
-    lean = runs["capbrief-no-briefing"]
     out["ready_s"] = {"capbrief": _s([c["READY"] for c in capbrief]),
                       "bare_client": _s([b["READY"] for b in bare])}
     out["ready_ratio_vs_bare"] = _ratio_stats(ready_ratio)
-    out["ready_no_briefing_cog_s"] = _s([c["READY"] for c in lean])
-    out["ready_no_briefing_cog_ratio_vs_bare"] = _ratio_stats(
-        [c["READY"] / b["READY"] for b, c in zip(bare, lean, strict=True)])
     out["capbrief_first_answer_s"] = _s([c["ANSWERED"] for c in capbrief])
+    out["capbrief_services_started_s"] = _s([c["SERVICES"] for c in capbrief])
     out["capbrief_pool_warm_s"] = _s([c["WARM"] for c in capbrief])
     if env_ok:
         out["idle_rss_mb"] = {

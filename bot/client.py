@@ -1,17 +1,21 @@
 """The bot process: :class:`CapbriefBot` (an AutoShardedBot) and :func:`run_bot`.
 
 ``setup_hook`` (runs once, in ``login``, before the gateway connects): build and start the
-:class:`~bot.services.Services` (market data, render pool, storage), load the fixed tuple
-of extensions, sync the slash commands (to ``settings.discord.dev_guild_id`` when set, else
-globally), then start background work (the briefing scheduler). ``on_ready`` fires again after
-every reconnect; its first run starts warming the render pool and :func:`warm_imports` in a
-worker thread. ``close()``
-stops the scheduler, disconnects, then closes the services.
+:class:`~bot.services.Services` (market data, render pool), load the fixed tuple of
+extensions, sync the slash commands (to ``settings.discord.dev_guild_id`` when set, else
+globally), then start background work. ``on_ready`` fires again after every reconnect; its first
+run begins, off the loop, the deferred services the cogs registered with :meth:`CapbriefBot.
+defer_service` (the briefing and the alerts: database open + migrations in a worker thread, then
+their schedulers and start-up catch-up on the loop), warming the render pool and
+:func:`warm_imports` in a worker thread. ``close()`` stops the deferred services from starting,
+stops the schedulers, disconnects, then closes the services.
 
-Start-up imports no pandas, analytics or SQLAlchemy: the cogs declare their commands with
-``discord`` alone and import what a command needs when it first runs. Once the gateway is live,
-:data:`WARM_IMPORTS` and the market data's history files are loaded in a worker thread, so the
-first command rarely waits for them (one that arrives sooner waits for the import, once).
+Start-up imports no pandas, analytics, SQLAlchemy, APScheduler or the NYSE calendar (all six
+cogs; ``tests/test_startup_imports.py``): the cogs declare their commands with ``discord`` and
+light modules alone and import what a command needs when it first runs. Once the gateway is
+live, :data:`WARM_IMPORTS` and the market data's history files are loaded in a worker thread, so
+the first command rarely waits for them (one that arrives sooner waits for the import, once; a
+/briefing or /alerts command that arrives before its service is built defers, then waits).
 
 Intents: guilds only (no message content, no members): every feature is a slash command.
 The token is only handed to discord.py; it is never logged or put in an error message.
@@ -32,6 +36,7 @@ from discord.ext import commands
 from pydantic import SecretStr
 
 from bot import metrics
+from bot.deferred_service import DeferredService
 from bot.health import HealthServer, start_health
 from bot.services import Services
 from bot.settings import Settings
@@ -113,6 +118,8 @@ class CapbriefBot(commands.AutoShardedBot):
         self.synced: list[discord.app_commands.AppCommand] = []
         self.health: HealthServer | None = None
         self.warmed: asyncio.Future[None] | None = None  # warm_imports, from the first READY
+        #: Services built after READY (or on first use): the briefing's and the alerts'.
+        self.deferred: list[DeferredService[Any]] = []
 
     @property
     def services(self) -> Services:
@@ -129,6 +136,17 @@ class CapbriefBot(commands.AutoShardedBot):
             await self.load_extension(name)
         await self.sync_commands()
         self._services.start_background()
+
+    def defer_service(self, service: DeferredService[Any]) -> None:
+        """Build and start ``service`` after the first READY (a cog's ``setup`` registers it;
+        its commands await it on first use if that comes sooner)."""
+        self.deferred.append(service)
+
+    async def wait_started(self) -> None:
+        """Wait for every deferred service to be built and started (tests, benchmarks);
+        :class:`~bot.deferred_service.ServiceUnavailable` if one cannot start."""
+        for service in self.deferred:
+            await service.get()
 
     async def sync_commands(self) -> None:
         """Sync the tree to the development guild (instant) or globally."""
@@ -150,6 +168,8 @@ class CapbriefBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         if self.warmed is None:
+            for service in self.deferred:  # database, schedulers, catch-up: off the loop
+                service.begin()
             if self._services is not None:
                 self._services.warm_renderer()
             self.warmed = asyncio.ensure_future(asyncio.to_thread(warm_imports, self._services))
@@ -158,6 +178,8 @@ class CapbriefBot(commands.AutoShardedBot):
                  invite_url(self.application_id or 0))
 
     async def close(self) -> None:
+        for service in self.deferred:  # a build in flight finishes, but never starts
+            await service.close()
         if self._services is not None:
             self._services.stop_background()
         await super().close()

@@ -31,9 +31,9 @@ class About(commands.Cog):
     @app_commands.command(name="about", description="What capbrief is, its data sources and "
                                                     "how fresh the data is")
     async def about(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)  # first: the import may wait for pandas
         from bot.ui.embeds import about_embed  # pandas-backed: loaded on first use
 
-        await interaction.response.defer(thinking=True)
         market = self.bot.services.market
         snapshot = await market.snapshot(list(REFERENCE), refresh=False)
         embed = about_embed(

@@ -18,10 +18,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from analytics.alerts import EVENT_KINDS, EVENT_TITLES
-from bot.alerts.service import AlertService, build_alert_service
-from bot.alerts.store import AlertSubscription, parse_events
+from analytics.alerts import EVENT_KINDS, EVENT_TITLES  # constants only: no pandas
 from bot.briefing.models import Delivery
+from bot.deferred_service import DeferredService
 from bot.errors import BadInput, UserFacingError
 from bot.tree import guild_id_of, missing_permissions, send_private
 from bot.ui import limits
@@ -29,6 +28,8 @@ from bot.ui.format import STATUS_WORDS
 from bot.validate import check_length
 
 if TYPE_CHECKING:
+    from bot.alerts.service import AlertService
+    from bot.alerts.store import AlertSubscription
     from bot.client import CapbriefBot
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ class Alerts(commands.Cog):
         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
         default_permissions=discord.Permissions(manage_guild=True))
 
-    def __init__(self, bot: CapbriefBot, service: AlertService) -> None:
+    def __init__(self, bot: CapbriefBot, service: DeferredService[AlertService]) -> None:
         self.bot = bot
-        self.service = service
+        self.service = service  # built after READY (or by the first command)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         guild_id_of(interaction)
@@ -70,15 +71,18 @@ class Alerts(commands.Cog):
     async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel,
                         events: app_commands.Range[str, 4, 100] | None = None) -> None:
         check_length("events", events, *EVENTS_LENGTH)
-        kinds = parse_events(events)
         self._check_channel(interaction, channel)
+        service = await self.service.for_interaction(interaction)
+        from bot.alerts.store import parse_events  # imported by the service's build
+
+        kinds = parse_events(events)
         sub = await asyncio.to_thread(
-            self.service.subscriptions.upsert, guild_id=guild_id_of(interaction),
+            service.subscriptions.upsert, guild_id=guild_id_of(interaction),
             channel_id=channel.id, events=kinds, created_by=interaction.user.id,
-            now=self.service.runtime.clock())
+            now=service.runtime.clock())
         log.info("guild %s subscribed channel %s to alerts %s", sub.guild_id, sub.channel_id,
                  ",".join(kinds))
-        delay = self.service.runtime.delay.total_seconds() // 60
+        delay = service.runtime.delay.total_seconds() // 60
         await send_private(
             interaction,
             f"Subscribed {channel.mention} to alerts: {', '.join(kinds)}. They are checked "
@@ -89,30 +93,32 @@ class Alerts(commands.Cog):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def unsubscribe(self, interaction: discord.Interaction,
                           channel: discord.TextChannel) -> None:
-        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+        service = await self.service.for_interaction(interaction)
+        subs = await asyncio.to_thread(service.subscriptions.for_guild,
                                        guild_id_of(interaction))
         found = [s for s in subs if s.channel_id == channel.id]
         if not found:
             raise BadInput(f"<#{channel.id}> is not subscribed to alerts.")
-        await asyncio.to_thread(self.service.subscriptions.delete, found[0].id)
+        await asyncio.to_thread(service.subscriptions.delete, found[0].id)
         await send_private(interaction, f"Unsubscribed <#{channel.id}>: no more alerts there.")
 
     @alerts.command(name="settings", description="This server's alert subscriptions and last "
                                                  "delivery")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings(self, interaction: discord.Interaction) -> None:
-        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+        service = await self.service.for_interaction(interaction)
+        subs = await asyncio.to_thread(service.subscriptions.for_guild,
                                        guild_id_of(interaction))
         if not subs:
             await send_private(interaction, "No channel here is subscribed to alerts. An admin "
                                             "can use `/alerts subscribe`.")
             return
         last = await asyncio.to_thread(
-            lambda: [self.service.deliveries.last(s.id) for s in subs])
+            lambda: [service.deliveries.last(s.id) for s in subs])
         fields = [(f"#{self._channel_name(s.channel_id)}", self._describe(s, row))
                   for s, row in zip(subs, last, strict=True)]
         pages = limits.paginate(fields, title="Alert settings", colour=0x5865F2,
-                                footer=f"max {self.service.runtime.max_per_day} alert "
+                                footer=f"max {service.runtime.max_per_day} alert "
                                        "message(s) per channel per day")
         for embeds in limits.group(pages)[:10]:
             await send_private(interaction, embeds=embeds)
@@ -144,6 +150,22 @@ class Alerts(commands.Cog):
         return getattr(channel, "name", None) or str(channel_id)
 
 
+def build_service(bot: CapbriefBot) -> AlertService:
+    """Open and migrate the database, build the runtime (a worker thread: SQLAlchemy,
+    APScheduler and the alerts engine are imported here)."""
+    from bot.alerts.service import build_alert_service
+
+    return build_alert_service(bot.services, bot)
+
+
+async def start_service(service: AlertService) -> None:
+    """Start APScheduler with the job, and run it once now (catch-up, in a task)."""
+    service.start()
+
+
 async def setup(bot: CapbriefBot) -> None:
-    service = await asyncio.to_thread(build_alert_service, bot.services, bot)
+    # Nothing heavy here: the service is built off the loop after READY (bot.client), or by
+    # the first /alerts command if that comes sooner.
+    service = DeferredService("alerts", "Alerts", lambda: build_service(bot), start_service)
+    bot.defer_service(service)
     await bot.add_cog(Alerts(bot, service))

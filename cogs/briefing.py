@@ -38,9 +38,7 @@ from bot.briefing.models import (
     parse_sections,
     parse_timezone,
 )
-from bot.briefing.schedule import next_slot
-from bot.briefing.sender import ChannelError
-from bot.briefing.service import BriefingService, build_briefing_service
+from bot.deferred_service import DeferredService
 from bot.errors import BadInput, UserFacingError
 from bot.tree import guild_id_of, missing_permissions, send_private
 from bot.ui import limits
@@ -48,6 +46,8 @@ from bot.ui.format import STATUS_WORDS
 from bot.validate import check_length
 
 if TYPE_CHECKING:
+    from bot.briefing.sender import ChannelError
+    from bot.briefing.service import BriefingService
     from bot.client import CapbriefBot
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ def refused_sentence(channel: str, missing: list[str], exc: ChannelError) -> str
 
 
 def describe_next(sub: Subscription, now_utc: datetime) -> str:
+    from bot.briefing.schedule import next_slot  # loaded with the service (APScheduler, NYSE)
+
     slot = next_slot(now_utc, sub.local_time, sub.timezone)
     local = slot.fire_at.astimezone(ZoneInfo(sub.timezone))
     early = " (early close that day)" if slot.early_close else ""
@@ -95,9 +97,9 @@ class Briefing(commands.Cog):
         guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True),
         default_permissions=discord.Permissions(manage_guild=True))
 
-    def __init__(self, bot: CapbriefBot, service: BriefingService) -> None:
+    def __init__(self, bot: CapbriefBot, service: DeferredService[BriefingService]) -> None:
         self.bot = bot
-        self.service = service
+        self.service = service  # built after READY (or by the first command)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Every /briefing command needs a server (Discord hides them in DMs; a stale client or
@@ -141,33 +143,35 @@ class Briefing(commands.Cog):
         tz = parse_timezone(timezone) if timezone else defaults.default_timezone
         options = BriefingOptions(charts=charts, sections=parse_sections(sections))
         self._check_channel(interaction, channel)
+        service = await self.service.for_interaction(interaction)
         sub = await asyncio.to_thread(
-            self.service.subscriptions.upsert, guild_id=guild_id_of(interaction),
+            service.subscriptions.upsert, guild_id=guild_id_of(interaction),
             channel_id=channel.id, local_time=at, timezone=tz, options=options,
-            created_by=interaction.user.id, now=self.service.runtime.clock())
-        await self.service.refresh_slots()
+            created_by=interaction.user.id, now=service.runtime.clock())
+        await service.refresh_slots()
         log.info("guild %s subscribed channel %s at %s %s", sub.guild_id, sub.channel_id,
                  format_time(at), tz)
         await send_private(
             interaction,
             f"Subscribed {channel.mention}: the briefing posts every NYSE trading day at "
             f"**{format_time(at)} {tz}**{'' if charts else ' (no charts)'}.\n"
-            f"Next post: {describe_next(sub, self.service.runtime.clock())}.")
+            f"Next post: {describe_next(sub, service.runtime.clock())}.")
 
     @briefing.command(name="unsubscribe", description="Stop the briefing in a channel")
     @app_commands.describe(channel="The channel to stop (default: the only subscribed one)")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def unsubscribe(self, interaction: discord.Interaction,
                           channel: discord.TextChannel | None = None) -> None:
-        sub = await self._pick(interaction, channel)
-        await asyncio.to_thread(self.service.subscriptions.delete, sub.id)
-        await self.service.refresh_slots()
+        service = await self.service.for_interaction(interaction)
+        sub = await self._pick(service, interaction, channel)
+        await asyncio.to_thread(service.subscriptions.delete, sub.id)
+        await service.refresh_slots()
         await send_private(interaction,
                            f"Unsubscribed <#{sub.channel_id}>: no more briefings there.")
 
-    async def _pick(self, interaction: discord.Interaction,
+    async def _pick(self, service: BriefingService, interaction: discord.Interaction,
                     channel: discord.abc.Snowflake | None) -> Subscription:
-        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+        subs = await asyncio.to_thread(service.subscriptions.for_guild,
                                        guild_id_of(interaction))
         if channel is not None:
             found = [s for s in subs if s.channel_id == channel.id]
@@ -184,16 +188,17 @@ class Briefing(commands.Cog):
     @briefing.command(name="settings", description="This server's briefing subscriptions, "
                                                    "next run and last delivery")
     async def settings(self, interaction: discord.Interaction) -> None:
-        subs = await asyncio.to_thread(self.service.subscriptions.for_guild,
+        service = await self.service.for_interaction(interaction)
+        subs = await asyncio.to_thread(service.subscriptions.for_guild,
                                        guild_id_of(interaction))
         if not subs:
             await send_private(
                 interaction, "No channel here is subscribed. An admin can use "
                              "`/briefing subscribe`.")
             return
-        now = self.service.runtime.clock()
+        now = service.runtime.clock()
         last = await asyncio.to_thread(
-            lambda: [self.service.deliveries.last(sub.id) for sub in subs])
+            lambda: [service.deliveries.last(sub.id) for sub in subs])
         fields = [(f"#{self._channel_name(sub.channel_id)}", self._describe(sub, row, now))
                   for sub, row in zip(subs, last, strict=True)]
         pages = limits.paginate(fields, title="Morning briefing settings", colour=0x5865F2,
@@ -231,8 +236,9 @@ class Briefing(commands.Cog):
     @briefing.command(name="preview", description="See the briefing as it would be posted now "
                                                   "(only you see it)")
     async def preview(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        post = await self.service.runtime.compose_now(BriefingOptions())
+        await defer_private(interaction)
+        service = await self.service.get()
+        post = await service.runtime.compose_now(BriefingOptions())
         await send_private(interaction, embeds=post.embeds(), files=post.files())
 
     @briefing.command(name="send-now", description="Post the briefing once, now")
@@ -242,18 +248,22 @@ class Briefing(commands.Cog):
                        channel: discord.TextChannel | None = None) -> None:
         if channel is not None:
             self._check_channel(interaction, channel)
+        service = await self.service.for_interaction(interaction)
+        from bot.briefing.sender import ChannelError  # imported by the service's build
+
+        if channel is not None:
             target_id, options = channel.id, BriefingOptions()
-            sub = await asyncio.to_thread(self.service.subscriptions.for_channel, channel.id)
+            sub = await asyncio.to_thread(service.subscriptions.for_channel, channel.id)
             if sub is not None:
                 options = sub.options
         else:
-            sub = await self._pick(interaction, None)
+            sub = await self._pick(service, interaction, None)
             target_id, options = sub.channel_id, sub.options
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        post = await self.service.runtime.compose_now(options)
+        await defer_private(interaction)
+        post = await service.runtime.compose_now(options)
         try:
-            await self.service.runtime.limiter.acquire()
-            message_id = await self.service.runtime.sender.send(target_id, post)
+            await service.runtime.limiter.acquire()
+            message_id = await service.runtime.sender.send(target_id, post)
         except ChannelError as exc:
             log.warning("send-now by %s to channel %s refused: %s", interaction.user.id,
                         target_id, exc)
@@ -266,8 +276,31 @@ class Briefing(commands.Cog):
         await send_private(interaction, f"Posted the briefing in <#{target_id}>.")
 
 
+async def defer_private(interaction: discord.Interaction) -> None:
+    """Defer ephemerally ("thinking…"), unless the interaction was already deferred (while
+    the service started)."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+def build_service(bot: CapbriefBot) -> BriefingService:
+    """Open and migrate the database, build the runtime and the scheduler (a worker thread:
+    this is where SQLAlchemy, APScheduler, the NYSE calendar and the composer are imported)."""
+    from bot.briefing.service import build_briefing_service
+
+    return build_briefing_service(bot.services, bot)
+
+
+async def start_service(service: BriefingService) -> None:
+    """Start APScheduler with the jobs of the slots in use (read in a thread), then the
+    catch-up (a task)."""
+    service.start(await asyncio.to_thread(service.subscriptions.slots))
+
+
 async def setup(bot: CapbriefBot) -> None:
-    # Opening and migrating the database blocks: keep it off the loop (FRED is read per post)
-    # (nothing built here needs the loop; the scheduler binds to it when started).
-    service = await asyncio.to_thread(build_briefing_service, bot.services, bot)
+    # Nothing heavy here: the service is built off the loop after READY (bot.client), or by
+    # the first /briefing command if that comes sooner.
+    service = DeferredService("briefing", "The briefing", lambda: build_service(bot),
+                              start_service)
+    bot.defer_service(service)
     await bot.add_cog(Briefing(bot, service))

@@ -71,7 +71,8 @@ def test_bot_never_imports_cogs() -> None:
 BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     # foundation: errors, configuration, the bar-frame format, metric counters, plain models
     ("bot.errors", "bot.settings", "bot.logs", "bot.clock", "bot.metrics", "bot.healthcheck",
-     "bot.briefing.models", "bot.market_data.frames", "bot.singleflight"),
+     "bot.briefing.models", "bot.market_data.frames", "bot.singleflight",
+     "bot.deferred_service"),
     ("bot.storage",),                                   # SQL: engine, migrations, repositories
     ("bot.market_data",),                               # the one data path
     # building blocks: the data's age (NYSE calendar) and every text surface, then the rest

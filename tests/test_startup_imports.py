@@ -13,9 +13,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "numpy", "sqlalchemy", "exchange_calendars", "apscheduler", "matplotlib",
          "yfinance")
-#: Every extension but the briefing's (its service still imports the store and the scheduler
-#: at load; see bot/client.py EXTENSIONS).
-LIGHT_COGS = ("cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about")
+#: Every extension (bot/client.py EXTENSIONS): the briefing's and the alerts' services (database,
+#: APScheduler, the NYSE calendar) are built after READY or on first use, not when loaded.
+LIGHT_COGS = ("cogs.status", "cogs.history", "cogs.drivers", "cogs.chart", "cogs.about",
+              "cogs.briefing", "cogs.alerts")
 
 
 def heavy_after(data_dir: Path, *, snapshot: bool) -> list[str]:
@@ -38,7 +39,8 @@ async def main():
         await bot.load_extension(name)
     services.start_background()  # as at the end of setup_hook: the background checks begin
     await asyncio.sleep(0.2)
-    assert {{c.name for c in bot.tree.get_commands()}} >= {{"status", "chart", "about"}}
+    assert {{c.name for c in bot.tree.get_commands()}} >= {{"status", "chart", "about",
+                                                        "briefing", "alerts"}}
     if {snapshot!r}:
         await services.market.snapshot(["^GSPC"])
     print("\\nMODULES " + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
@@ -53,6 +55,12 @@ asyncio.run(main())
 def test_loading_the_cogs_imports_no_pandas_sqlalchemy_or_scheduler(market_dir: Path) -> None:
     heavy = heavy_after(market_dir, snapshot=False)
     assert heavy == [], f"start-up imported {heavy}"
+
+
+def test_every_extension_is_checked() -> None:
+    from bot.client import EXTENSIONS
+
+    assert set(LIGHT_COGS) == set(EXTENSIONS)
 
 
 def test_the_probe_sees_pandas_once_a_snapshot_is_read(market_dir: Path) -> None:

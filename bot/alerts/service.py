@@ -1,12 +1,12 @@
 """Wiring of alert delivery into a running bot: storage, runtime, APScheduler job.
 
-:func:`build_alert_service` (called by ``cogs/alerts.py`` at load time) migrates the database,
-builds the runtime on the briefing's sender (:class:`~bot.briefing.sender.DiscordSender`) and
-adds the service to ``services.background``, so the bot starts it once the extensions are loaded
-and stops it on close. One job, every ``[alerts] check_minutes`` (UTC cron), runs
-:func:`run_alerts_job` with a primitive key resolved to the live runtime here; another, at start
-and then daily, purges ``alert_deliveries`` rows older than ``[briefing] retention_days``
-(:func:`purge_alerts_job`). The analysis runs in the services' analysis lane
+:func:`build_alert_service` (called by ``cogs/alerts.py`` in a worker thread after READY, or on
+the first /alerts command) migrates the database, builds the runtime on the briefing's sender
+(:class:`~bot.briefing.sender.DiscordSender`) and adds the service to ``services.background``,
+so the bot stops it on close (the cog starts it). One job, every ``[alerts] check_minutes``
+(UTC cron), runs :func:`run_alerts_job` with a primitive key resolved to the live runtime here;
+another, at start and then daily, purges ``alert_deliveries`` rows older than ``[briefing]
+retention_days`` (:func:`purge_alerts_job`). The analysis runs in the services' analysis lane
 (:meth:`~bot.services.Services.compute`).
 """
 

@@ -1,20 +1,22 @@
 """Wiring of the morning briefing into a running bot: storage, composer, sender, scheduler.
 
-:func:`build_briefing_service` is called by ``cogs/briefing.py`` at load time (inside
-``setup_hook``). It migrates the database (``settings.storage.url``), builds the runtime and the
-APScheduler wrapper, and puts the service in ``services.scheduler``, so
-:meth:`~bot.services.Services.start_background` starts it once the extensions are loaded and
-``Bot.close()`` shuts it down. Starting syncs one cron job per slot in use, then runs the
-start-up catch-up (in a task) so a restart within the grace window still delivers.
+:func:`build_briefing_service` is called by ``cogs/briefing.py`` in a worker thread after the
+bot is READY (or on the first /briefing command; :class:`bot.deferred_service.DeferredService`),
+never before READY: importing this module loads SQLAlchemy, APScheduler, the NYSE calendar and
+the composer. It migrates the database (``settings.storage.url``), builds the runtime and the
+APScheduler wrapper, and puts the service in ``services.scheduler``, so ``Bot.close()`` shuts it
+down. Starting (on the loop) syncs one cron job per slot in use, then runs the start-up catch-up
+(in a task) so a restart within the grace window still delivers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import discord
@@ -59,10 +61,11 @@ class BriefingService:
     retention_days: int = 90
     _catch_up: asyncio.Task[Any] | None = field(default=None, repr=False)
 
-    def start(self) -> None:
-        """Start APScheduler (needs the loop), add the slots' jobs, then catch up in a task."""
+    def start(self, slots: Iterable[tuple[time, str]] | None = None) -> None:
+        """Start APScheduler (needs the loop), add the jobs of ``slots`` (default: read them
+        now; pass them read in a thread to keep the loop free), then catch up in a task."""
         self.scheduler.start()
-        jobs = self.scheduler.sync(self.subscriptions.slots())
+        jobs = self.scheduler.sync(self.subscriptions.slots() if slots is None else slots)
         log.info("briefing scheduler started with %d slot job(s)", len(jobs))
         self._catch_up = asyncio.ensure_future(self._run_catch_up())
 
@@ -92,8 +95,18 @@ class BriefingService:
             self.scheduler.sync(await asyncio.to_thread(self.subscriptions.slots))
 
 
+#: The briefing and the alerts are built in parallel threads: one engine, migrated once at a time.
+_STORAGE_LOCK = threading.Lock()
+
+
 def storage_engine(services: Services) -> Engine:
-    """The services' engine (built from ``settings.storage.url`` and migrated if absent)."""
+    """The services' engine (built from ``settings.storage.url`` and migrated if absent).
+    Blocks (connects, migrates): call it in a worker thread."""
+    with _STORAGE_LOCK:
+        return _storage_engine(services)
+
+
+def _storage_engine(services: Services) -> Engine:
     current = services.storage
     if isinstance(current, Engine):
         engine = current

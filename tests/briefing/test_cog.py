@@ -97,6 +97,7 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot
     task = asyncio.create_task(bot.connect(reconnect=True))
     await fake.wait_ready(30)
     await asyncio.wait_for(bot.wait_until_ready(), 30)
+    await asyncio.wait_for(bot.wait_started(), 60)  # the service is built after READY
     try:
         yield Bot(fake, bot, task)
     finally:
