@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from analytics.alerts import EVENT_KINDS, EVENT_TITLES  # constants only: no pandas
+from bot.alerts.params import parse_events
 from bot.briefing.models import Delivery
 from bot.deferred_service import DeferredService
 from bot.errors import BadInput, UserFacingError
@@ -71,11 +72,9 @@ class Alerts(commands.Cog):
     async def subscribe(self, interaction: discord.Interaction, channel: discord.TextChannel,
                         events: app_commands.Range[str, 4, 100] | None = None) -> None:
         check_length("events", events, *EVENTS_LENGTH)
+        kinds = parse_events(events)
         self._check_channel(interaction, channel)
         service = await self.service.for_interaction(interaction)
-        from bot.alerts.store import parse_events  # imported by the service's build
-
-        kinds = parse_events(events)
         sub = await asyncio.to_thread(
             service.subscriptions.upsert, guild_id=guild_id_of(interaction),
             channel_id=channel.id, events=kinds, created_by=interaction.user.id,

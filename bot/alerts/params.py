@@ -1,8 +1,10 @@
-"""``[alerts]`` (and ``[analytics] breakout_gap_days``) → :class:`analytics.alerts.AlertParams`."""
+"""``[alerts]`` (and ``[analytics] breakout_gap_days``) → :class:`analytics.alerts.AlertParams`,
+and the event names a user types. Light: no pandas or SQLAlchemy (the cog checks input before
+the alert service has started)."""
 
 from __future__ import annotations
 
-from analytics.alerts import AlertParams
+from analytics.alerts import EVENT_KINDS, AlertParams
 from bot.errors import BadInput
 from bot.settings import Settings
 
@@ -19,3 +21,17 @@ def to_alert_params(settings: Settings) -> AlertParams:
             drought_years=tuple(a.drought_years), horizons=tuple(sorted(set(a.horizons))))
     except ValueError as exc:
         raise BadInput(f"[alerts]: {exc}") from None
+
+
+def parse_events(text: str | None) -> tuple[str, ...]:
+    """``"record, breakout"`` → ``("record", "breakout")`` (in :data:`EVENT_KINDS` order);
+    None/empty → every kind; an unknown name is a one-line :class:`BadInput` listing the valid
+    ones."""
+    if not text or not text.strip():
+        return EVENT_KINDS
+    names = [p.strip().lower() for p in text.split(",") if p.strip()]
+    unknown = [n for n in names if n not in EVENT_KINDS]
+    if unknown or not names:
+        shown = ", ".join(unknown) if unknown else repr(text)
+        raise BadInput(f"unknown alert event(s): {shown}; choose from {', '.join(EVENT_KINDS)}")
+    return tuple(k for k in EVENT_KINDS if k in names)

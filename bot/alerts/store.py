@@ -34,7 +34,6 @@ from bot.briefing.store import (
     delivery_table,
     reset_failures,
 )
-from bot.errors import BadInput
 from bot.storage.db import write_transaction
 from bot.storage.sql import aware as _aware
 
@@ -67,20 +66,6 @@ def alert_nonce(subscription_id: int, session: date) -> str:
     """``"ca12-20250918"``: the briefing's nonce scheme with its own prefix (a channel may hold
     both a briefing and an alert subscription with the same id)."""
     return nonce_for(subscription_id, session, AlertDeliveryRepository.nonce_prefix)
-
-
-def parse_events(text: str | None) -> tuple[str, ...]:
-    """``"record, breakout"`` → ``("record", "breakout")`` (in :data:`EVENT_KINDS` order);
-    None/empty → every kind; an unknown name is a one-line :class:`BadInput` listing the valid
-    ones."""
-    if not text or not text.strip():
-        return EVENT_KINDS
-    names = [p.strip().lower() for p in text.split(",") if p.strip()]
-    unknown = [n for n in names if n not in EVENT_KINDS]
-    if unknown or not names:
-        shown = ", ".join(unknown) if unknown else repr(text)
-        raise BadInput(f"unknown alert event(s): {shown}; choose from {', '.join(EVENT_KINDS)}")
-    return tuple(k for k in EVENT_KINDS if k in names)
 
 
 @dataclass(frozen=True)

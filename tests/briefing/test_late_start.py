@@ -96,8 +96,9 @@ async def test_a_database_that_cannot_open_is_logged_and_every_command_says_so(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "a-file").write_text("not a directory")
     url = f"sqlite:///{tmp_path / 'a-file' / 'capbrief.sqlite3'}"  # cannot be created
+    cid = 1_700_000_000_000_000_077
     with caplog.at_level(logging.ERROR, logger="bot.deferred_service"):
-        async with running_bot(url) as (fake, bot):
+        async with running_bot(url, channels=(cid,)) as (fake, bot):
             with pytest.raises(ServiceUnavailable):
                 await asyncio.wait_for(bot.wait_started(), 60)
             for group, what in (("briefing", "The briefing"), ("alerts", "Alerts")):
@@ -105,6 +106,17 @@ async def test_a_database_that_cannot_open_is_logged_and_every_command_says_so(
                 reply = await ix.reply(within=60)
                 assert text_of(reply).startswith(f"{what} could not start"), text_of(reply)
                 assert reply.flags == EPHEMERAL
+            # Bad input is still named as such: it is checked before the service is needed.
+            ix = await fake.interact(
+                "alerts", [{"name": "channel", "type": 7, "value": str(cid)},
+                           P.command_option("events", "breakout, moonshot")],
+                subcommand="subscribe", user_id=P.snowflake(), permissions=ADMIN,
+                resolved={"channels": {str(cid): {
+                    "id": str(cid), "name": "ch77", "type": 0, "guild_id": str(P.GUILD_ID),
+                    "permissions": str(P.MEMBER_PERMISSIONS)}}})
+            reply = await ix.reply(within=60)
+            assert "unknown alert event(s): moonshot" in text_of(reply), text_of(reply)
+            assert reply.flags == EPHEMERAL
     failures = [r for r in caplog.records if "failed to start" in r.getMessage()]
     assert {r.getMessage().split()[0] for r in failures} == {"briefing", "alerts"}
     assert all(r.levelno == logging.ERROR and r.exc_info for r in failures)
