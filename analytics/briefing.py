@@ -22,18 +22,21 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analytics.drivers import DriversPanel
 from analytics.formats import pct
 from analytics.leadership import InsufficientData, LeadershipSnapshot, calc_snapshot_from_prices
-from analytics.premarket import PremarketReading
 from analytics.records import RecordsSnapshot, rank_phrase
 from analytics.returns import WINDOW_SESSIONS
 from analytics.series import to_price
-from analytics.studies.breakouts import BreakoutStudy, calc_breakout_study
 from analytics.verdict import MONTH_WINDOW, Verdict, verdict_from_relative
+
+if TYPE_CHECKING:  # the headline alone (``status``) needs none of these at run time
+    from analytics.drivers import DriversPanel
+    from analytics.premarket import PremarketReading
+    from analytics.studies.breakouts import BreakoutStudy
 
 LEAD_WINDOW = MONTH_WINDOW
 NEAR_RECORD = 0.05
@@ -375,6 +378,8 @@ def compose_briefing(bars: Mapping[str, pd.DataFrame], asof: date, *, gap_days: 
     if drivers is not None and drivers.asof not in (asof, snapshot.asof):
         raise ValueError(f"drivers panel is as of {drivers.asof}, not {snapshot.asof}")
     counted = drivers is not None and compose_drivers_line(drivers) is not None
+    from analytics.studies.breakouts import calc_breakout_study
+
     study = calc_breakout_study(rut, spx, snapshot.asof, gap_days=gap_days,
                                 inception=(inceptions or {}).get("^RUT"))
     analog = calc_breakout_analog(study, records=snapshot.rut_records)
