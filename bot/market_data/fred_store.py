@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.storage.db import write_transaction
+from bot.storage.sql import aware as _aware
 
 metadata = sa.MetaData()
 #: Current shape of the tables created by migration 0003.
@@ -37,12 +38,6 @@ state_table = sa.Table(
     sa.Column("last_error_at", sa.DateTime(timezone=True)),
 )
 _ERROR_MAX = 500
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @dataclass(frozen=True)
