@@ -291,10 +291,17 @@ def compose_history_line(analog: BreakoutAnalog | None) -> str | None:
     n = analog.count
     earlier = "earlier " if analog.kind == "live" else ""
     return (f"{now}. After the {n} {earlier}Russell breakout{'s' if n != 1 else ''}{since}, "
-            f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
+            f"{_outcomes(analog)}.")
+
+
+def _outcomes(analog: BreakoutAnalog) -> str:
+    """``the S&P 500 was higher a year later in 10 of 11 (price return: mean …), the Russell in
+    8 of 11 (mean …)``: what followed the earlier events, shared by both history lines."""
+    n = analog.count
+    return (f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
             f"{analog.spx_hits} of {n} ({_spread(analog.spx_mean, analog.spx_median, True)}), "
             f"the Russell in {analog.rut_hits} of {n} "
-            f"({_spread(analog.rut_mean, analog.rut_median)}).")
+            f"({_spread(analog.rut_mean, analog.rut_median)})")
 
 
 def _spread(mean: float, median: float, first: bool = False) -> str:
@@ -320,12 +327,8 @@ def _history_line_partial(analog: BreakoutAnalog) -> str:
     n = analog.count
     earlier = "earlier " if analog.kind == "live" else ""
     return (f"{now}. After the {n} {earlier}such high{'s' if n != 1 else ''} since {start}, "
-            f"the S&P 500 was higher {_horizon_words(analog.horizon)} later in "
-            f"{analog.spx_hits} of {n} ({_spread(analog.spx_mean, analog.spx_median, True)}), "
-            f"the Russell in {analog.rut_hits} of {n} "
-            f"({_spread(analog.rut_mean, analog.rut_median)}). The Russell data "
-            f"starts {start}, after the index does, so none of these can be called a record "
-            "or a breakout.")
+            f"{_outcomes(analog)}. The Russell data starts {start}, after the index does, so "
+            "none of these can be called a record or a breakout.")
 
 
 def _short(name: str) -> str:
