@@ -16,12 +16,11 @@ from bot.briefing.models import BriefingOptions
 from bot.briefing.service import BriefingService
 from bot.client import CapbriefBot
 from bot.market_data.demo import demo_label
-from bot.services import Services
-from bot.settings import Settings
 from tests.conftest import market_data_dir
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_api import FakeDiscord, Recorded
 from tests.fakes.discord_spec import embed_chars
+from tests.fakes.running_bot import running_bot
 
 OPEN = 1_600_000_000_000_000_001
 LOCKED = 1_600_000_000_000_000_002
@@ -81,30 +80,15 @@ def flags_of(rec: Recorded) -> int:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bot]:
     db = tmp_path_factory.mktemp("briefing") / "capbrief.sqlite3"
-    data_dir = market_data_dir()
-    settings = Settings(data={"provider": "csv", "csv_dir": data_dir},  # type: ignore[arg-type]
-                        render={"pool_size": 1}, storage={"url": f"sqlite:///{db}"})  # type: ignore[arg-type]
-    fake = FakeDiscord()
-    fake.add_channel(OPEN, "briefing")
-    fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
-    fake.add_channel(UNREAD, "unread", deny_bot=P.READ_MESSAGE_HISTORY)
-    await fake.start()
-    fake.install()
-    services = Services.build(settings, data_dir, pool_size=1)
-    bot = CapbriefBot(settings, data_dir=data_dir, services=services,
-                      extensions=("cogs.briefing",), guild_ready_timeout=0.05)
-    await bot.login("briefing-test-token")
-    task = asyncio.create_task(bot.connect(reconnect=True))
-    await fake.wait_ready(30)
-    await asyncio.wait_for(bot.wait_until_ready(), 30)
-    await asyncio.wait_for(bot.wait_started(), 60)  # the service is built after READY
-    try:
+
+    def add(fake: FakeDiscord) -> None:
+        fake.add_channel(OPEN, "briefing")
+        fake.add_channel(LOCKED, "locked", deny_bot=P.ATTACH_FILES)
+        fake.add_channel(UNREAD, "unread", deny_bot=P.READ_MESSAGE_HISTORY)
+
+    async with running_bot(f"sqlite:///{db}", ("cogs.briefing",), channels=add,
+                           token="briefing-test-token", wait_started=True) as (fake, bot, task):
         yield Bot(fake, bot, task)
-    finally:
-        await bot.close()
-        await asyncio.wait_for(task, 30)
-        await fake.close()
-        fake.uninstall()
 
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

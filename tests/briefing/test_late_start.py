@@ -20,11 +20,10 @@ import pytest
 from bot.briefing import service as briefing_service
 from bot.client import CapbriefBot
 from bot.deferred_service import ServiceUnavailable
-from bot.services import Services
-from bot.settings import Settings
 from tests.conftest import market_data_dir
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_api import FakeDiscord, Recorded
+from tests.fakes.running_bot import running_bot as bot_on_fake
 
 ADMIN = P.MEMBER_PERMISSIONS | P.MANAGE_GUILD
 EPHEMERAL = 64
@@ -33,28 +32,13 @@ EPHEMERAL = 64
 @asynccontextmanager
 async def running_bot(db_url: str, channels: tuple[int, ...] = ()
                       ) -> AsyncIterator[tuple[FakeDiscord, CapbriefBot]]:
-    data_dir = market_data_dir()
-    settings = Settings(data={"provider": "csv", "csv_dir": data_dir},  # type: ignore[arg-type]
-                        render={"pool_size": 1}, storage={"url": db_url})  # type: ignore[arg-type]
-    fake = FakeDiscord()
-    for channel_id in channels:
-        fake.add_channel(channel_id, f"ch{channel_id % 100}")
-    await fake.start()
-    fake.install()
-    bot = CapbriefBot(settings, data_dir=data_dir,
-                      services=Services.build(settings, data_dir, pool_size=1),
-                      extensions=("cogs.briefing", "cogs.alerts"), guild_ready_timeout=0.05)
-    await bot.login("late-start-token")
-    task = asyncio.create_task(bot.connect(reconnect=True))
-    try:
-        await fake.wait_ready(30)
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
+    def add(fake: FakeDiscord) -> None:
+        for channel_id in channels:
+            fake.add_channel(channel_id, f"ch{channel_id % 100}")
+
+    async with bot_on_fake(db_url, ("cogs.briefing", "cogs.alerts"), channels=add,
+                           token="late-start-token") as (fake, bot, _task):
         yield fake, bot
-    finally:
-        await bot.close()
-        await asyncio.wait_for(task, 30)
-        await fake.close()
-        fake.uninstall()
 
 
 def text_of(rec: Recorded) -> str:
