@@ -127,11 +127,16 @@ def droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
     embed = base_embed(f"History · {name} record droughts", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
-            f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
-            f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
-    add_fields(embed, [("Longest droughts", "\n".join(rows) or "none", False)])
+    add_fields(embed, [("Longest droughts", _drought_rows(table), False)])
     return fit(embed)
+
+
+def _drought_rows(table: DroughtTable) -> str:
+    """The longest droughts (or gaps), a line each: ``#2 `start` → `end` · 1,410d · low -31.2%``."""
+    return "\n".join(
+        f"{_rank_tag(d)}`{d.start.isoformat()}` → "
+        f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
+        f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]) or "none"
 
 
 def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stale: bool,
@@ -153,10 +158,7 @@ def _partial_droughts_embed(table: DroughtTable, *, name: str, source: str, stal
     embed = base_embed(f"History · {name} gaps between highs", leader=None, asof=table.asof,
                        source=source, stale=stale, stale_reason=stale_reason,
                        description="\n".join(lines))
-    rows = [f"{_rank_tag(d)}`{d.start.isoformat()}` → "
-            f"{'now' if d.open else '`' + d.end.isoformat() + '`'} · {d.days:,}d · "
-            f"low {fmt_pct(d.depth, 1)}" for d in table.droughts[:MAX_ROWS]]
-    add_fields(embed, [("Longest gaps", "\n".join(rows) or "none", False)])
+    add_fields(embed, [("Longest gaps", _drought_rows(table), False)])
     return fit(embed)
 
 
